@@ -1,0 +1,52 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// newFlagSet returns a FlagSet for a subcommand that reports errors instead
+// of exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("leakguard "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args, then fills every flag not given on the command
+// line from its environment twin (LEAKGUARD_ + upper-case name, '-' → '_').
+// Precedence: flag > environment > default.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		name := envName(f.Name)
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		if e := fs.Set(f.Name, v); e != nil {
+			err = &exitError{code: exitFail, err: fmt.Errorf("environment %s: %w", name, e)}
+		}
+	})
+	return err
+}
+
+// envName is a flag's environment twin.
+func envName(flagName string) string {
+	return "LEAKGUARD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// usageError is a bad command line: exit 2 with the message.
+func usageError(format string, a ...any) error {
+	return &exitError{code: exitFail, err: fmt.Errorf(format, a...)}
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+)
+
+// newLogger builds the process logger: zerolog JSON on w, console format
+// when w is a terminal. It is passed as a value; there is no global logger.
+func newLogger(w io.Writer, level string) (zerolog.Logger, error) {
+	lvl := zerolog.InfoLevel
+	if level != "" {
+		l, err := zerolog.ParseLevel(level)
+		if err != nil {
+			return zerolog.Nop(), usageError("bad --log-level %q: %v", level, err)
+		}
+		lvl = l
+	}
+	if isTerminal(w) {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05"}
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// isTerminal reports whether w is a terminal (for colour and progress).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
+// warnf prints a user-facing message on stderr.
+func warnf(w io.Writer, format string, a ...any) {
+	fmt.Fprintf(w, "leakguard: "+format+"\n", a...)
+}

@@ -1,0 +1,128 @@
+// Command leakguard finds leaked API tokens and kills them: it scans files,
+// diffs and git history, issues and verifies tokens, and serves the token API
+// and GitHub's secret-scanning partner endpoint.
+//
+// This package is the only wiring layer: it reads flags and environment,
+// builds stores, scanners and servers, and maps errors to exit codes.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// Exit codes shared by every command (CONTRACT §3).
+const (
+	exitOK       = 0
+	exitFindings = 1 // scan: findings; token verify: invalid; revoke: not found
+	exitFail     = 2
+)
+
+// IO is a command's environment: its streams, environment variables and
+// clock. Tests pass their own.
+type IO struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	Now    func() time.Time
+}
+
+// exitError carries a specific exit code out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// exitCode returns an error's exit code: exitFail's own, else exitFail.
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return exitFail
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sio := IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+	code := Run(ctx, os.Args[1:], sio)
+	stop()
+	os.Exit(code)
+}
+
+// command is one subcommand: its name, a one-line summary and its runner.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, sio IO) error
+}
+
+func commands() []command {
+	return []command{
+		{"scan", "scan files, stdin, diffs, staged changes or git history for tokens", runScan},
+		{"token", "issue, verify, revoke and list tokens in the store", runToken},
+		{"serve", "run the HTTP server: token API, GitHub partner endpoint, health, metrics", runServe},
+		{"hook", "install git hooks (hook install [--pre-push])", runHook},
+		{"github", "scan GitHub organisations and sync secret-scanning alerts", runGitHub},
+		{"demo", "issue a token, leak it into a file, scan, revoke and verify (embedded store)", runDemo},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// Run executes the command line args and returns the process exit code.
+func Run(ctx context.Context, args []string, sio IO) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(sio.Stderr)
+		if len(args) == 0 {
+			return exitFail
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], sio)
+			if err != nil && !errors.Is(err, errSilent) {
+				var ee *exitError
+				if !errors.As(err, &ee) || ee.err != nil {
+					fmt.Fprintf(sio.Stderr, "leakguard %s: %v\n", c.name, err)
+				}
+			}
+			return exitCode(err)
+		}
+	}
+	fmt.Fprintf(sio.Stderr, "leakguard: unknown command %q\n", args[0])
+	usage(sio.Stderr)
+	return exitFail
+}
+
+// errSilent marks an error already reported to the user.
+var errSilent = errors.New("already reported")
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: leakguard <command> [flags]")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'leakguard <command> -h' for a command's flags. Every flag has an")
+	fmt.Fprintln(w, "environment twin: LEAKGUARD_ + its upper-case name with _ (LEAKGUARD_DB).")
+}

@@ -1,0 +1,82 @@
+package scanner
+
+import "github.com/leakguard/leakguard/patterns"
+
+// Sources of findings (CONTRACT §2).
+const (
+	SourceFile          = "file"
+	SourceStdin         = "stdin"
+	SourceDiff          = "diff"
+	SourceStaged        = "staged"
+	SourceGit           = "git"
+	SourceGitHubWebhook = "github-webhook"
+	SourceGitHubOrg     = "github-org"
+)
+
+// Statuses and actions of findings (CONTRACT §2).
+const (
+	StatusActive  = "active"
+	StatusRevoked = "revoked"
+	StatusExpired = "expired"
+	StatusUnknown = "unknown"
+
+	ActionRevoked = "revoked"
+	ActionNone    = "none"
+)
+
+// Match is one checksum-valid token in a stream.
+type Match struct {
+	Format *patterns.Format // the format it is a token of
+	Prefix string           // which of the format's prefixes
+	Secret patterns.Secret  // the token; redacts itself
+	Hash   string           // SHA-256 hex of the full token
+	Offset int64            // byte offset of the prefix in the stream
+	Line   int              // 1-based line of the prefix
+	Column int              // 1-based byte column of the prefix in its line
+}
+
+// Redacted is the report form of the token: prefix, "…", last 4.
+func (m Match) Redacted() string { return m.Secret.Redact(m.Prefix) }
+
+// Finding is what every scanning path reports (CONTRACT §2). Its JSON form
+// is the contract's JSON Lines object; it never contains the plaintext.
+type Finding struct {
+	Rule      string `json:"rule"`
+	TokenHash string `json:"token_hash"`
+	Redacted  string `json:"redacted"`
+	Path      string `json:"path,omitempty"`
+	Line      int    `json:"line,omitempty"`
+	Column    int    `json:"column,omitempty"`
+	Commit    string `json:"commit,omitempty"`
+	Author    string `json:"author,omitempty"`
+	Source    string `json:"source"`
+	Status    string `json:"status,omitempty"`
+	Action    string `json:"action,omitempty"`
+
+	// Secret is the token itself, for in-process consumers that must
+	// re-verify it; never serialised.
+	Secret patterns.Secret `json:"-"`
+	// Issued is true for formats this installation issues (looked up and
+	// revocable); TokenType is their store type.
+	Issued    bool   `json:"-"`
+	TokenType string `json:"-"`
+	// Description is the format's description, for reports.
+	Description string `json:"-"`
+}
+
+// NewFinding builds a Finding from a match at a location.
+func NewFinding(m Match, source, path string) Finding {
+	return Finding{
+		Rule:        m.Format.ID,
+		TokenHash:   m.Hash,
+		Redacted:    m.Redacted(),
+		Path:        path,
+		Line:        m.Line,
+		Column:      m.Column,
+		Source:      source,
+		Secret:      m.Secret,
+		Issued:      m.Format.Issued,
+		TokenType:   m.Format.TokenType,
+		Description: m.Format.Description,
+	}
+}

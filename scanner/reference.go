@@ -1,0 +1,75 @@
+package scanner
+
+import (
+	"bytes"
+	"sort"
+
+	"github.com/leakguard/leakguard/patterns"
+)
+
+// Reference is the slow, obviously-correct scanner the fast path is checked
+// against (FuzzScan's oracle). It tries every prefix of every format at every
+// occurrence and applies CONTRACT §1 literally.
+func Reference(c *patterns.Catalog, data []byte) []Match {
+	var out []Match
+	for _, f := range c.Formats() {
+		for _, p := range f.Prefixes {
+			for off := 0; ; {
+				i := bytes.Index(data[off:], []byte(p))
+				if i < 0 {
+					break
+				}
+				start := off + i
+				off = start + 1
+				if m, ok := matchAt(f, p, data, start); ok {
+					out = append(out, m)
+				}
+			}
+		}
+	}
+	sortMatches(out)
+	return dedupe(out)
+}
+
+// matchAt checks for a token of f with prefix p at data[start:]: the maximal
+// run of alphabet characters after the prefix must be a valid tail.
+func matchAt(f *patterns.Format, p string, data []byte, start int) (Match, bool) {
+	tailStart := start + len(p)
+	end := tailStart
+	for end < len(data) && end-tailStart <= f.TailMax() && f.InAlphabet(data[end]) {
+		end++
+	}
+	if !f.ValidTail(p, data[tailStart:end]) {
+		return Match{}, false
+	}
+	tok := data[start:end]
+	line := bytes.Count(data[:start], []byte{'\n'}) + 1
+	col := start - (bytes.LastIndexByte(data[:start], '\n') + 1) + 1
+	return Match{
+		Format: f, Prefix: p,
+		Secret: patterns.NewSecret(string(tok)), Hash: patterns.HashBytes(tok),
+		Offset: int64(start), Line: line, Column: col,
+	}, true
+}
+
+func sortMatches(ms []Match) {
+	sort.SliceStable(ms, func(i, j int) bool {
+		if ms[i].Offset != ms[j].Offset {
+			return ms[i].Offset < ms[j].Offset
+		}
+		return ms[i].Format.ID < ms[j].Format.ID
+	})
+}
+
+// dedupe drops a match at the same offset as the previous one: when two
+// prefixes overlap ("gh" vs "ghp_") only the first sorted one is kept.
+func dedupe(ms []Match) []Match {
+	out := ms[:0]
+	for i, m := range ms {
+		if i > 0 && m.Offset == ms[i-1].Offset {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}

@@ -1,0 +1,219 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors returned by every Store implementation. Callers branch on
+// them with errors.Is.
+var (
+	// ErrNotFound means no token (or notification) has that id or hash.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a token with that id or hash already exists.
+	ErrConflict = errors.New("already exists")
+	// ErrInvalid means the request itself is malformed (missing reason, ...).
+	ErrInvalid = errors.New("invalid request")
+	// ErrUnavailable means the backing service cannot be reached.
+	ErrUnavailable = errors.New("store unavailable")
+)
+
+// State is a token's lifecycle state as reported by token list and the API.
+type State string
+
+// Token states.
+const (
+	StateActive  State = "active"
+	StateRevoked State = "revoked"
+	StateExpired State = "expired"
+)
+
+// ReasonExpired is the InvalidReason the sweeper records on expired tokens.
+const ReasonExpired = "expired"
+
+// Token is one issued API token. It holds no plaintext.
+type Token struct {
+	ID            string     // opaque, unique, never reused
+	Hash          string     // SHA-256 hex of the full token; unique
+	Type          string     // user, service or admin
+	FormatID      string     // patterns format id (the generator)
+	Owner         string     // who is told when it leaks or expires
+	Name          string     // human label
+	Last4         string     // last four characters, for display
+	CreatedAt     time.Time  //
+	ExpiresAt     *time.Time // nil: never expires
+	LastUsedAt    *time.Time // nil: never used
+	Valid         bool       // false once revoked or marked expired
+	InvalidAt     *time.Time // when it became invalid
+	InvalidReason string     // why ("expired" for expiry)
+	RevokedBy     string     // actor of the revocation
+}
+
+// State returns the token's state at now: revoked if invalidated for any
+// reason but expiry, expired if past ExpiresAt (marked by the sweeper or
+// not), else active.
+func (t *Token) State(now time.Time) State {
+	if !t.Valid && t.InvalidReason != ReasonExpired {
+		return StateRevoked
+	}
+	if !t.Valid || (t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)) {
+		return StateExpired
+	}
+	return StateActive
+}
+
+// InvalidMessage returns the user-facing reason the token is not valid at
+// now (CONTRACT §4), or "" when it is active.
+func (t *Token) InvalidMessage(now time.Time) string {
+	switch t.State(now) {
+	case StateRevoked:
+		at := now
+		if t.InvalidAt != nil {
+			at = *t.InvalidAt
+		}
+		return "This API token became invalid on " + at.UTC().Format(time.RFC3339) + ": " + t.InvalidReason
+	case StateExpired:
+		at := now
+		if t.ExpiresAt != nil {
+			at = *t.ExpiresAt
+		} else if t.InvalidAt != nil {
+			at = *t.InvalidAt
+		}
+		return "This API token expired on " + at.UTC().Format(time.RFC3339)
+	}
+	return ""
+}
+
+// EventKind names an audit event.
+type EventKind string
+
+// Audit event kinds (CONTRACT §4).
+const (
+	EventIssued          EventKind = "issued"
+	EventRevoked         EventKind = "revoked"
+	EventExpired         EventKind = "expired"
+	EventLeakReported    EventKind = "leak_reported"
+	EventExpiringNotice  EventKind = "expiring_notice"
+	EventVerifiedInvalid EventKind = "verified_invalid"
+)
+
+// Event is one entry of a token's audit trail.
+type Event struct {
+	ID      int64     `json:"-"`
+	TokenID string    `json:"-"`
+	Kind    EventKind `json:"kind"`
+	At      time.Time `json:"at"`
+	Actor   string    `json:"actor,omitempty"`
+	Source  string    `json:"source,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+}
+
+// Notification is one outbound event waiting in the durable outbox
+// (CONTRACT §6). Payload is the JSON body to deliver, fixed at enqueue time.
+type Notification struct {
+	ID            string    // unique; doubles as the webhook-id header
+	Type          string    // token.revoked or token.expiring
+	Payload       []byte    // JSON body
+	CreatedAt     time.Time //
+	Attempts      int       // delivery attempts so far
+	NextAttemptAt time.Time // not claimed before this
+	LastError     string    // last delivery error
+}
+
+// ListFilter selects tokens for ListTokens. Zero fields do not filter.
+type ListFilter struct {
+	Owner string
+	State State     // evaluated at Now
+	Now   time.Time // reference time for State
+	After string    // return tokens with ID > After (pagination cursor)
+	Limit int       // 0: no limit
+}
+
+// RevokeRequest identifies a token by ID or Hash and says why it dies.
+type RevokeRequest struct {
+	ID     string    // one of ID or Hash is required
+	Hash   string    //
+	Reason string    // required
+	Actor  string    // who revoked it (user, "github-secret-scanning", ...)
+	Source string    // where the leak was seen, if any
+	Kind   EventKind // EventRevoked (default) or EventLeakReported
+	At     time.Time // when; zero means the store's clock
+	// Notify, if set, is enqueued in the outbox in the same transaction,
+	// and only when this call actually revokes the token.
+	Notify *Notification
+}
+
+// NoticeRequest records one expiring notice stage for a token.
+type NoticeRequest struct {
+	TokenID string
+	Stage   string // "7d", "1d", "0d"
+	Event   Event
+	Notify  *Notification
+}
+
+// Store is the token system of record. Implementations are safe for
+// concurrent use, including by several processes sharing one database.
+type Store interface {
+	// CreateToken inserts t together with its issued event ev.
+	// Returns ErrConflict if t.ID or t.Hash already exists, ErrInvalid if
+	// t lacks ID, Hash, Type or Owner.
+	CreateToken(ctx context.Context, t *Token, ev Event) error
+
+	// TokenByHash returns the token with that hash, or ErrNotFound.
+	TokenByHash(ctx context.Context, hash string) (*Token, error)
+
+	// TokenByID returns the token with that id, or ErrNotFound.
+	TokenByID(ctx context.Context, id string) (*Token, error)
+
+	// ListTokens returns tokens matching f ordered by ID.
+	ListTokens(ctx context.Context, f ListFilter) ([]*Token, error)
+
+	// Revoke invalidates the token atomically: Valid=false, InvalidAt,
+	// InvalidReason, RevokedBy, one event of req.Kind and req.Notify in the
+	// outbox. It is idempotent: if the token is already invalid nothing is
+	// written and already is true. Concurrent calls on one token yield exactly
+	// one revocation. Returns the token as it is after the call, ErrNotFound
+	// for an unknown token, ErrInvalid without a reason or identifier.
+	Revoke(ctx context.Context, req RevokeRequest) (t *Token, already bool, err error)
+
+	// ExpireDue marks every still-valid token whose ExpiresAt <= now as
+	// invalid with reason ReasonExpired (InvalidAt = ExpiresAt) and an
+	// expired event, and returns them. Idempotent.
+	ExpireDue(ctx context.Context, now time.Time) ([]*Token, error)
+
+	// ExpiringBefore returns valid tokens with now < ExpiresAt <= deadline
+	// that have no notice recorded for stage.
+	ExpiringBefore(ctx context.Context, now, deadline time.Time, stage string) ([]*Token, error)
+
+	// RecordNotice records that stage's notice for a token with its event and
+	// notification, once: a second call for the same token and stage writes
+	// nothing and returns false.
+	RecordNotice(ctx context.Context, req NoticeRequest) (recorded bool, err error)
+
+	// TouchLastUsed sets LastUsedAt to at if it is unset or older than at.
+	TouchLastUsed(ctx context.Context, id string, at time.Time) error
+
+	// AppendEvent adds an event to a token's audit trail (ErrNotFound if the
+	// token does not exist).
+	AppendEvent(ctx context.Context, ev Event) error
+
+	// Events returns a token's audit trail, oldest first.
+	Events(ctx context.Context, tokenID string) ([]Event, error)
+
+	// ClaimNotifications returns up to limit outbox entries due at now and
+	// hides them from other claimers until now+lease.
+	ClaimNotifications(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Notification, error)
+
+	// MarkDelivered removes a notification from the outbox.
+	MarkDelivered(ctx context.Context, id string) error
+
+	// MarkFailed records a failed attempt and schedules the next one.
+	MarkFailed(ctx context.Context, id string, next time.Time, errMsg string) error
+
+	// Ping checks that the backing service answers.
+	Ping(ctx context.Context) error
+
+	// Close releases resources.
+	Close() error
+}
