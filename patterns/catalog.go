@@ -22,10 +22,17 @@ func DefaultPrefixes() map[string]string {
 // type and prefix: 30 base62 characters from crypto/rand, then the CRC32-IEEE
 // of the body in base62, 6 characters (CONTRACT §1, GitHub's scheme).
 func OwnFormat(tokenType, prefix string) Format {
-	return Format{
+	return OwnFormatPrefixes(tokenType, []string{prefix})
+}
+
+// OwnFormatPrefixes is OwnFormat recognising several prefixes: the first is
+// the one tokens are issued with, the others are still recognised as ours
+// (earlier or default prefixes). Samples are built from the scheme for each.
+func OwnFormatPrefixes(tokenType string, prefixes []string) Format {
+	f := Format{
 		ID:          "leakguard-" + tokenType,
 		Description: "leakguard-issued " + tokenType + " API token",
-		Prefixes:    []string{prefix},
+		Prefixes:    append([]string(nil), prefixes...),
 		Alphabet:    "0-9A-Za-z",
 		BodyMin:     30,
 		BodyMax:     30,
@@ -34,6 +41,7 @@ func OwnFormat(tokenType, prefix string) Format {
 		TokenType:   tokenType,
 		Source:      "leakguard CONTRACT §1 (GitHub's ghp_ scheme)",
 	}
+	return withGeneratedSamples(f, "Own")
 }
 
 // OwnFormats returns the own-token family for the given type → prefix map
@@ -60,15 +68,21 @@ type Catalog struct {
 	byID    map[string]*Format
 }
 
-// NewCatalog compiles the formats. IDs must be unique; a prefix may belong to
-// only one format.
+// NewCatalog compiles the formats and checks each against its samples
+// (CheckSamples). IDs must be unique; a prefix may belong to only one
+// format.
 func NewCatalog(formats ...Format) (*Catalog, error) {
 	c := &Catalog{byID: make(map[string]*Format, len(formats))}
 	prefixOwner := map[string]string{}
 	for i := range formats {
 		f := formats[i]
 		f.Prefixes = append([]string(nil), f.Prefixes...)
+		f.TruePositives = append([]string(nil), f.TruePositives...)
+		f.FalsePositives = append([]string(nil), f.FalsePositives...)
 		if err := f.Compile(); err != nil {
+			return nil, err
+		}
+		if err := CheckSamples(&f); err != nil {
 			return nil, err
 		}
 		if _, dup := c.byID[f.ID]; dup {

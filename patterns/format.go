@@ -7,55 +7,33 @@ import (
 	"strings"
 )
 
-// Checksum algorithms understood by Format.
-const (
-	AlgoNone      = "none"
-	AlgoCRC32IEEE = "crc32-ieee"
-)
-
-// Checksum encodings understood by Format. Digits are written most
-// significant first, left-padded with the alphabet's zero digit.
-const (
-	EncBase62 = "base62" // 0-9A-Za-z
-	EncBase36 = "base36" // 0-9a-z
-	EncHex    = "hex"    // 0-9a-f
-)
-
-// What a checksum covers.
-const (
-	CoversBody       = "body"
-	CoversPrefixBody = "prefix+body"
-)
-
-// Base62 is the alphabet of our tokens' bodies and checksums, in digit order.
-const Base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
 // ErrInvalidFormat is returned when a Format's declaration is inconsistent.
 var ErrInvalidFormat = errors.New("invalid token format")
 
-// Checksum declares how a format's trailing checksum is computed and written.
-type Checksum struct {
-	Algorithm string `toml:"algorithm" json:"algorithm"`
-	Encoding  string `toml:"encoding" json:"encoding,omitempty"`
-	Length    int    `toml:"length" json:"length,omitempty"`
-	Covers    string `toml:"covers" json:"covers,omitempty"`
-}
+// Prefix length bounds: a shorter prefix would make every scan slow and
+// noisy, a longer one is not a prefix.
+const (
+	MinPrefixLen = 3
+	MaxPrefixLen = 64
+)
 
 // Format is one token format, as data. A token is one of Prefixes, then
-// BodyMin..BodyMax characters from Alphabet, then Checksum.Length checksum
-// characters (also from Alphabet). The character after a token, if any, must
-// not belong to Alphabet.
+// BodyMin..BodyMax characters from Alphabet, then Checksum.Separator, then
+// Checksum.Length checksum characters (also from Alphabet). The character
+// after a token, if any, must not belong to Alphabet.
 type Format struct {
 	// ID names the format in findings ("github-pat", "leakguard-user").
 	ID string `toml:"id" json:"id"`
 	// Description says what the token grants, for reports and SARIF rules.
 	Description string `toml:"description" json:"description,omitempty"`
-	// Prefixes are the literal prefixes the format starts with.
+	// Prefixes are the literal prefixes the format starts with. The first
+	// is the one Generate uses.
 	Prefixes []string `toml:"prefixes" json:"prefixes"`
 	// Alphabet lists the body characters, as literal characters and
 	// ranges ("0-9A-Za-z"); a literal '-' goes first or last.
 	Alphabet string `toml:"alphabet" json:"alphabet"`
-	// BodyMin and BodyMax bound the body length (without checksum).
+	// BodyMin and BodyMax bound the body length (without separator and
+	// checksum). BodyMax 0 means BodyMin.
 	BodyMin int `toml:"body_min" json:"body_min"`
 	BodyMax int `toml:"body_max" json:"body_max"`
 	// Checksum declares the trailing checksum.
@@ -72,9 +50,10 @@ type Format struct {
 	// FalsePositives are look-alikes the format must reject.
 	FalsePositives []string `toml:"false_positives" json:"false_positives,omitempty"`
 
-	alpha    [256]bool
-	csDigits string
-	compiled bool
+	alpha     [256]bool
+	digits    string   // checksum digit alphabet
+	prefixCRC []uint32 // CRC32 of each prefix, for prefix+body coverage
+	compiled  bool
 }
 
 // Compile checks the declaration and prepares the lookup tables. It must be
@@ -83,84 +62,79 @@ func (f *Format) Compile() error {
 	if f.ID == "" {
 		return fmt.Errorf("%w: missing id", ErrInvalidFormat)
 	}
-	if len(f.Prefixes) == 0 {
-		return fmt.Errorf("%w %s: no prefixes", ErrInvalidFormat, f.ID)
-	}
-	for _, p := range f.Prefixes {
-		if p == "" {
-			return fmt.Errorf("%w %s: empty prefix", ErrInvalidFormat, f.ID)
-		}
-	}
-	set, err := expandAlphabet(f.Alphabet)
-	if err != nil {
-		return fmt.Errorf("%w %s: %v", ErrInvalidFormat, f.ID, err)
-	}
-	f.alpha = set
-	if f.BodyMax == 0 {
-		f.BodyMax = f.BodyMin
-	}
-	if f.BodyMin <= 0 || f.BodyMax < f.BodyMin {
-		return fmt.Errorf("%w %s: body length %d..%d", ErrInvalidFormat, f.ID, f.BodyMin, f.BodyMax)
-	}
-	if err := f.compileChecksum(); err != nil {
+	if err := f.compile(); err != nil {
 		return fmt.Errorf("%w %s: %v", ErrInvalidFormat, f.ID, err)
 	}
 	f.compiled = true
 	return nil
 }
 
-func (f *Format) compileChecksum() error {
-	c := &f.Checksum
-	switch c.Algorithm {
-	case "", AlgoNone:
-		c.Algorithm, c.Length, f.csDigits = AlgoNone, 0, ""
-		return nil
-	case AlgoCRC32IEEE:
-	default:
-		return fmt.Errorf("unknown checksum algorithm %q", c.Algorithm)
+func (f *Format) compile() error {
+	if err := checkPrefixes(f.Prefixes); err != nil {
+		return err
 	}
-	digits, err := encodingDigits(c.Encoding)
+	set, err := expandAlphabet(f.Alphabet)
 	if err != nil {
 		return err
 	}
-	if c.Covers == "" {
-		c.Covers = CoversBody
+	f.alpha = set
+	if f.BodyMax == 0 {
+		f.BodyMax = f.BodyMin
 	}
-	if c.Covers != CoversBody && c.Covers != CoversPrefixBody {
-		return fmt.Errorf("unknown checksum coverage %q", c.Covers)
+	if f.BodyMin <= 0 || f.BodyMax < f.BodyMin || f.BodyMax > 4096 {
+		return fmt.Errorf("body length %d..%d", f.BodyMin, f.BodyMax)
 	}
-	if need := digitsFor32(len(digits)); c.Length < need {
-		return fmt.Errorf("checksum length %d too short for %s (need %d)", c.Length, c.Encoding, need)
+	if err := f.Checksum.validate(&f.alpha); err != nil {
+		return err
 	}
-	for i := 0; i < len(digits); i++ {
-		if !f.alpha[digits[i]] {
-			return fmt.Errorf("checksum digit %q is outside the alphabet", digits[i])
-		}
+	if f.Checksum.Algorithm != AlgoNone {
+		f.digits, _ = encodingDigits(f.Checksum.Encoding)
 	}
-	f.csDigits = digits
+	f.prefixCRC = make([]uint32, len(f.Prefixes))
+	for i, p := range f.Prefixes {
+		f.prefixCRC[i] = crc32.ChecksumIEEE([]byte(p))
+	}
+	if f.Issued {
+		return f.checkIssuable()
+	}
 	return nil
 }
 
-func encodingDigits(enc string) (string, error) {
-	switch enc {
-	case EncBase62:
-		return Base62, nil
-	case EncBase36:
-		return "0123456789abcdefghijklmnopqrstuvwxyz", nil
-	case EncHex:
-		return "0123456789abcdef", nil
+// checkIssuable checks that leakguard can mint tokens of an issued format.
+func (f *Format) checkIssuable() error {
+	switch f.TokenType {
+	case TypeUser, TypeService, TypeAdmin:
+	default:
+		return fmt.Errorf("issued format has token type %q (want user, service or admin)", f.TokenType)
 	}
-	return "", fmt.Errorf("unknown checksum encoding %q", enc)
+	if f.BodyMin != f.BodyMax || f.Checksum.Algorithm != AlgoCRC32IEEE {
+		return errors.New("issued format needs a fixed body length and a crc32 checksum")
+	}
+	return nil
 }
 
-// digitsFor32 is how many base-n digits a uint32 needs.
-func digitsFor32(n int) int {
-	d, v := 0, uint64(1)
-	for v <= 0xffffffff {
-		v *= uint64(n)
-		d++
+// checkPrefixes requires MinPrefixLen..MaxPrefixLen printable ASCII
+// characters without spaces, and no duplicates.
+func checkPrefixes(prefixes []string) error {
+	if len(prefixes) == 0 {
+		return errors.New("no prefixes")
 	}
-	return d
+	seen := make(map[string]bool, len(prefixes))
+	for _, p := range prefixes {
+		if len(p) < MinPrefixLen || len(p) > MaxPrefixLen {
+			return fmt.Errorf("prefix %q: length %d outside %d..%d", p, len(p), MinPrefixLen, MaxPrefixLen)
+		}
+		for i := 0; i < len(p); i++ {
+			if p[i] <= ' ' || p[i] > '~' {
+				return fmt.Errorf("prefix %q: character %q is not printable ASCII", p, p[i])
+			}
+		}
+		if seen[p] {
+			return fmt.Errorf("prefix %q listed twice", p)
+		}
+		seen[p] = true
+	}
+	return nil
 }
 
 func expandAlphabet(spec string) ([256]bool, error) {
@@ -183,17 +157,25 @@ func expandAlphabet(spec string) ([256]bool, error) {
 		}
 		set[lo] = true
 	}
+	for c := 0; c <= ' '; c++ {
+		if set[c] {
+			return set, fmt.Errorf("alphabet contains control or space character %q", byte(c))
+		}
+	}
 	return set, nil
 }
 
-// InAlphabet reports whether c may appear in the format's body or checksum.
+// InAlphabet reports whether c may appear in the format's body, separator
+// or checksum.
 func (f *Format) InAlphabet(c byte) bool { return f.alpha[c] }
 
-// TailMin and TailMax bound the length of body plus checksum.
-func (f *Format) TailMin() int { return f.BodyMin + f.Checksum.Length }
+// TailMin is the shortest body plus separator and checksum.
+func (f *Format) TailMin() int { return f.BodyMin + f.suffixLen() }
 
-// TailMax is the longest body plus checksum.
-func (f *Format) TailMax() int { return f.BodyMax + f.Checksum.Length }
+// TailMax is the longest body plus separator and checksum.
+func (f *Format) TailMax() int { return f.BodyMax + f.suffixLen() }
+
+func (f *Format) suffixLen() int { return len(f.Checksum.Separator) + f.Checksum.Length }
 
 // MaxLen is the longest token of the format, prefix included.
 func (f *Format) MaxLen() int {
@@ -204,9 +186,9 @@ func (f *Format) MaxLen() int {
 	return m + f.TailMax()
 }
 
-// ValidTail reports whether tail (body and checksum, everything after
-// prefix) is a well-formed, checksum-valid token of the format. It does not
-// allocate.
+// ValidTail reports whether tail (body, separator and checksum: everything
+// after prefix) is a well-formed, checksum-valid token of the format. prefix
+// must be one of the format's prefixes. It does not allocate.
 func (f *Format) ValidTail(prefix string, tail []byte) bool {
 	if len(tail) < f.TailMin() || len(tail) > f.TailMax() {
 		return false
@@ -216,50 +198,34 @@ func (f *Format) ValidTail(prefix string, tail []byte) bool {
 			return false
 		}
 	}
-	return f.checksumOK(prefix, tail)
-}
-
-func (f *Format) checksumOK(prefix string, tail []byte) bool {
-	if f.Checksum.Algorithm == AlgoNone {
+	cs := &f.Checksum
+	if cs.Algorithm == AlgoNone {
 		return true
 	}
-	n := len(tail) - f.Checksum.Length
-	body, got := tail[:n], tail[n:]
-	var sum uint32
-	if f.Checksum.Covers == CoversPrefixBody {
-		sum = crc32.Update(crc32.ChecksumIEEE([]byte(prefix)), crc32.IEEETable, body)
-	} else {
-		sum = crc32.ChecksumIEEE(body)
+	n := len(tail) - cs.Length
+	sep := n - len(cs.Separator)
+	if string(tail[sep:n]) != cs.Separator {
+		return false
 	}
-	return encodedEqual(sum, f.csDigits, got)
+	pcrc, ok := f.prefixState(prefix)
+	if !ok {
+		return false
+	}
+	return cs.matches(f.digits, cs.sum(pcrc, tail[:sep]), tail[n:])
 }
 
-// encodedEqual reports whether got is v written in the digits' base, most
-// significant first, left-padded with digits[0] to len(got).
-func encodedEqual(v uint32, digits string, got []byte) bool {
-	base := uint32(len(digits))
-	for i := len(got) - 1; i >= 0; i-- {
-		if got[i] != digits[v%base] {
-			return false
+// prefixState returns the precomputed CRC32 of prefix.
+func (f *Format) prefixState(prefix string) (uint32, bool) {
+	for i, p := range f.Prefixes {
+		if p == prefix {
+			return f.prefixCRC[i], true
 		}
-		v /= base
 	}
-	return v == 0
+	return 0, false
 }
 
-// encode writes v in the digits' base, left-padded to width.
-func encode(v uint32, digits string, width int) string {
-	out := make([]byte, width)
-	base := uint32(len(digits))
-	for i := width - 1; i >= 0; i-- {
-		out[i] = digits[v%base]
-		v /= base
-	}
-	return string(out)
-}
-
-// Split returns the prefix a token starts with and the rest. ok is false when
-// no prefix of the format matches.
+// Split returns the longest prefix of the format that token starts with and
+// the rest. ok is false when no prefix of the format matches.
 func (f *Format) Split(token string) (prefix, tail string, ok bool) {
 	best := ""
 	for _, p := range f.Prefixes {
@@ -276,6 +242,13 @@ func (f *Format) Split(token string) (prefix, tail string, ok bool) {
 // Valid reports whether token is exactly one well-formed, checksum-valid
 // token of the format.
 func (f *Format) Valid(token string) bool {
-	prefix, tail, ok := f.Split(token)
-	return ok && f.ValidTail(prefix, []byte(tail))
+	if !f.compiled {
+		return false
+	}
+	for _, p := range f.Prefixes {
+		if strings.HasPrefix(token, p) && f.ValidTail(p, []byte(token[len(p):])) {
+			return true
+		}
+	}
+	return false
 }

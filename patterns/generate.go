@@ -9,13 +9,14 @@ import (
 )
 
 // ErrNotGeneratable is returned by Generate for formats without a fixed
-// body length and a base62 CRC32 checksum.
+// body length and a CRC32 checksum.
 var ErrNotGeneratable = errors.New("format cannot be generated")
 
 // Generate mints a new token of the format: its first prefix, a body of
-// BodyMin characters drawn uniformly from the body alphabet with rand (nil
-// means crypto/rand), then the checksum. Rejection sampling avoids modulo
-// bias.
+// BodyMin characters drawn uniformly from the body alphabet with rnd (nil
+// means crypto/rand), then the separator and checksum. Rejection sampling
+// avoids modulo bias. The body alphabet is the format's alphabet without the
+// separator's characters.
 func (f *Format) Generate(rnd io.Reader) (Secret, error) {
 	if !f.compiled {
 		return Secret{}, fmt.Errorf("generate %s: format not compiled", f.ID)
@@ -26,44 +27,43 @@ func (f *Format) Generate(rnd io.Reader) (Secret, error) {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	alpha := f.alphabetChars()
 	body := make([]byte, f.BodyMin)
-	if err := fillUniform(rnd, alpha, body); err != nil {
+	if err := fillUniform(rnd, f.bodyChars(), body); err != nil {
 		return Secret{}, fmt.Errorf("generate %s: %w", f.ID, err)
 	}
-	prefix := f.Prefixes[0]
-	var sum uint32
-	if f.Checksum.Covers == CoversPrefixBody {
-		sum = crc32.Update(crc32.ChecksumIEEE([]byte(prefix)), crc32.IEEETable, body)
-	} else {
-		sum = crc32.ChecksumIEEE(body)
-	}
-	return NewSecret(prefix + string(body) + encode(sum, f.csDigits, f.Checksum.Length)), nil
+	return NewSecret(f.WithChecksum(f.Prefixes[0], string(body))), nil
 }
 
-// WithChecksum returns prefix+body followed by the format's checksum of body.
-// It builds test samples and fixtures from the scheme itself.
+// WithChecksum returns prefix+body followed by the format's separator and
+// checksum. It needs no Compile, so declarations can build their own
+// samples; it builds test fixtures from the scheme itself.
 func (f *Format) WithChecksum(prefix, body string) string {
-	if f.Checksum.Algorithm == AlgoNone {
+	cs := &f.Checksum
+	if cs.Algorithm == "" || cs.Algorithm == AlgoNone {
 		return prefix + body
 	}
-	var sum uint32
-	if f.Checksum.Covers == CoversPrefixBody {
-		sum = crc32.ChecksumIEEE([]byte(prefix + body))
-	} else {
-		sum = crc32.ChecksumIEEE([]byte(body))
-	}
-	return prefix + body + encode(sum, f.csDigits, f.Checksum.Length)
+	v := cs.sum(crc32.ChecksumIEEE([]byte(prefix)), []byte(body))
+	return prefix + body + cs.Separator + cs.encode(v)
 }
 
-func (f *Format) alphabetChars() []byte {
+// bodyChars lists the alphabet in byte order, without separator characters.
+func (f *Format) bodyChars() []byte {
 	var out []byte
 	for c := 0; c < 256; c++ {
-		if f.alpha[c] {
+		if f.alpha[c] && !containsByte(f.Checksum.Separator, byte(c)) {
 			out = append(out, byte(c))
 		}
 	}
 	return out
+}
+
+func containsByte(s string, c byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return true
+		}
+	}
+	return false
 }
 
 // fillUniform fills dst with characters chosen uniformly from alpha, reading
@@ -71,6 +71,9 @@ func (f *Format) alphabetChars() []byte {
 // len(alpha) that fits in a byte.
 func fillUniform(rnd io.Reader, alpha []byte, dst []byte) error {
 	n := len(alpha)
+	if n == 0 || n > 256 {
+		return fmt.Errorf("alphabet of %d characters", n)
+	}
 	limit := 256 - 256%n
 	buf := make([]byte, 2*len(dst))
 	i := 0

@@ -1,0 +1,175 @@
+package patterns
+
+import (
+	"fmt"
+	"hash/crc32"
+)
+
+// Checksum algorithms understood by Format.
+const (
+	AlgoNone      = "none"
+	AlgoCRC32IEEE = "crc32-ieee"
+)
+
+// Checksum encodings understood by Format. The positional encodings (base62,
+// base36, hex) write the value most significant digit first, left-padded
+// with the alphabet's zero digit to Checksum.Length.
+const (
+	EncBase62 = "base62" // 0-9A-Za-z
+	EncBase36 = "base36" // 0-9a-z
+	EncHex    = "hex"    // 0-9a-f
+	// EncHexLE writes the 32-bit value as its four bytes in little-endian
+	// order, each as two lower-case hex digits (Grafana's service-account
+	// tokens). Its length is always 8.
+	EncHexLE = "hex-le"
+)
+
+// What a checksum covers.
+const (
+	CoversBody       = "body"
+	CoversPrefixBody = "prefix+body"
+)
+
+// Base62 is the alphabet of our tokens' bodies and checksums, in digit order.
+const Base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+const (
+	base36Digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+	hexDigits    = "0123456789abcdef"
+)
+
+// Checksum declares how a format's trailing checksum is computed and written.
+type Checksum struct {
+	// Algorithm is AlgoNone or AlgoCRC32IEEE.
+	Algorithm string `toml:"algorithm" json:"algorithm"`
+	// Encoding is one of EncBase62, EncBase36, EncHex, EncHexLE.
+	Encoding string `toml:"encoding" json:"encoding,omitempty"`
+	// Length is the number of checksum characters.
+	Length int `toml:"length" json:"length,omitempty"`
+	// Covers says what the checksum is computed over: CoversBody or
+	// CoversPrefixBody (the separator is never covered).
+	Covers string `toml:"covers" json:"covers,omitempty"`
+	// Separator is an optional literal between body and checksum ("_" in
+	// Grafana's glsa_<secret>_<checksum>). Its characters must belong to the
+	// format's alphabet, so that a scanner's run of alphabet characters
+	// spans the whole token.
+	Separator string `toml:"separator" json:"separator,omitempty"`
+}
+
+// encodingDigits returns the digit alphabet of a checksum encoding.
+func encodingDigits(enc string) (string, error) {
+	switch enc {
+	case EncBase62:
+		return Base62, nil
+	case EncBase36:
+		return base36Digits, nil
+	case EncHex, EncHexLE:
+		return hexDigits, nil
+	}
+	return "", fmt.Errorf("unknown checksum encoding %q", enc)
+}
+
+// digitsFor32 is how many base-n digits a uint32 needs.
+func digitsFor32(n int) int {
+	d, v := 0, uint64(1)
+	for v <= 0xffffffff {
+		v *= uint64(n)
+		d++
+	}
+	return d
+}
+
+// validate checks the declaration against the format's alphabet.
+func (c *Checksum) validate(alpha *[256]bool) error {
+	switch c.Algorithm {
+	case "", AlgoNone:
+		if c.Separator != "" || c.Length != 0 {
+			return fmt.Errorf("checksum algorithm none takes no length or separator")
+		}
+		c.Algorithm = AlgoNone
+		return nil
+	case AlgoCRC32IEEE:
+	default:
+		return fmt.Errorf("unknown checksum algorithm %q", c.Algorithm)
+	}
+	digits, err := encodingDigits(c.Encoding)
+	if err != nil {
+		return err
+	}
+	if c.Covers == "" {
+		c.Covers = CoversBody
+	}
+	if c.Covers != CoversBody && c.Covers != CoversPrefixBody {
+		return fmt.Errorf("unknown checksum coverage %q", c.Covers)
+	}
+	if c.Encoding == EncHexLE && c.Length != 8 {
+		return fmt.Errorf("checksum length %d: %s is always 8", c.Length, EncHexLE)
+	}
+	if need := digitsFor32(len(digits)); c.Length < need || c.Length > 16 {
+		return fmt.Errorf("checksum length %d for %s (need %d..16)", c.Length, c.Encoding, need)
+	}
+	for i := 0; i < len(digits); i++ {
+		if !alpha[digits[i]] {
+			return fmt.Errorf("checksum digit %q is outside the alphabet", digits[i])
+		}
+	}
+	for i := 0; i < len(c.Separator); i++ {
+		if !alpha[c.Separator[i]] {
+			return fmt.Errorf("separator character %q is outside the alphabet", c.Separator[i])
+		}
+	}
+	return nil
+}
+
+// sum computes the checksum value over body, continuing from the CRC of the
+// prefix when the checksum covers it. prefixCRC must be the CRC32 of prefix.
+func (c *Checksum) sum(prefixCRC uint32, body []byte) uint32 {
+	if c.Covers == CoversPrefixBody {
+		return crc32.Update(prefixCRC, crc32.IEEETable, body)
+	}
+	return crc32.ChecksumIEEE(body)
+}
+
+// encode writes v in the checksum's encoding.
+func (c *Checksum) encode(v uint32) string {
+	digits, _ := encodingDigits(c.Encoding)
+	out := make([]byte, c.Length)
+	if c.Encoding == EncHexLE {
+		for i := 0; i < 4; i++ {
+			b := byte(v >> (8 * i))
+			out[2*i], out[2*i+1] = hexDigits[b>>4], hexDigits[b&0xf]
+		}
+		return string(out)
+	}
+	base := uint32(len(digits))
+	for i := c.Length - 1; i >= 0; i-- {
+		out[i] = digits[v%base]
+		v /= base
+	}
+	return string(out)
+}
+
+// matches reports whether got is v in the checksum's encoding. It does not
+// allocate.
+func (c *Checksum) matches(digits string, v uint32, got []byte) bool {
+	if len(got) != c.Length {
+		return false
+	}
+	if c.Encoding == EncHexLE {
+		for i := 0; i < 4; i++ {
+			b := byte(v >> (8 * i))
+			if got[2*i] != hexDigits[b>>4] || got[2*i+1] != hexDigits[b&0xf] {
+				return false
+			}
+		}
+		return true
+	}
+	base := uint32(len(digits))
+	for i := len(got) - 1; i >= 0; i-- {
+		if got[i] != digits[v%base] {
+			return false
+		}
+		v /= base
+	}
+	return v == 0
+}
