@@ -2,7 +2,25 @@
 // look-up → if ours and active, revoke with a reason naming where it leaked →
 // audit event → token.revoked notification through the outbox.
 //
-// It is idempotent and concurrency-safe, never needs the plaintext past
-// hashing, and defines the small interfaces it consumes; it imports no HTTP
-// or Redis code.
+// Every source uses the same flow: the GitHub partner endpoint, scan
+// --revoke, GitHub alerts.
+//
+// Decisions:
+//   - "Ours" is decided by prefix and checksum of an issued catalog format
+//     (patterns.Catalog.Identify), never by a payload's type field; reports
+//     of anything else make no store call. A report that carries only a hash
+//     is ours when the store knows the hash.
+//   - A leak-driven revocation writes exactly one audit event, of kind
+//     leak_reported, in the same transaction as the revocation (its detail is
+//     the reason, "leaked: <source> <url or path:line>") and the
+//     token.revoked notification. The token's state is then revoked. Manual
+//     revocations (token revoke, the API) record kind revoked instead. Reports
+//     of a token that is already revoked or expired write nothing: a replay
+//     changes nothing and notifies nobody again.
+//   - Concurrency safety comes from store.Store.Revoke's conditional update:
+//     two racing reports give one revocation, one event, one notification.
+//
+// It never needs the plaintext past hashing (the reason's location has the
+// token redacted should a URL contain it), defines the small interface it
+// consumes (Store), and imports no HTTP or Redis code.
 package revoker

@@ -1,0 +1,257 @@
+package revoker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/store"
+	"github.com/rs/zerolog"
+)
+
+// Store is the part of store.Store the revoker consumes. Revoke must be a
+// conditional update: concurrent calls on one token yield exactly one
+// revocation, and its Notify is enqueued only by the call that revokes.
+type Store interface {
+	TokenByHash(ctx context.Context, hash string) (*store.Token, error)
+	Revoke(ctx context.Context, req store.RevokeRequest) (*store.Token, bool, error)
+}
+
+// Report is one sighting of a possibly leaked token, from any source.
+// Either Secret or Hash identifies the token; Secret is only hashed and
+// checked against the catalog, never stored or logged.
+type Report struct {
+	Secret patterns.Secret // the token as found, if the source has it
+	Hash   string          // SHA-256 hex of the token, if Secret is not given
+	Source string          // "github-webhook", "file", "git", ...
+	URL    string          // where it was seen (recorded, never fetched)
+	Path   string          // file path, when there is no URL
+	Line   int             // 1-based line in Path, 0 if unknown
+	Commit string          // commit that added it, if known
+	Actor  string          // who reports it ("github-secret-scanning", a user)
+}
+
+// Status says what the revoker found and did for one report.
+type Status string
+
+// Report outcomes.
+const (
+	StatusRevoked        Status = "revoked"         // this call revoked it
+	StatusAlreadyRevoked Status = "already_revoked" // it was revoked before
+	StatusExpired        Status = "expired"         // it had already expired
+	StatusUnknown        Status = "unknown"         // our format, but never issued here
+	StatusNotOurs        Status = "not_ours"        // not a token of an issued format
+)
+
+// Result is the outcome of one report.
+type Result struct {
+	Hash    string       // SHA-256 hex of the token
+	Ours    bool         // issued by this leakguard: known to the store
+	Revoked bool         // this call revoked it
+	Already bool         // it was already invalid (revoked or expired)
+	Status  Status       //
+	Token   *store.Token // the token after the call; nil unless Ours
+}
+
+// Options tunes a Revoker.
+type Options struct {
+	Now    func() time.Time // nil: time.Now
+	Logger zerolog.Logger
+	// Workers bounds concurrent revocations in RevokeAll (default 8).
+	Workers int
+}
+
+// Revoker turns reports into revocations. It is safe for concurrent use.
+type Revoker struct {
+	st      Store
+	cat     *patterns.Catalog
+	now     func() time.Time
+	log     zerolog.Logger
+	workers int
+}
+
+// New returns a Revoker over st that recognises our tokens with cat's
+// issued formats.
+func New(st Store, cat *patterns.Catalog, opts Options) *Revoker {
+	r := &Revoker{st: st, cat: cat, now: opts.Now, log: opts.Logger, workers: opts.Workers}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.workers <= 0 {
+		r.workers = 8
+	}
+	return r
+}
+
+// DefaultActor is recorded as the revoking actor when a report names none.
+const DefaultActor = "leakguard-revoker"
+
+// ErrNoToken is returned for a report with neither Secret nor Hash.
+var ErrNoToken = errors.New("revoker: report has no token or hash")
+
+// Ours reports whether s is a checksum-valid token of one of the catalog's
+// issued formats: the only test of "ours" (a payload's type field is never
+// trusted). It makes no store call.
+func (r *Revoker) Ours(s patterns.Secret) bool {
+	f, ok := r.cat.Identify(s.Reveal())
+	return ok && f.Issued
+}
+
+// Revoke handles one report: hash, look up, and if the token is ours and
+// active, revoke it with a reason naming where it leaked, one leak_reported
+// event and a token.revoked notification, atomically. Reports of tokens
+// that are not ours make no store call. Errors are store failures only; the
+// result is then not durable.
+func (r *Revoker) Revoke(ctx context.Context, rep Report) (Result, error) {
+	hash, err := r.hashOf(rep)
+	if err != nil {
+		return Result{Status: StatusNotOurs}, err
+	}
+	res := Result{Hash: hash, Status: StatusNotOurs}
+	if !rep.Secret.IsZero() && !r.Ours(rep.Secret) {
+		return res, nil
+	}
+	res.Status = StatusUnknown
+	t, err := r.st.TokenByHash(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return res, nil
+	}
+	if err != nil {
+		return res, fmt.Errorf("revoker: look up %s: %w", shortHash(hash), err)
+	}
+	return r.revokeKnown(ctx, rep, t, res)
+}
+
+// revokeKnown revokes a token found in the store, unless it is already
+// invalid.
+func (r *Revoker) revokeKnown(ctx context.Context, rep Report, t *store.Token, res Result) (Result, error) {
+	res.Ours, res.Token = true, t
+	now := r.now().UTC().Truncate(time.Microsecond) // what stores keep
+	if st := t.State(now); st != store.StateActive {
+		return settled(res, st), nil
+	}
+	reason := Reason(rep)
+	actor := rep.Actor
+	if actor == "" {
+		actor = DefaultActor
+	}
+	note, err := store.NewNotification(store.NotifyRevoked, t, reason, rep.Source, now)
+	if err != nil {
+		return res, fmt.Errorf("revoker: %w", err)
+	}
+	after, already, err := r.st.Revoke(ctx, store.RevokeRequest{
+		ID: t.ID, Reason: reason, Actor: actor, Source: rep.Source,
+		Kind: store.EventLeakReported, At: now, Notify: note,
+	})
+	if err != nil {
+		return res, fmt.Errorf("revoker: revoke %s: %w", t.ID, err)
+	}
+	res.Token = after
+	if already {
+		return settled(res, after.State(now)), nil
+	}
+	res.Revoked, res.Status = true, StatusRevoked
+	r.log.Info().Str("token_id", t.ID).Str("source", rep.Source).Str("reason", reason).Msg("leaked token revoked")
+	return res, nil
+}
+
+// settled fills res for a token that was already invalid.
+func settled(res Result, st store.State) Result {
+	res.Already = true
+	res.Status = StatusAlreadyRevoked
+	if st == store.StateExpired {
+		res.Status = StatusExpired
+	}
+	return res
+}
+
+// RevokeAll handles reports concurrently (at most Options.Workers at once)
+// and returns one result per report, in order. The error joins every
+// report's error; when it is nil every revocation is durable.
+func (r *Revoker) RevokeAll(ctx context.Context, reps []Report) ([]Result, error) {
+	out := make([]Result, len(reps))
+	errs := make([]error, len(reps))
+	sem := make(chan struct{}, r.workers)
+	var wg sync.WaitGroup
+	for i := range reps {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i], errs[i] = r.Revoke(ctx, reps[i])
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// hashOf returns the report's token hash.
+func (r *Revoker) hashOf(rep Report) (string, error) {
+	if !rep.Secret.IsZero() {
+		return rep.Secret.Hash(), nil
+	}
+	h := strings.ToLower(strings.TrimSpace(rep.Hash))
+	if !store.ValidHash(h) {
+		return "", ErrNoToken
+	}
+	return h, nil
+}
+
+// maxLocation bounds the location part of a reason.
+const maxLocation = 512
+
+// Reason returns the revocation reason of a report:
+// "leaked: <source> <url or path:line>". The location comes from the
+// report (untrusted): control characters are dropped, it is cut to 512
+// bytes, and the token itself, should it appear there, is redacted.
+func Reason(rep Report) string {
+	loc := rep.URL
+	if loc == "" && rep.Path != "" {
+		loc = rep.Path
+		if rep.Line > 0 {
+			loc += ":" + strconv.Itoa(rep.Line)
+		}
+	}
+	if loc == "" && rep.Commit != "" {
+		loc = "commit " + rep.Commit
+	}
+	loc = clean(loc, rep.Secret)
+	src := clean(rep.Source, rep.Secret)
+	if src == "" {
+		src = "unknown"
+	}
+	if loc == "" {
+		return "leaked: " + src
+	}
+	return "leaked: " + src + " " + loc
+}
+
+// clean strips control characters, removes the secret and bounds length.
+func clean(s string, secret patterns.Secret) string {
+	if !secret.IsZero() && secret.Len() > 0 {
+		s = strings.ReplaceAll(s, secret.Reveal(), patterns.Redacted)
+	}
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > maxLocation {
+		s = strings.ToValidUTF8(s[:maxLocation], "")
+	}
+	return strings.TrimSpace(s)
+}
+
+// shortHash is a hash prefix for error messages.
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

@@ -1,0 +1,219 @@
+package revoker_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/revoker"
+	"github.com/leakguard/leakguard/store"
+)
+
+// memStore is a minimal in-memory revoker.Store with a conditional revoke
+// and an outbox, counting calls.
+type memStore struct {
+	mu     sync.Mutex
+	byHash map[string]*store.Token
+	events []store.Event
+	outbox []*store.Notification
+	calls  int
+	fail   error
+}
+
+func newMemStore() *memStore { return &memStore{byHash: map[string]*store.Token{}} }
+
+func (m *memStore) add(t *store.Token) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.byHash[t.Hash] = t
+}
+
+func (m *memStore) TokenByHash(_ context.Context, hash string) (*store.Token, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls++
+	if m.fail != nil {
+		return nil, m.fail
+	}
+	t, ok := m.byHash[hash]
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	c := *t
+	return &c, nil
+}
+
+func (m *memStore) Revoke(_ context.Context, req store.RevokeRequest) (*store.Token, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls++
+	if err := req.Validate(); err != nil {
+		return nil, false, err
+	}
+	for _, t := range m.byHash {
+		if t.ID != req.ID {
+			continue
+		}
+		if !t.Valid {
+			c := *t
+			return &c, true, nil
+		}
+		t.Valid, t.InvalidAt, t.InvalidReason, t.RevokedBy = false, &req.At, req.Reason, req.Actor
+		m.events = append(m.events, store.Event{TokenID: t.ID, Kind: req.Kind, Detail: req.Reason})
+		if req.Notify != nil {
+			m.outbox = append(m.outbox, req.Notify)
+		}
+		c := *t
+		return &c, false, nil
+	}
+	return nil, false, store.ErrNotFound
+}
+
+func issue(t *testing.T, m *memStore, typ string) patterns.Secret {
+	t.Helper()
+	f, ok := patterns.Default().Issued(typ)
+	if !ok {
+		t.Fatalf("no issued format for %s", typ)
+	}
+	s, err := f.Generate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.add(&store.Token{ID: "tok_" + s.Last4() + typ, Hash: s.Hash(), Type: typ, Owner: "o", Name: "n",
+		Last4: s.Last4(), Valid: true, CreatedAt: time.Now()})
+	return s
+}
+
+func TestRevokeOutcomes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := newMemStore()
+	r := revoker.New(m, patterns.Default(), revoker.Options{})
+	active := issue(t, m, patterns.TypeUser)
+	unknownOurs, _ := patterns.Default().Issued(patterns.TypeUser)
+	neverIssued, _ := unknownOurs.Generate(nil)
+	ghp, _ := patterns.Default().ByID("github-pat")
+	vendor := patterns.NewSecret(ghp.WithChecksum("ghp_", strings.Repeat("a", 30)))
+
+	tests := []struct {
+		name    string
+		rep     revoker.Report
+		status  revoker.Status
+		ours    bool
+		revoked bool
+	}{
+		{"active token is revoked", revoker.Report{Secret: active, Source: "file", Path: "a.txt", Line: 3}, revoker.StatusRevoked, true, true},
+		{"second report is already revoked", revoker.Report{Secret: active, Source: "file"}, revoker.StatusAlreadyRevoked, true, false},
+		{"by hash too", revoker.Report{Hash: strings.ToUpper(active.Hash()), Source: "file"}, revoker.StatusAlreadyRevoked, true, false},
+		{"our format never issued", revoker.Report{Secret: neverIssued, Source: "file"}, revoker.StatusUnknown, false, false},
+		{"vendor token is not ours", revoker.Report{Secret: vendor, Source: "file"}, revoker.StatusNotOurs, false, false},
+		{"bad checksum is not ours", revoker.Report{Secret: patterns.NewSecret("lgu_" + strings.Repeat("a", 36)), Source: "file"}, revoker.StatusNotOurs, false, false},
+	}
+	for _, tc := range tests {
+		res, err := r.Revoke(ctx, tc.rep)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if res.Status != tc.status || res.Ours != tc.ours || res.Revoked != tc.revoked {
+			t.Errorf("%s: got %+v, want status %s ours %v revoked %v", tc.name, res, tc.status, tc.ours, tc.revoked)
+		}
+	}
+	if got, want := len(m.outbox), 1; got != want {
+		t.Fatalf("outbox = %d, want %d", got, want)
+	}
+	if got, want := m.events[0].Kind, store.EventLeakReported; got != want {
+		t.Errorf("event kind = %s, want %s", got, want)
+	}
+	if got, want := m.events[0].Detail, "leaked: file a.txt:3"; got != want {
+		t.Errorf("reason = %q, want %q", got, want)
+	}
+}
+
+func TestNotOursMakesNoStoreCall(t *testing.T) {
+	t.Parallel()
+	m := newMemStore()
+	r := revoker.New(m, patterns.Default(), revoker.Options{})
+	res, err := r.Revoke(context.Background(), revoker.Report{Secret: patterns.NewSecret("some_token"), Source: "x"})
+	if err != nil || res.Status != revoker.StatusNotOurs {
+		t.Fatalf("got %+v, %v", res, err)
+	}
+	if m.calls != 0 {
+		t.Errorf("store calls = %d, want 0", m.calls)
+	}
+	if _, err := r.Revoke(context.Background(), revoker.Report{Hash: "nothex"}); !errors.Is(err, revoker.ErrNoToken) {
+		t.Errorf("bad hash: err = %v, want ErrNoToken", err)
+	}
+}
+
+func TestStoreFailureIsReported(t *testing.T) {
+	t.Parallel()
+	m := newMemStore()
+	s := issue(t, m, patterns.TypeService)
+	m.fail = store.ErrUnavailable
+	r := revoker.New(m, patterns.Default(), revoker.Options{})
+	_, err := r.RevokeAll(context.Background(), []revoker.Report{{Secret: s, Source: "x"}})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	if strings.Contains(err.Error(), s.Reveal()) {
+		t.Fatal("error contains the plaintext token")
+	}
+}
+
+func TestConcurrentReportsRevokeOnce(t *testing.T) {
+	t.Parallel()
+	m := newMemStore()
+	s := issue(t, m, patterns.TypeUser)
+	r := revoker.New(m, patterns.Default(), revoker.Options{Workers: 4})
+	reps := make([]revoker.Report, 50)
+	for i := range reps {
+		reps[i] = revoker.Report{Secret: s, Source: "github-webhook", URL: "https://example.org/x"}
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := r.RevokeAll(context.Background(), reps); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(m.outbox) != 1 || len(m.events) != 1 {
+		t.Fatalf("outbox %d events %d, want 1 and 1", len(m.outbox), len(m.events))
+	}
+}
+
+func TestReason(t *testing.T) {
+	t.Parallel()
+	sec := patterns.NewSecret("lgu_SECRETVALUE")
+	tests := []struct {
+		name string
+		rep  revoker.Report
+		want string
+	}{
+		{"url", revoker.Report{Source: "github-webhook", URL: "https://github.com/o/r/blob/x/a.txt"}, "leaked: github-webhook https://github.com/o/r/blob/x/a.txt"},
+		{"path and line", revoker.Report{Source: "git", Path: "src/app.py", Line: 12}, "leaked: git src/app.py:12"},
+		{"path only", revoker.Report{Source: "file", Path: "a"}, "leaked: file a"},
+		{"nothing", revoker.Report{}, "leaked: unknown"},
+		{"control chars", revoker.Report{Source: "x", URL: "a\nb\x00c"}, "leaked: x abc"},
+		{"token in url is redacted", revoker.Report{Secret: sec, Source: "x", URL: "https://h/?t=lgu_SECRETVALUE"}, "leaked: x https://h/?t=" + patterns.Redacted},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := revoker.Reason(tc.rep); got != tc.want {
+				t.Errorf("Reason = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	long := revoker.Reason(revoker.Report{Source: "x", URL: strings.Repeat("é", 1000)})
+	if len(long) > 600 {
+		t.Errorf("long reason has %d bytes", len(long))
+	}
+}
