@@ -1,0 +1,273 @@
+package gitsource
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"runtime"
+	"sync"
+
+	"github.com/leakguard/leakguard/scanner"
+)
+
+// HistoryOptions selects what a history scan reads.
+type HistoryOptions struct {
+	Repo       string   // repository directory ("" = current)
+	Range      string   // revision arguments (ParseRange); "" = every ref and HEAD
+	Paths      []string // limit to these repository paths (pathspecs, literal)
+	Checkpoint string   // file recording scanned ref tips; "" = none
+	Stderr     io.Writer
+	Workers    int   // parallel scanners (0 = GOMAXPROCS)
+	MaxMemory  int64 // in-flight blob bytes (0 = 256 MiB)
+	MaxBlob    int64 // larger blobs are streamed, not buffered (0 = 32 MiB)
+}
+
+// blob is one object to scan.
+type blob struct {
+	oid, path string
+	data      []byte
+}
+
+// hit is a scanned blob that holds tokens.
+type hit struct {
+	oid, path string
+	matches   []scanner.Match
+}
+
+// ScanHistory scans every unique blob reachable from the selected
+// revisions once and emits a Finding (source "git") per token, attributed to
+// the commit that introduced the blob at its path. emit is called from one
+// goroutine at a time.
+func ScanHistory(ctx context.Context, o HistoryOptions, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
+	o.defaults()
+	g := Git{Dir: o.Repo}
+	args, err := ParseRange(o.Range)
+	if err != nil {
+		return err
+	}
+	revs, err := Resolve(ctx, g, args)
+	if err != nil {
+		return err
+	}
+	var cp *checkpoint
+	if o.Checkpoint != "" {
+		if cp, revs, err = applyCheckpoint(ctx, g, o.Checkpoint, revs, o.Stderr); err != nil {
+			return err
+		}
+	}
+	if len(revs.Include) > 0 {
+		if err := scanRevisions(ctx, g, o, revs, sc, emit); err != nil {
+			return err
+		}
+	}
+	if cp != nil {
+		return cp.save()
+	}
+	return nil
+}
+
+func (o *HistoryOptions) defaults() {
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.MaxMemory <= 0 {
+		o.MaxMemory = 256 << 20
+	}
+	if o.MaxBlob <= 0 {
+		o.MaxBlob = 32 << 20
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+}
+
+// scanRevisions runs the pipeline rev-list → cat-file → scanners →
+// attribution → emit, failing on the first error of any stage.
+func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var grp group
+	grp.cancel = cancel
+
+	revList, revOut, err := startRevList(ctx, g, revs, o.Paths)
+	if err != nil {
+		return err
+	}
+	cat, err := g.startCatFile(ctx)
+	if err != nil {
+		_ = revList.cmd.Process.Kill()
+		_ = revList.wait()
+		return err
+	}
+	budget := newBudget(ctx, o.MaxMemory)
+	blobs := make(chan blob, o.Workers*2)
+	hits := make(chan hit, 64)
+
+	grp.Go(func() error { return feedCatFile(revOut, cat.in) })
+	grp.Go(func() error { return readObjects(ctx, cat, sc, o.MaxBlob, budget, blobs, hits) })
+	var workers sync.WaitGroup
+	for range o.Workers {
+		workers.Add(1)
+		grp.Go(func() error {
+			defer workers.Done()
+			return scanBlobs(ctx, sc, budget, blobs, hits)
+		})
+	}
+	go func() { workers.Wait(); close(hits) }()
+	grp.Go(func() error { return attribute(ctx, g, revs, hits, emit) })
+
+	err = grp.Wait()
+	return pipelineError(err, revList.wait(), cat.proc.wait())
+}
+
+// pipelineError picks the error to report: a git process that failed with
+// its own message first (a stage error is then only its echo), then the
+// first stage error, then any other process failure.
+func pipelineError(stage error, procs ...error) error {
+	for _, e := range procs {
+		var ge *gitErr
+		if errors.As(e, &ge) && ge.stderr != "" {
+			return e
+		}
+	}
+	if stage != nil {
+		return stage
+	}
+	return errors.Join(procs...)
+}
+
+// startRevList starts `git rev-list --objects` over blobs of revs.
+func startRevList(ctx context.Context, g Git, revs Revisions, paths []string) (*proc, io.ReadCloser, error) {
+	args := []string{"rev-list", "--objects", "--filter=object:type=blob", "--stdin", "--"}
+	args = append(args, paths...)
+	var out io.ReadCloser
+	p, err := g.start(ctx, args, func(cmd *exec.Cmd) error {
+		cmd.Stdin = bytesReader(revs.stdin())
+		var err error
+		out, err = cmd.StdoutPipe()
+		return err
+	})
+	return p, out, err
+}
+
+// feedCatFile copies rev-list's "oid path" lines of blobs to cat-file's
+// stdin (commit lines have no path and are dropped) and closes it.
+func feedCatFile(revOut io.Reader, catIn io.WriteCloser) error {
+	in := bufio.NewReaderSize(revOut, 256<<10)
+	w := bufio.NewWriterSize(catIn, 256<<10)
+	for {
+		line, err := in.ReadSlice('\n')
+		if len(line) > 0 && isBlobLine(line) {
+			if _, werr := w.Write(line); werr != nil {
+				return fmt.Errorf("%w cat-file: write: %v", ErrGit, werr)
+			}
+			if line[len(line)-1] != '\n' {
+				_ = w.WriteByte('\n')
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			_, _ = in.ReadBytes('\n') // an absurd path: its object is still requested
+			continue
+		}
+		if err != nil {
+			break
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("%w cat-file: write: %v", ErrGit, err)
+	}
+	return catIn.Close()
+}
+
+// isBlobLine reports whether a rev-list line is "<hex oid> <path>".
+func isBlobLine(line []byte) bool {
+	i := 0
+	for i < len(line) && isHex(line[i]) {
+		i++
+	}
+	return (i == 40 || i == 64) && i < len(line) && line[i] == ' '
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
+
+// readObjects reads cat-file's output; blobs up to maxBlob go to the
+// scanners through the memory budget, larger ones are streamed here.
+func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob int64, b *budget, blobs chan<- blob, hits chan<- hit) error {
+	defer close(blobs)
+	r := NewBatchReader(cat.out)
+	for {
+		h, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if h.Missing {
+			return fmt.Errorf("%w cat-file: object %s missing", ErrGit, h.OID)
+		}
+		if h.Size > maxBlob {
+			if err := streamBlob(ctx, r, h, sc, hits); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := b.acquire(ctx, h.Size); err != nil {
+			return err
+		}
+		data, err := r.ReadBody(h, make([]byte, h.Size))
+		if err != nil {
+			return err
+		}
+		select {
+		case blobs <- blob{oid: h.OID, path: h.Rest, data: data}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// streamBlob scans one large blob straight from the cat-file stream.
+func streamBlob(ctx context.Context, r *BatchReader, h Header, sc *scanner.Scanner, hits chan<- hit) error {
+	var ms []scanner.Match
+	body := r.Body(h)
+	err := sc.Scan(body, func(m scanner.Match) error { ms = append(ms, m); return nil })
+	if err != nil {
+		return fmt.Errorf("git: scan blob %s: %w", h.OID, err)
+	}
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		return err
+	}
+	return sendHit(ctx, hits, hit{oid: h.OID, path: h.Rest, matches: ms})
+}
+
+// scanBlobs is one scanner worker.
+func scanBlobs(ctx context.Context, sc *scanner.Scanner, b *budget, blobs <-chan blob, hits chan<- hit) error {
+	for bl := range blobs {
+		var ms []scanner.Match
+		err := sc.ScanBytes(bl.data, func(m scanner.Match) error { ms = append(ms, m); return nil })
+		b.release(int64(len(bl.data)))
+		if err != nil {
+			return fmt.Errorf("git: scan blob %s: %w", bl.oid, err)
+		}
+		if err := sendHit(ctx, hits, hit{oid: bl.oid, path: bl.path, matches: ms}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sendHit(ctx context.Context, hits chan<- hit, h hit) error {
+	if len(h.matches) == 0 {
+		return nil
+	}
+	select {
+	case hits <- h:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

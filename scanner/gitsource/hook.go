@@ -1,0 +1,143 @@
+package gitsource
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Hook kinds that InstallHook writes.
+const (
+	HookPreCommit = "pre-commit"
+	HookPrePush   = "pre-push"
+)
+
+// hookMarker identifies a hook file leakguard wrote.
+const hookMarker = "# leakguard-managed-hook"
+
+// HookResult says what InstallHook did.
+type HookResult struct {
+	Path    string // the hook file written
+	Chained string // where a previous hook was moved to ("" = none)
+	Updated bool   // an earlier leakguard hook was rewritten
+}
+
+// InstallHook writes a git hook of kind (HookPreCommit or HookPrePush) in
+// the repository containing dir, honouring core.hooksPath. An existing
+// hook that leakguard did not write is moved to "<kind>.local" and run
+// first by the new one; re-installing rewrites leakguard's hook in place.
+// bin is the leakguard executable the hook runs (LEAKGUARD_BIN overrides it
+// at run time; "leakguard" on PATH when bin is missing).
+func InstallHook(ctx context.Context, dir, kind, bin string) (HookResult, error) {
+	if kind != HookPreCommit && kind != HookPrePush {
+		return HookResult{}, fmt.Errorf("hook: unknown kind %q", kind)
+	}
+	hooks, err := hooksDir(ctx, dir)
+	if err != nil {
+		return HookResult{}, err
+	}
+	if err := os.MkdirAll(hooks, 0o755); err != nil {
+		return HookResult{}, fmt.Errorf("hook: %w", err)
+	}
+	res := HookResult{Path: filepath.Join(hooks, kind)}
+	old, err := os.ReadFile(res.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return res, fmt.Errorf("hook: %w", err)
+	case bytes.Contains(old, []byte(hookMarker)):
+		res.Updated = true
+	default:
+		if res.Chained, err = chainHook(res.Path, old); err != nil {
+			return res, err
+		}
+	}
+	if err := writeExecutable(res.Path, []byte(hookScript(kind, bin))); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// hooksDir is where git looks for hooks: core.hooksPath or $GIT_DIR/hooks.
+// (It deliberately does not use the safe configuration, which points
+// core.hooksPath at /dev/null.)
+func hooksDir(ctx context.Context, dir string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--git-path", "hooks")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", gitError([]string{"rev-parse"}, err, stderr.Bytes())
+	}
+	p := strings.TrimRight(string(out), "\n")
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	return p, nil
+}
+
+// chainHook moves an existing foreign hook to "<path>.local" (keeping its
+// mode) so the leakguard hook can run it first.
+func chainHook(path string, content []byte) (string, error) {
+	local := path + ".local"
+	if prev, err := os.ReadFile(local); err == nil && !bytes.Equal(prev, content) {
+		return "", fmt.Errorf("hook: %s exists and %s differs from it; move one of them away first", path, local)
+	}
+	if err := os.Rename(path, local); err != nil {
+		return "", fmt.Errorf("hook: chain existing hook: %w", err)
+	}
+	return local, nil
+}
+
+func writeExecutable(path string, data []byte) error {
+	tmp := path + ".leakguard-tmp"
+	if err := os.WriteFile(tmp, data, 0o755); err != nil {
+		return fmt.Errorf("hook: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("hook: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("hook: %w", err)
+	}
+	return nil
+}
+
+// hookScript is the POSIX shell hook of kind running bin.
+func hookScript(kind, bin string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#!/bin/sh\n%s\n", hookMarker)
+	fmt.Fprintf(&b, "# Written by `leakguard hook install`; re-running it rewrites this file.\n")
+	fmt.Fprintf(&b, "# A hook that was here before was moved to %s.local and runs first.\n", kind)
+	fmt.Fprintf(&b, "hookdir=$(dirname -- \"$0\")\n")
+	fmt.Fprintf(&b, "LEAKGUARD=${LEAKGUARD_BIN:-%s}\n", shellQuote(bin))
+	fmt.Fprintf(&b, "command -v \"$LEAKGUARD\" >/dev/null 2>&1 || LEAKGUARD=leakguard\n")
+	if kind == HookPrePush {
+		b.WriteString("input=$(cat)\n")
+		fmt.Fprintf(&b, "if [ -x \"$hookdir/%s.local\" ]; then\n", kind)
+		fmt.Fprintf(&b, "\tprintf '%%s\\n' \"$input\" | \"$hookdir/%s.local\" \"$@\" || exit $?\n", kind)
+		b.WriteString("fi\n")
+		b.WriteString("printf '%s\\n' \"$input\" | \"$LEAKGUARD\" hook pre-push \"$@\"\n")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "if [ -x \"$hookdir/%s.local\" ]; then\n", kind)
+	fmt.Fprintf(&b, "\t\"$hookdir/%s.local\" \"$@\" || exit $?\n", kind)
+	b.WriteString("fi\n")
+	b.WriteString("exec \"$LEAKGUARD\" scan --staged\n")
+	return b.String()
+}
+
+// shellQuote quotes s for POSIX sh.
+func shellQuote(s string) string {
+	if s == "" {
+		return "leakguard"
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,16 @@
+// Package lifecycle issues, verifies, revokes, lists and sweeps leakguard's
+// API tokens over any store.Store, applying one expiry policy to every
+// creation path (the CLI and the HTTP API both call Manager.Issue).
+//
+// It is the only place a plaintext token meets the store: a token arrives as
+// a patterns.Secret, is checked against the catalog's issued formats (the
+// checksum fast-reject, before any store call) and is hashed on entry. The
+// plaintext of a newly issued token is returned exactly once, in Issued.
+//
+// Verify never writes on the request path: last_used_at updates (at most one
+// per token per minute per process) and verified_invalid audit events (at
+// most one per token per minute per process, so a client hammering with a
+// revoked token cannot flood the audit trail or the database) run on one
+// bounded background worker. Close drains it; a Manager that verified
+// anything must be closed.
+package lifecycle

@@ -1,0 +1,226 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/store"
+)
+
+// Errors Manager returns besides the store's sentinels.
+var (
+	// ErrMalformed means a value is not a checksum-valid token of a format
+	// this installation issues. Verify returns it before any store call.
+	ErrMalformed = errors.New("malformed token")
+	// ErrPolicy means the asked expiry is not allowed by the policy.
+	ErrPolicy = errors.New("expiry not allowed by policy")
+)
+
+// Limits on free-text fields, so bad input cannot bloat the store.
+const (
+	maxOwnerLen  = 200
+	maxNameLen   = 200
+	maxReasonLen = 1000
+	maxActorLen  = 200
+	maxSourceLen = 1000
+)
+
+// Options configures a Manager.
+type Options struct {
+	Policy Policy           // zero value: DefaultPolicy()
+	Now    func() time.Time // nil: time.Now
+	Rand   io.Reader        // nil: crypto/rand
+	Logger zerolog.Logger   // zero value logs nothing useful; pass one
+	// TouchInterval is the minimum time between two last_used_at writes for
+	// one token, and between two verified_invalid events (0: one minute).
+	TouchInterval time.Duration
+	// QueueSize bounds the background write queue (0: 1024). When it is
+	// full, writes are dropped (and logged), never waited for.
+	QueueSize int
+}
+
+// Manager is the token lifecycle over a store. It is safe for concurrent
+// use. Call Close when done to flush pending background writes.
+type Manager struct {
+	st     store.Store
+	cat    *patterns.Catalog
+	policy Policy
+	now    func() time.Time
+	rand   io.Reader
+	log    zerolog.Logger
+	bg     *background
+}
+
+// New returns a Manager issuing tokens of cat's issued formats into st.
+func New(st store.Store, cat *patterns.Catalog, opts Options) *Manager {
+	if opts.Policy == (Policy{}) {
+		opts.Policy = DefaultPolicy()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.TouchInterval <= 0 {
+		opts.TouchInterval = time.Minute
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 1024
+	}
+	return &Manager{
+		st: st, cat: cat, policy: opts.Policy, now: opts.Now, rand: opts.Rand, log: opts.Logger,
+		bg: newBackground(st, opts.Logger, opts.TouchInterval, opts.QueueSize),
+	}
+}
+
+// Now returns the Manager's clock reading, in UTC at microsecond precision
+// (what every store keeps).
+func (m *Manager) Now() time.Time { return m.now().UTC().Truncate(time.Microsecond) }
+
+// Policy returns the expiry policy in force.
+func (m *Manager) Policy() Policy { return m.policy }
+
+// Catalog returns the catalog tokens are issued and checked against.
+func (m *Manager) Catalog() *patterns.Catalog { return m.cat }
+
+// Store returns the underlying store.
+func (m *Manager) Store() store.Store { return m.st }
+
+// Close waits for pending background writes (bounded by their own
+// timeouts) and stops the worker. It does not close the store. Calls after
+// the first do nothing.
+func (m *Manager) Close() error {
+	m.bg.close()
+	return nil
+}
+
+// IssueRequest asks for a new token.
+type IssueRequest struct {
+	Owner     string // required: who is told when it leaks or expires
+	Name      string // required: human label
+	Type      string // user (default), service or admin
+	ExpiresIn string // as ParseExpiry reads it; "" = policy default
+	Actor     string // who asked (audit)
+	Source    string // how (cli, api, ...)
+}
+
+// Issued is a newly issued token: its record and, once, its plaintext.
+type Issued struct {
+	Token  *store.Token
+	Secret patterns.Secret
+}
+
+// Issue mints a token under the policy, stores its hash with an issued
+// event, and returns the plaintext once. Errors: ErrPolicy (expiry refused),
+// store.ErrInvalid (missing owner or name, unknown type, unparsable
+// expiry), or the store's.
+func (m *Manager) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
+	req.Owner, req.Name = strings.TrimSpace(req.Owner), strings.TrimSpace(req.Name)
+	if req.Type == "" {
+		req.Type = patterns.TypeUser
+	}
+	if err := checkIssue(req); err != nil {
+		return Issued{}, err
+	}
+	f, ok := m.cat.Issued(req.Type)
+	if !ok {
+		return Issued{}, fmt.Errorf("%w: unknown token type %q", store.ErrInvalid, req.Type)
+	}
+	life, err := m.policy.Lifetime(req.ExpiresIn)
+	if err != nil {
+		return Issued{}, err
+	}
+	sec, err := f.Generate(m.rand)
+	if err != nil {
+		return Issued{}, fmt.Errorf("issue: %w", err)
+	}
+	id, err := store.RandomID("tok_")
+	if err != nil {
+		return Issued{}, fmt.Errorf("issue: %w", err)
+	}
+	now := m.Now()
+	t := &store.Token{
+		ID: id, Hash: sec.Hash(), Type: req.Type, FormatID: f.ID, Owner: req.Owner, Name: req.Name,
+		Last4: sec.Last4(), CreatedAt: now, Valid: true,
+	}
+	detail := "never expires"
+	if life > 0 {
+		exp := now.Add(life)
+		t.ExpiresAt = &exp
+		detail = "expires " + exp.Format(time.RFC3339)
+	}
+	ev := store.Event{TokenID: id, Kind: store.EventIssued, At: now, Actor: req.Actor, Source: req.Source, Detail: detail}
+	if err := m.st.CreateToken(ctx, t, ev); err != nil {
+		return Issued{}, fmt.Errorf("issue token %s: %w", id, err)
+	}
+	m.log.Info().Str("token_id", id).Str("owner", t.Owner).Str("type", t.Type).
+		Str("actor", req.Actor).Str("source", req.Source).Str("expiry", FormatExpiry(life)).Msg("token issued")
+	return Issued{Token: t, Secret: sec}, nil
+}
+
+func checkIssue(req IssueRequest) error {
+	switch {
+	case req.Owner == "":
+		return fmt.Errorf("%w: owner is required", store.ErrInvalid)
+	case req.Name == "":
+		return fmt.Errorf("%w: name is required", store.ErrInvalid)
+	case len(req.Owner) > maxOwnerLen:
+		return fmt.Errorf("%w: owner longer than %d bytes", store.ErrInvalid, maxOwnerLen)
+	case len(req.Name) > maxNameLen:
+		return fmt.Errorf("%w: name longer than %d bytes", store.ErrInvalid, maxNameLen)
+	case len(req.Actor) > maxActorLen || len(req.Source) > maxSourceLen:
+		return fmt.Errorf("%w: actor or source too long", store.ErrInvalid)
+	}
+	return nil
+}
+
+// Get returns the token with that id (store.ErrNotFound if none).
+func (m *Manager) Get(ctx context.Context, id string) (*store.Token, error) {
+	if id == "" {
+		return nil, fmt.Errorf("%w: id is required", store.ErrInvalid)
+	}
+	t, err := m.st.TokenByID(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("get token %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// List returns the tokens matching f, ordered by id. f.Now defaults to the
+// Manager's clock; an unknown f.State is store.ErrInvalid.
+func (m *Manager) List(ctx context.Context, f store.ListFilter) ([]*store.Token, error) {
+	switch f.State {
+	case "", store.StateActive, store.StateRevoked, store.StateExpired:
+	default:
+		return nil, fmt.Errorf("%w: unknown state %q (want active, revoked or expired)", store.ErrInvalid, f.State)
+	}
+	if f.Limit < 0 {
+		return nil, fmt.Errorf("%w: negative limit", store.ErrInvalid)
+	}
+	if f.Now.IsZero() {
+		f.Now = m.Now()
+	}
+	ts, err := m.st.ListTokens(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return ts, nil
+}
+
+// Events returns a token's audit trail, oldest first (store.ErrNotFound for
+// an unknown token).
+func (m *Manager) Events(ctx context.Context, id string) ([]store.Event, error) {
+	if _, err := m.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	evs, err := m.st.Events(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("events of %s: %w", id, err)
+	}
+	return evs, nil
+}

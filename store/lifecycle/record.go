@@ -1,0 +1,47 @@
+package lifecycle
+
+import (
+	"time"
+
+	"github.com/leakguard/leakguard/store"
+)
+
+// Record is the JSON view of a token, as `token list --format json` and the
+// HTTP API show it (CONTRACT §3). It holds no secret.
+type Record struct {
+	ID            string      `json:"id"`
+	Owner         string      `json:"owner"`
+	Name          string      `json:"name"`
+	Type          string      `json:"type"`
+	Last4         string      `json:"last4"`
+	CreatedAt     time.Time   `json:"created_at"`
+	ExpiresAt     *time.Time  `json:"expires_at"`
+	LastUsedAt    *time.Time  `json:"last_used_at"`
+	State         store.State `json:"state"`
+	InvalidAt     *time.Time  `json:"invalid_at"`
+	InvalidReason string      `json:"invalid_reason"`
+}
+
+// NewRecord returns t's record with its state at now. A token past its
+// expiry that the sweeper has not marked yet reads as expired with
+// invalid_at = expires_at and invalid_reason "expired", as it will once
+// marked.
+func NewRecord(t *store.Token, now time.Time) Record {
+	r := Record{
+		ID: t.ID, Owner: t.Owner, Name: t.Name, Type: t.Type, Last4: t.Last4,
+		CreatedAt: t.CreatedAt.UTC(), ExpiresAt: utc(t.ExpiresAt), LastUsedAt: utc(t.LastUsedAt),
+		State: t.State(now), InvalidAt: utc(t.InvalidAt), InvalidReason: t.InvalidReason,
+	}
+	if r.State == store.StateExpired && t.Valid {
+		r.InvalidAt, r.InvalidReason = utc(t.ExpiresAt), store.ReasonExpired
+	}
+	return r
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

@@ -1,0 +1,129 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/store"
+)
+
+// RevokeRequest identifies a token by exactly one of Secret, Hash or ID and
+// says why it dies and who says so.
+type RevokeRequest struct {
+	Secret patterns.Secret // the token itself
+	Hash   string          // or its SHA-256 hex
+	ID     string          // or its id
+	Reason string          // required, e.g. "leaked: file app.py:12"
+	Actor  string          // required: who revokes (user, github-secret-scanning)
+	Source string          // where the leak was seen, if any
+	// Kind is the audit event kind: store.EventRevoked (default) or
+	// store.EventLeakReported.
+	Kind store.EventKind
+}
+
+// Revoke invalidates a token with a reason, idempotently: a token that is
+// already invalid (revoked or marked expired) is returned with
+// already=true and nothing is written. When it does revoke, a token.revoked
+// notification is enqueued in the outbox in the same transaction. Errors:
+// store.ErrInvalid (no identifier, several, no reason or actor, bad hash),
+// ErrMalformed (also store.ErrInvalid) for a Secret that is no token of
+// ours, store.ErrNotFound for an unknown token, or the store's.
+func (m *Manager) Revoke(ctx context.Context, req RevokeRequest) (t *store.Token, already bool, err error) {
+	sreq, err := m.revokeRequest(req)
+	if err != nil {
+		return nil, false, err
+	}
+	cur, err := m.lookup(ctx, sreq)
+	if err != nil {
+		return nil, false, err
+	}
+	if !cur.Valid {
+		return cur, true, nil
+	}
+	sreq.ID, sreq.Hash = cur.ID, ""
+	sreq.Notify, err = store.NewNotification(store.NotifyRevoked, cur, sreq.Reason, sreq.Source, sreq.At)
+	if err != nil {
+		return nil, false, fmt.Errorf("revoke token %s: %w", cur.ID, err)
+	}
+	t, already, err = m.st.Revoke(ctx, sreq)
+	if err != nil {
+		return nil, false, fmt.Errorf("revoke token %s: %w", cur.ID, err)
+	}
+	if !already {
+		m.log.Info().Str("token_id", t.ID).Str("actor", sreq.Actor).Str("source", sreq.Source).
+			Str("reason", sreq.Reason).Msg("token revoked")
+	}
+	return t, already, nil
+}
+
+// revokeRequest checks req and turns it into the store's request.
+func (m *Manager) revokeRequest(req RevokeRequest) (store.RevokeRequest, error) {
+	req.Reason, req.Actor = strings.TrimSpace(req.Reason), strings.TrimSpace(req.Actor)
+	req.Hash, req.ID = strings.ToLower(strings.TrimSpace(req.Hash)), strings.TrimSpace(req.ID)
+	n := 0
+	for _, set := range []bool{!req.Secret.IsZero(), req.Hash != "", req.ID != ""} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return store.RevokeRequest{}, fmt.Errorf("%w: one of token, hash or id is required", store.ErrInvalid)
+	case n > 1:
+		return store.RevokeRequest{}, fmt.Errorf("%w: give only one of token, hash or id", store.ErrInvalid)
+	case req.Reason == "":
+		return store.RevokeRequest{}, fmt.Errorf("%w: a reason is required", store.ErrInvalid)
+	case req.Actor == "":
+		return store.RevokeRequest{}, fmt.Errorf("%w: an actor is required", store.ErrInvalid)
+	case len(req.Reason) > maxReasonLen || len(req.Actor) > maxActorLen || len(req.Source) > maxSourceLen:
+		return store.RevokeRequest{}, fmt.Errorf("%w: reason, actor or source too long", store.ErrInvalid)
+	case req.Hash != "" && !isSHA256Hex(req.Hash):
+		return store.RevokeRequest{}, fmt.Errorf("%w: hash must be 64 hex characters (SHA-256)", store.ErrInvalid)
+	}
+	if !req.Secret.IsZero() {
+		if _, ok := m.IssuedFormat(req.Secret); !ok {
+			return store.RevokeRequest{}, fmt.Errorf("%w: %w", ErrMalformed, store.ErrInvalid)
+		}
+		req.Hash = req.Secret.Hash()
+	}
+	kind := req.Kind
+	if kind == "" {
+		kind = store.EventRevoked
+	}
+	if kind != store.EventRevoked && kind != store.EventLeakReported {
+		return store.RevokeRequest{}, fmt.Errorf("%w: revoke event kind %q", store.ErrInvalid, kind)
+	}
+	return store.RevokeRequest{ID: req.ID, Hash: req.Hash, Reason: req.Reason, Actor: req.Actor,
+		Source: req.Source, Kind: kind, At: m.Now()}, nil
+}
+
+// lookup finds the token a revoke request names.
+func (m *Manager) lookup(ctx context.Context, req store.RevokeRequest) (*store.Token, error) {
+	if req.ID != "" {
+		t, err := m.st.TokenByID(ctx, req.ID)
+		if err != nil {
+			return nil, fmt.Errorf("revoke token %s: %w", req.ID, err)
+		}
+		return t, nil
+	}
+	t, err := m.st.TokenByHash(ctx, req.Hash)
+	if err != nil {
+		return nil, fmt.Errorf("revoke token with hash %s: %w", req.Hash, err)
+	}
+	return t, nil
+}
+
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
