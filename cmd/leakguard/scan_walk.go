@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/leakguard/leakguard/scanner"
+	"github.com/leakguard/leakguard/scanner/diff"
+	"github.com/leakguard/leakguard/scanner/report"
+)
+
+// scanStats counts what was read, for the summary and the progress line.
+type scanStats struct {
+	files    atomic.Int64
+	bytes    atomic.Int64
+	findings atomic.Int64
+}
+
+// countingReader adds what it reads to a counter.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// collector gathers findings from concurrent sources, dropping inline-allowed
+// ones and those on an ignore list or baseline.
+type collector struct {
+	mu         sync.Mutex
+	sup        *suppressions
+	findings   []scanner.Finding
+	suppressed int
+	allowed    int
+	stats      *scanStats
+}
+
+func newCollector(sup *suppressions) *collector { return &collector{sup: sup} }
+
+// add takes one finding; it is safe for concurrent use.
+func (c *collector) add(f scanner.Finding) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case f.Allowed:
+		c.allowed++
+		return nil
+	case c.sup.match(f.TokenHash):
+		c.suppressed++
+		return nil
+	}
+	if f.Status == "" {
+		// No store is consulted yet (see scanOptions.validate).
+		f.Status = scanner.StatusUnknown
+	}
+	c.findings = append(c.findings, f)
+	if c.stats != nil {
+		c.stats.findings.Add(1)
+	}
+	return nil
+}
+
+// result returns the findings in deterministic order.
+func (c *collector) result() []scanner.Finding {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	report.Sort(c.findings)
+	return c.findings
+}
+
+// scanPaths scans files, directories and "-" (stdin), reporting unreadable
+// ones on stderr and going on.
+//
+// TODO(issue 3): swap the walk for scanner.ScanPaths once the engine's
+// walker lands; this one already walks in parallel, skips .git and
+// symlinks, and leaves ordering to the collector's sort.
+func (r *scanRun) scanPaths(ctx context.Context, paths []string) error {
+	r.col.stats = &r.stats
+	jobs := make(chan string)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range jobs {
+				r.scanFile(p)
+			}
+		}()
+	}
+	stdinDone := false
+	for _, p := range paths {
+		if ctx.Err() != nil {
+			break
+		}
+		if p == "-" {
+			if !stdinDone {
+				stdinDone = true
+				r.scanStdin()
+			}
+			continue
+		}
+		r.walk(ctx, p, jobs)
+	}
+	close(jobs)
+	wg.Wait()
+	return ctx.Err()
+}
+
+// walk sends every regular file under root (root itself when it is not a
+// directory) to jobs.
+func (r *scanRun) walk(ctx context.Context, root string, jobs chan<- string) {
+	fi, err := os.Stat(root)
+	if err != nil {
+		r.errorf("%v", err)
+		return
+	}
+	if !fi.IsDir() {
+		jobs <- root // an explicit argument is read whatever it is (a FIFO from <(...) too)
+		return
+	}
+	clean := filepath.Clean(root)
+	err = filepath.WalkDir(clean, func(p string, d fs.DirEntry, err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			r.errorf("%v", err)
+			return nil
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" && p != clean {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() { // symlinks, devices, sockets, FIFOs
+			return nil
+		}
+		jobs <- displayPath(root, clean, p)
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		r.errorf("%v", err)
+	}
+}
+
+// displayPath is the path as grep -r prints it: the argument as given,
+// joined with the path inside it.
+func displayPath(arg, clean, p string) string {
+	rel, err := filepath.Rel(clean, p)
+	if err != nil || rel == "." {
+		return p
+	}
+	if os.IsPathSeparator(arg[len(arg)-1]) {
+		return arg + rel
+	}
+	return arg + string(filepath.Separator) + rel
+}
+
+// scanFile scans one file.
+func (r *scanRun) scanFile(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		r.errorf("%v", err)
+		return
+	}
+	defer f.Close()
+	r.stats.files.Add(1)
+	r.log.Debug().Str("path", path).Msg("scan file")
+	err = r.sc.Scan(countingReader{f, &r.stats.bytes}, func(m scanner.Match) error {
+		return r.col.add(scanner.NewFinding(m, scanner.SourceFile, path))
+	})
+	if err != nil {
+		r.errorf("%s: %v", path, err)
+	}
+}
+
+// scanStdin scans standard input (source "stdin", no path).
+func (r *scanRun) scanStdin() {
+	if r.sio.Stdin == nil {
+		r.errorf("stdin: not available")
+		return
+	}
+	r.stats.files.Add(1)
+	err := r.sc.Scan(countingReader{r.sio.Stdin, &r.stats.bytes}, func(m scanner.Match) error {
+		return r.col.add(scanner.NewFinding(m, scanner.SourceStdin, ""))
+	})
+	if err != nil {
+		r.errorf("stdin: %v", err)
+	}
+}
+
+// scanDiffs scans unified diffs: stdin, or the files named.
+func (r *scanRun) scanDiffs(ctx context.Context) error {
+	names := r.o.paths
+	if len(names) == 0 {
+		if !stdinUsable(r.sio.Stdin) {
+			return usageError("--diff reads the diff from stdin, which is not a pipe: pipe it in (git diff | leakguard scan --diff)")
+		}
+		names = []string{"-"}
+	}
+	for _, name := range names {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		in, closeIn, err := r.openInput(name)
+		if err != nil {
+			r.errorf("%v", err)
+			continue
+		}
+		r.stats.files.Add(1)
+		err = r.scanDiff(countingReader{in, &r.stats.bytes})
+		closeIn()
+		if err != nil {
+			r.errorf("%s: %v", inputName(name), err)
+		}
+	}
+	return nil
+}
+
+func inputName(name string) string {
+	if name == "-" {
+		return "stdin"
+	}
+	return name
+}
+
+// openInput opens a named input; "-" is stdin.
+func (r *scanRun) openInput(name string) (io.Reader, func(), error) {
+	if name == "-" {
+		if r.sio.Stdin == nil {
+			return nil, nil, fmt.Errorf("stdin: not available")
+		}
+		return r.sio.Stdin, func() {}, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// scanDiff scans the added lines of one diff. A finding's line is the new
+// file's line number; its column counts bytes of the line without the '+'.
+func (r *scanRun) scanDiff(in io.Reader) error {
+	return diff.Parse(in, func(b diff.Block) error {
+		return r.sc.ScanBytes(b.Data, func(m scanner.Match) error {
+			f := scanner.NewFinding(m, scanner.SourceDiff, b.Path)
+			f.Line = b.Line + m.Line - 1
+			f.Commit, f.Author = b.Commit, b.Author
+			return r.col.add(f)
+		})
+	})
+}
+
+// startProgress shows a progress line on stderr while a long scan runs, only
+// when stderr is a terminal. The returned function stops and erases it.
+func startProgress(w io.Writer, enabled bool, st *scanStats, now func() time.Time) func() {
+	if !enabled || !isTerminal(w) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		start := now()
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		shown := false
+		for {
+			select {
+			case <-done:
+				if shown {
+					fmt.Fprint(w, "\r\x1b[K")
+				}
+				return
+			case <-t.C:
+				el := now().Sub(start)
+				if el < time.Second {
+					continue
+				}
+				b := st.bytes.Load()
+				fmt.Fprintf(w, "\r\x1b[Kscanning: %d inputs, %s, %s/s, %d findings",
+					st.files.Load(), humanBytes(b), humanBytes(int64(float64(b)/el.Seconds())), st.findings.Load())
+				shown = true
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
