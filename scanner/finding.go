@@ -33,6 +33,10 @@ type Match struct {
 	Offset int64            // byte offset of the prefix in the stream
 	Line   int              // 1-based line of the prefix
 	Column int              // 1-based byte column of the prefix in its line
+	// Allowed is true when the match's line carries an inline-allow marker
+	// (MarkerLeakguard or MarkerGitleaks) within AllowWindow bytes of the
+	// token; consumers normally drop such matches.
+	Allowed bool
 }
 
 // Redacted is the report form of the token: prefix, "…", last 4.
@@ -62,6 +66,8 @@ type Finding struct {
 	TokenType string `json:"-"`
 	// Description is the format's description, for reports.
 	Description string `json:"-"`
+	// Allowed copies Match.Allowed: the line carries an inline-allow marker.
+	Allowed bool `json:"-"`
 }
 
 // NewFinding builds a Finding from a match at a location.
@@ -78,5 +84,6 @@ func NewFinding(m Match, source, path string) Finding {
 		Issued:      m.Format.Issued,
 		TokenType:   m.Format.TokenType,
 		Description: m.Format.Description,
+		Allowed:     m.Allowed,
 	}
 }

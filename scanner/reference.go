@@ -11,6 +11,10 @@ import (
 // against (FuzzScan's oracle). It tries every prefix of every format at every
 // occurrence and applies CONTRACT §1 literally.
 func Reference(c *patterns.Catalog, data []byte) []Match {
+	return reference(c, data, AllowWindow)
+}
+
+func reference(c *patterns.Catalog, data []byte, allowWin int) []Match {
 	var out []Match
 	for _, f := range c.Formats() {
 		for _, p := range f.Prefixes {
@@ -22,6 +26,7 @@ func Reference(c *patterns.Catalog, data []byte) []Match {
 				start := off + i
 				off = start + 1
 				if m, ok := matchAt(f, p, data, start); ok {
+					m.Allowed = allowedRef(data, start, start+m.Secret.Len(), allowWin)
 					out = append(out, m)
 				}
 			}
@@ -72,4 +77,18 @@ func dedupe(ms []Match) []Match {
 		out = append(out, m)
 	}
 	return out
+}
+
+// allowedRef is the literal inline-allow rule: the match's line runs from
+// the byte after the last '\n' before start to the first '\n' at or after
+// start; the window is that line clipped to allowWin bytes before start and
+// after end; the match is allowed when a marker lies wholly inside it.
+func allowedRef(data []byte, start, end, allowWin int) bool {
+	ws := max(bytes.LastIndexByte(data[:start], '\n')+1, start-allowWin)
+	we := min(end+allowWin, len(data))
+	if nl := bytes.IndexByte(data[start:we], '\n'); nl >= 0 {
+		we = start + nl
+	}
+	win := data[ws:we]
+	return bytes.Contains(win, []byte(MarkerLeakguard)) || bytes.Contains(win, []byte(MarkerGitleaks))
 }

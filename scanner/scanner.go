@@ -1,19 +1,119 @@
 package scanner
 
 import (
-	"fmt"
+	"bytes"
 	"io"
+	"slices"
+	"strings"
+	"sync"
 
+	"github.com/cloudflare/ahocorasick"
 	"github.com/leakguard/leakguard/patterns"
 )
 
-// Scanner finds tokens of a catalog. It is safe for concurrent use.
-type Scanner struct {
-	cat *patterns.Catalog
+// DefaultChunkSize is how many bytes Scan reads at a time unless Options
+// says otherwise.
+const DefaultChunkSize = 1 << 20
+
+// AllowWindow bounds the inline-allow look-up: a marker counts when it lies
+// on the match's line, within AllowWindow bytes before the token's start and
+// AllowWindow bytes after its end.
+const AllowWindow = 4096
+
+// Inline-allow markers: a match whose line carries one is Allowed.
+const (
+	MarkerLeakguard = "leakguard:allow"
+	MarkerGitleaks  = "gitleaks:allow"
+)
+
+// Options tune a Scanner. The zero value means the defaults.
+type Options struct {
+	// ChunkSize is how many fresh bytes Scan reads per round (default
+	// DefaultChunkSize). Memory per running Scan is about ChunkSize +
+	// Catalog.MaxLen() + 2*AllowWindow.
+	ChunkSize int
 }
 
-// New returns a scanner for the catalog.
-func New(c *patterns.Catalog) *Scanner { return &Scanner{cat: c} }
+// Scanner finds the checksum-valid tokens of a catalog. It is safe for
+// concurrent use by any number of goroutines.
+//
+// How it works. Every prefix gets an anchor: its byte that is rarest in
+// source text. Per region (chunk) the engine runs bytes.IndexByte (SIMD) for
+// each distinct anchor byte; a hit passes two byte-table checks (neighbours
+// of the anchor) and then the Aho-Corasick automaton of every prefix runs over
+// the few bytes around it, answering which prefixes occur there. A prefix
+// counts only where its anchor sits exactly at the hit, so each occurrence is
+// found once. When anchors are dense (more than one hit per 64 bytes, e.g.
+// "____" runs), the region falls back to one automaton pass over the whole
+// region to learn which prefixes occur and bytes.Index locates only those.
+// Either way the tail after a prefix is the maximal run of the format's
+// alphabet, which Format.ValidTail must accept (CONTRACT §1).
+//
+// Concurrency. ahocorasick.Matcher.Match mutates per-node counters and is
+// not safe for concurrent use; MatchThreadSafe is, but pays an atomic add on
+// a shared counter and a pooled map per call. So each engine owns a private
+// Matcher and engines come from a sync.Pool: one goroutine per engine at a
+// time, no shared mutable state.
+type Scanner struct {
+	cat      *patterns.Catalog
+	prefixes []prefixEntry // index = dictionary index of the automaton
+	dict     [][]byte
+	groups   []anchorGroup
+	maxLen   int // longest token of the catalog
+	maxPre   int // longest prefix
+	chunk    int
+	allowWin int      // AllowWindow; tests shrink it
+	mode     scanMode // tests force one path
+	engines  sync.Pool
+}
+
+type scanMode int
+
+const (
+	modeAuto   scanMode = iota
+	modeAnchor          // never fall back to the whole-region automaton
+	modeAC              // always use the whole-region automaton
+)
+
+// prefixEntry is one prefix of one format with its anchor.
+type prefixEntry struct {
+	f      *patterns.Format
+	p      string
+	anchor byte
+	k      int // position of the anchor in p
+}
+
+// anchorGroup is the set of prefixes sharing one anchor byte, with the
+// tables that reject most anchor hits before the automaton runs.
+type anchorGroup struct {
+	b          byte
+	minK, maxK int // range of anchor positions within the prefixes
+	after      int // longest len(p)-k: bytes from the anchor to a prefix end
+	prevAny    bool
+	prev       [256]bool // a byte that may precede the anchor
+	next       [256]bool // a byte that may follow the anchor
+}
+
+// New returns a scanner for the catalog with default options.
+func New(c *patterns.Catalog) *Scanner { return NewWithOptions(c, Options{}) }
+
+// NewWithOptions returns a scanner for the catalog.
+func NewWithOptions(c *patterns.Catalog, o Options) *Scanner {
+	s := &Scanner{cat: c, chunk: o.ChunkSize, allowWin: AllowWindow, maxLen: c.MaxLen()}
+	if s.chunk <= 0 {
+		s.chunk = DefaultChunkSize
+	}
+	for _, f := range c.Formats() {
+		for _, p := range f.Prefixes {
+			s.prefixes = append(s.prefixes, prefixEntry{f: f, p: p})
+			s.dict = append(s.dict, []byte(p))
+			s.maxPre = max(s.maxPre, len(p))
+		}
+	}
+	s.groups = chooseAnchors(s.prefixes)
+	s.engines.New = func() any { return s.newEngine() }
+	return s
+}
 
 // Catalog returns the scanner's catalog.
 func (s *Scanner) Catalog() *patterns.Catalog { return s.cat }
@@ -21,20 +121,231 @@ func (s *Scanner) Catalog() *patterns.Catalog { return s.cat }
 // ScanBytes calls fn for every token in data, in offset order. It stops at
 // the first error fn returns and returns it.
 func (s *Scanner) ScanBytes(data []byte, fn func(Match) error) error {
-	for _, m := range Reference(s.cat, data) {
-		if err := fn(m); err != nil {
+	if len(s.prefixes) == 0 {
+		return nil
+	}
+	e := s.engines.Get().(*engine)
+	defer s.engines.Put(e)
+	e.reset()
+	for from := 0; from < len(data); {
+		to := min(from+s.chunk, len(data))
+		e.scanRegion(data, from, to)
+		if err := e.emit(data, 0, to, fn); err != nil {
 			return err
 		}
+		from = to
 	}
 	return nil
 }
 
-// Scan reads r to the end and calls fn for every token, in offset order.
-// TODO(issue 3): stream in bounded chunks with Aho-Corasick prefiltering.
+// Scan reads r to the end in chunks of bounded size and calls fn for every
+// token, in offset order, exactly once even when it straddles a chunk edge.
+// Memory stays bounded whatever the input's size or line length. It stops
+// at the first error fn returns and returns it.
 func (s *Scanner) Scan(r io.Reader, fn func(Match) error) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return fmt.Errorf("scan: read: %w", err)
+	e := s.engines.Get().(*engine)
+	defer s.engines.Put(e)
+	return e.scanStream(r, fn)
+}
+
+// engine is the per-goroutine state of a scan: a private automaton and
+// reusable buffers.
+type engine struct {
+	s     *Scanner
+	ac    *ahocorasick.Matcher
+	found []hit
+	buf   []byte
+	pos   cursor
+}
+
+// hit is a checksum-valid token at buf[start:end] of prefix entry pe.
+type hit struct {
+	start, end int
+	pe         int
+}
+
+func (s *Scanner) newEngine() *engine {
+	e := &engine{s: s}
+	if len(s.dict) > 0 {
+		e.ac = ahocorasick.NewMatcher(s.dict)
 	}
-	return s.ScanBytes(data, fn)
+	return e
+}
+
+// scanRegion collects in e.found every valid token that starts in
+// buf[from:to], sorted by offset with one token per offset. buf[to:] is
+// look-ahead: either the rest of the input or at least maxLen+1 bytes.
+func (e *engine) scanRegion(buf []byte, from, to int) {
+	e.found = e.found[:0]
+	if e.s.mode == modeAC || !e.scanAnchors(buf, from, to) {
+		e.found = e.found[:0]
+		e.scanAutomaton(buf, from, to)
+	}
+	e.sortFound()
+}
+
+// scanAnchors is the fast path. It returns false, leaving the work undone,
+// when anchors are too dense for it to pay.
+func (e *engine) scanAnchors(buf []byte, from, to int) bool {
+	budget := (to-from)/64 + 64
+	for gi := range e.s.groups {
+		g := &e.s.groups[gi]
+		lo, hi := from+g.minK, min(to+g.maxK, len(buf))
+		for lo < hi {
+			j := bytes.IndexByte(buf[lo:hi], g.b)
+			if j < 0 {
+				break
+			}
+			i := lo + j
+			lo = i + 1
+			if budget--; budget < 0 && e.s.mode == modeAuto {
+				return false
+			}
+			if (g.prevAny || i > 0 && g.prev[buf[i-1]]) && (i+1 >= len(buf) || g.next[buf[i+1]]) {
+				e.verify(buf, i, g, from, to)
+			}
+		}
+	}
+	return true
+}
+
+// verify runs the automaton over the bytes around an anchor hit at i and
+// keeps the prefixes whose anchor is exactly there.
+func (e *engine) verify(buf []byte, i int, g *anchorGroup, from, to int) {
+	ws, we := max(i-g.maxK, 0), min(i+g.after, len(buf))
+	for _, idx := range e.ac.Match(buf[ws:we]) {
+		pe := &e.s.prefixes[idx]
+		start := i - pe.k
+		if pe.anchor != g.b || start < from || start >= to || start < ws ||
+			start+len(pe.p) > len(buf) || string(buf[start:start+len(pe.p)]) != pe.p {
+			continue
+		}
+		e.try(buf, start, idx)
+	}
+}
+
+// scanAutomaton is the dense path: one automaton pass says which prefixes
+// occur in the region, bytes.Index finds each occurrence of those.
+func (e *engine) scanAutomaton(buf []byte, from, to int) {
+	hi := min(to+e.s.maxPre-1, len(buf))
+	for _, idx := range e.ac.Match(buf[from:hi]) {
+		p := e.s.dict[idx]
+		for off := from; off < to; {
+			j := bytes.Index(buf[off:hi], p)
+			if j < 0 || off+j >= to {
+				break
+			}
+			e.try(buf, off+j, idx)
+			off += j + 1
+		}
+	}
+}
+
+// try applies the boundary rule and the checksum to the prefix occurrence
+// at start: the tail is the maximal alphabet run (looked at up to one byte
+// past TailMax), and ValidTail must accept it.
+func (e *engine) try(buf []byte, start, idx int) {
+	pe := &e.s.prefixes[idx]
+	f := pe.f
+	ts := start + len(pe.p)
+	end, lim := ts, min(len(buf), ts+f.TailMax()+1)
+	for end < lim && f.InAlphabet(buf[end]) {
+		end++
+	}
+	if f.ValidTail(pe.p, buf[ts:end]) {
+		e.found = append(e.found, hit{start: start, end: end, pe: idx})
+	}
+}
+
+// sortFound orders e.found as Reference does (offset, then format id, then
+// prefix order) and keeps the first token per offset.
+func (e *engine) sortFound() {
+	if len(e.found) < 2 {
+		return
+	}
+	slices.SortFunc(e.found, func(a, b hit) int {
+		if a.start != b.start {
+			return a.start - b.start
+		}
+		if c := strings.Compare(e.s.prefixes[a.pe].f.ID, e.s.prefixes[b.pe].f.ID); c != 0 {
+			return c
+		}
+		return a.pe - b.pe
+	})
+	out := e.found[:1]
+	for _, h := range e.found[1:] {
+		if h.start != out[len(out)-1].start {
+			out = append(out, h)
+		}
+	}
+	e.found = out
+}
+
+// sourceByteOrder lists printable ASCII from most to least frequent in
+// source code (measured over Go's own src tree); tab and newline count as
+// most frequent, every other byte as rarer than all of these.
+const sourceByteOrder = " etrnaiso0,lcuxfd.p1)(/m\"g:2=h_S{b}y4vA6TE3RIOC8PDXMk5FwLN7V9[B]U*-G\\H!W&<%+z|;YKq>'jQ`ZJ#^$?~@"
+
+// newAnchorCost is what an extra anchor byte (one more IndexByte pass per
+// chunk) costs, in frequency ranks.
+const newAnchorCost = 8
+
+func byteRank(c byte) int {
+	if c == '\t' || c == '\n' {
+		return 0
+	}
+	if i := strings.IndexByte(sourceByteOrder, c); i >= 0 {
+		return i
+	}
+	return len(sourceByteOrder)
+}
+
+// chooseAnchors picks each prefix's anchor (its rarest byte, preferring a
+// byte already chosen for another prefix) and builds one group per anchor
+// byte.
+func chooseAnchors(pes []prefixEntry) []anchorGroup {
+	var groups []anchorGroup
+	index := map[byte]int{}
+	for i := range pes {
+		pe := &pes[i]
+		best, bestCost := 0, -1
+		for k := 0; k < len(pe.p); k++ {
+			cost := byteRank(pe.p[k])
+			if _, ok := index[pe.p[k]]; !ok {
+				cost -= newAnchorCost
+			}
+			if cost > bestCost {
+				best, bestCost = k, cost
+			}
+		}
+		pe.anchor, pe.k = pe.p[best], best
+		gi, ok := index[pe.anchor]
+		if !ok {
+			gi = len(groups)
+			index[pe.anchor] = gi
+			groups = append(groups, anchorGroup{b: pe.anchor, minK: best, maxK: best})
+		}
+		groups[gi].add(pe)
+	}
+	return groups
+}
+
+// add widens the group's ranges and tables for one prefix.
+func (g *anchorGroup) add(pe *prefixEntry) {
+	g.minK, g.maxK = min(g.minK, pe.k), max(g.maxK, pe.k)
+	g.after = max(g.after, len(pe.p)-pe.k)
+	if pe.k == 0 {
+		g.prevAny = true
+	} else {
+		g.prev[pe.p[pe.k-1]] = true
+	}
+	if pe.k+1 < len(pe.p) {
+		g.next[pe.p[pe.k+1]] = true
+		return
+	}
+	for c := 0; c < 256; c++ {
+		if pe.f.InAlphabet(byte(c)) || pe.f.TailMin() == 0 {
+			g.next[c] = true
+		}
+	}
 }

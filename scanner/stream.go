@@ -1,0 +1,201 @@
+package scanner
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/leakguard/leakguard/patterns"
+)
+
+// maxEmptyReads is how many (0, nil) reads in a row Scan tolerates before
+// giving up with io.ErrNoProgress.
+const maxEmptyReads = 100
+
+// cursor tracks the position of the emitted part of a stream: newlines are
+// counted once, incrementally, up to each match and each region end, and the
+// inline-allow look-ups search each byte a bounded number of times.
+type cursor struct {
+	line      int   // 1-based line number at countedTo
+	countedTo int64 // absolute offset up to which newlines are counted
+	lastNL    int64 // absolute offset of the last '\n' before countedTo, or -1
+	nl        seeker
+	markers   [2]seeker
+}
+
+func (e *engine) reset() {
+	e.pos = cursor{line: 1, lastNL: -1,
+		nl:      newSeeker("\n"),
+		markers: [2]seeker{newSeeker(MarkerLeakguard), newSeeker(MarkerGitleaks)},
+	}
+}
+
+// advance counts the newlines of buf between countedTo and the absolute
+// offset to; buf[0] is at absolute offset base.
+func (c *cursor) advance(buf []byte, base, to int64) {
+	if to <= c.countedTo {
+		return
+	}
+	seg := buf[c.countedTo-base : to-base]
+	if n := bytes.Count(seg, []byte{'\n'}); n > 0 {
+		c.line += n
+		c.lastNL = c.countedTo + int64(bytes.LastIndexByte(seg, '\n'))
+	}
+	c.countedTo = to
+}
+
+// emit reports e.found (tokens of buf, whose first byte is at absolute offset
+// base) to fn, then counts lines up to buf[to].
+func (e *engine) emit(buf []byte, base int64, to int, fn func(Match) error) error {
+	for _, h := range e.found {
+		pe := &e.s.prefixes[h.pe]
+		off := base + int64(h.start)
+		e.pos.advance(buf, base, off)
+		tok := buf[h.start:h.end]
+		m := Match{
+			Format: pe.f, Prefix: pe.p,
+			Secret: patterns.NewSecret(string(tok)), Hash: patterns.HashBytes(tok),
+			Offset: off, Line: e.pos.line, Column: int(off - e.pos.lastNL),
+			Allowed: e.allowed(buf, base, off, base+int64(h.end)),
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	e.pos.advance(buf, base, base+int64(to))
+	return nil
+}
+
+// allowed reports whether an inline-allow marker lies within the match's
+// line, no further than allowWin bytes before start or after end (see
+// allowedRef for the literal definition). The cursor must be at start.
+func (e *engine) allowed(buf []byte, base, start, end int64) bool {
+	w := int64(e.s.allowWin)
+	bufEnd := base + int64(len(buf))
+	ws := max(e.pos.lastNL+1, start-w)
+	we := min(end+w, bufEnd)
+	if nl := e.pos.nl.next(buf, base, start, we); nl >= 0 {
+		we = nl
+	}
+	for i := range e.pos.markers {
+		if e.pos.markers[i].next(buf, base, ws, we) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// seeker answers "first occurrence of pat starting at or after pos and
+// ending by limit" for non-decreasing pos, remembering what it has searched
+// so that each byte of the stream is looked at a bounded number of times.
+type seeker struct {
+	pat   []byte
+	from  int64 // the last query's pos
+	found int64 // first occurrence at or after from, or -1
+	upto  int64 // when found < 0: no occurrence starts in [from, upto)
+}
+
+func newSeeker(pat string) seeker { return seeker{pat: []byte(pat), found: -1} }
+
+// next returns the absolute offset of the first occurrence of the pattern
+// within [pos, limit), or -1. buf[0] is at absolute offset base and buf must
+// hold [pos, limit).
+func (s *seeker) next(buf []byte, base, pos, limit int64) int64 {
+	if pos > s.from {
+		s.from = pos
+		if s.found >= 0 && s.found < pos {
+			s.found = -1
+			s.upto = pos
+		}
+		s.upto = max(s.upto, pos)
+	}
+	l := int64(len(s.pat))
+	if s.found >= 0 {
+		if s.found+l <= limit {
+			return s.found
+		}
+		return -1
+	}
+	if s.upto+l > limit {
+		return -1
+	}
+	if j := bytes.Index(buf[s.upto-base:limit-base], s.pat); j >= 0 {
+		s.found = s.upto + int64(j)
+		return s.found
+	}
+	s.upto = limit - l + 1
+	return -1
+}
+
+// scanStream reads r in rounds. Each round's buffer holds, in order: kept
+// history (allowWin bytes, for the inline-allow look-back), the region
+// whose tokens are emitted this round, and a reserve (maxLen+allowWin+1
+// bytes) that lets every token starting in the region, its boundary byte
+// and its allow window be seen whole. The next round's region starts where
+// this one ended, so each token is reported exactly once.
+func (e *engine) scanStream(r io.Reader, fn func(Match) error) error {
+	s := e.s
+	if len(s.prefixes) == 0 {
+		_, err := io.Copy(io.Discard, r)
+		return wrapRead(err)
+	}
+	keep, reserve := s.allowWin, s.maxLen+s.allowWin+1
+	if size := keep + s.chunk + reserve; cap(e.buf) < size {
+		e.buf = make([]byte, 0, size)
+	}
+	e.reset()
+	buf, base, from := e.buf[:0], int64(0), 0
+	for {
+		var eof bool
+		var err error
+		buf, eof, err = fill(r, buf)
+		if err != nil {
+			return err
+		}
+		to := len(buf) - reserve
+		if eof {
+			to = len(buf)
+		}
+		if to > from {
+			e.scanRegion(buf, from, to)
+			if err := e.emit(buf, base, to, fn); err != nil {
+				return err
+			}
+		}
+		if eof {
+			return nil
+		}
+		cut := max(to-keep, 0)
+		n := copy(buf, buf[cut:])
+		buf, base, from = buf[:n], base+int64(cut), to-cut
+	}
+}
+
+// fill reads into buf until it is full or r is exhausted.
+func fill(r io.Reader, buf []byte) ([]byte, bool, error) {
+	for empty := 0; len(buf) < cap(buf); {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case errors.Is(err, io.EOF):
+			return buf, true, nil
+		case err != nil:
+			return buf, false, wrapRead(err)
+		case n == 0:
+			if empty++; empty >= maxEmptyReads {
+				return buf, false, wrapRead(io.ErrNoProgress)
+			}
+		default:
+			empty = 0
+		}
+	}
+	return buf, false, nil
+}
+
+func wrapRead(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("scan: read: %w", err)
+}
