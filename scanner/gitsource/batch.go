@@ -93,15 +93,25 @@ func (b *BatchReader) Body(h Header) io.Reader {
 }
 
 // ReadBody reads the current object's content into buf (grown as needed).
+// Memory grows with the bytes actually read, never with the announced size
+// alone, so a lying header cannot force a huge allocation.
 func (b *BatchReader) ReadBody(h Header, buf []byte) ([]byte, error) {
-	if int64(cap(buf)) < h.Size {
-		buf = make([]byte, h.Size)
+	if h.Size <= 1<<20 || int64(cap(buf)) >= h.Size {
+		if int64(cap(buf)) < h.Size {
+			buf = make([]byte, h.Size)
+		}
+		buf = buf[:h.Size]
+		if _, err := io.ReadFull(b.r, buf); err != nil {
+			return nil, fmt.Errorf("%w: truncated object %s", ErrBatchProtocol, h.OID)
+		}
+		return buf, b.trailer(h)
 	}
-	buf = buf[:h.Size]
-	if _, err := io.ReadFull(b.r, buf); err != nil {
+	var out bytes.Buffer
+	out.Grow(1 << 20)
+	if n, _ := io.CopyN(&out, b.r, h.Size); n != h.Size {
 		return nil, fmt.Errorf("%w: truncated object %s", ErrBatchProtocol, h.OID)
 	}
-	return buf, b.trailer(h)
+	return out.Bytes(), b.trailer(h)
 }
 
 // Skip discards the current object's content.

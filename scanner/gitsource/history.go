@@ -218,7 +218,7 @@ func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob
 		if err := b.acquire(ctx, h.Size); err != nil {
 			return err
 		}
-		data, err := r.ReadBody(h, make([]byte, h.Size))
+		data, err := r.ReadBody(h, nil)
 		if err != nil {
 			return err
 		}
