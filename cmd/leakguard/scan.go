@@ -139,6 +139,11 @@ type scanRun struct {
 }
 
 func runScan(ctx context.Context, args []string, sio IO) error {
+	if _, isFile := sio.Stderr.(*os.File); !isFile && sio.Stderr != nil {
+		// workers report concurrently; an *os.File is safe for that, a
+		// buffer (tests) is not
+		sio.Stderr = &lockedWriter{w: sio.Stderr}
+	}
 	o, err := parseScanArgs(args, sio)
 	if err != nil {
 		return err
@@ -392,4 +397,16 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
