@@ -229,3 +229,23 @@ func TestWriteUnknownFormat(t *testing.T) {
 		t.Error("ValidFormat")
 	}
 }
+
+func TestTextPathOnOneLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ path, want string }{
+		{"", "-:1:1 "},
+		{"a\nb.txt", `"a\nb.txt":1:1 `},
+		{"bad\xff.txt", `"bad\xff.txt":1:1 `},
+		{"caf\u00e9.txt", "caf\u00e9.txt:1:1 "},
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		f := scanner.Finding{Rule: "r", Path: tt.path, Line: 1, Column: 1}
+		if err := WriteText(&buf, []scanner.Finding{f}, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(buf.String(), tt.want) || strings.Count(buf.String(), "\n") != 1 {
+			t.Errorf("path %q: got %q, want prefix %q", tt.path, buf.String(), tt.want)
+		}
+	}
+}

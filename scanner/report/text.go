@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/leakguard/leakguard/scanner"
 )
@@ -35,10 +37,7 @@ func WriteText(w io.Writer, findings []scanner.Finding, o Options) error {
 		return color + s + ansiReset
 	}
 	for _, f := range findings {
-		loc := f.Path
-		if loc == "" {
-			loc = "-"
-		}
+		loc := printablePath(f.Path)
 		loc += ":" + strconv.Itoa(f.Line) + ":" + strconv.Itoa(f.Column)
 		status := f.Status
 		if status == "" {
@@ -58,6 +57,18 @@ func WriteText(w io.Writer, findings []scanner.Finding, o Options) error {
 		bw.WriteByte('\n')
 	}
 	return bw.Flush()
+}
+
+// printablePath keeps a path on one line: one with control characters or
+// invalid UTF-8 is shown Go-quoted; a missing path (stdin) is "-".
+func printablePath(p string) string {
+	if p == "" {
+		return "-"
+	}
+	if !utf8.ValidString(p) || strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return strconv.Quote(p)
+	}
+	return p
 }
 
 func statusColor(status string) string {
