@@ -176,10 +176,12 @@ func TestScanDemo(t *testing.T) {
 		t.Fatalf("exit %d; stderr %s", r.code, r.stderr)
 	}
 	got := brief(jsonFindings(t, r.stdout))
-	want := `../../testdata/demo/config/app.env:3:17 leakguard-service file
+	want := `../../testdata/demo/.npmrc:2:34 npm-access-token file
+../../testdata/demo/config/app.env:3:17 leakguard-service file
 ../../testdata/demo/config/app.env:4:14 github-pat file
 ../../testdata/demo/deploy/ci.yml:7:20 leakguard-admin file
 ../../testdata/demo/deploy/ci.yml:9:61 github-server-to-server file
+../../testdata/demo/monitoring/grafana.ini:3:11 grafana-service-account-token file
 ../../testdata/demo/notes/incident.log:1:64 github-oauth file
 ../../testdata/demo/notes/incident.log:2:49 github-refresh file
 ../../testdata/demo/src/client.py:5:10 leakguard-user file
@@ -187,19 +189,19 @@ func TestScanDemo(t *testing.T) {
 	if got != want {
 		t.Errorf("demo findings:\n%s\nwant:\n%s", got, want)
 	}
-	if !strings.Contains(r.stderr, "7 findings") {
+	if !strings.Contains(r.stderr, "9 findings") {
 		t.Errorf("summary missing: %q", r.stderr)
 	}
 }
 
 func TestScanDiff(t *testing.T) {
 	t.Parallel()
-	logWant := `app/config.env:2:7 leakguard-user diff d7ea6d5 ada@example.org
-app/crlf.txt:2:6 leakguard-service diff cb06c5d ada@example.org
-app/main.txt:4:10 leakguard-service diff 133c226 bob@example.org
-app/naïve file.txt:1:10 github-pat diff cb06c5d ada@example.org
-app/old.txt:1:12 github-oauth diff d7ea6d5 ada@example.org
-app/settings.env:3:7 github-pat diff cb06c5d ada@example.org
+	logWant := `app/config.env:2:7 leakguard-user diff 65b9cfb ada@example.org
+app/crlf.txt:2:6 leakguard-service diff fcb3151 ada@example.org
+app/main.txt:4:10 leakguard-service diff 1d24f5e bob@example.org
+app/naïve file.txt:1:10 github-pat diff fcb3151 ada@example.org
+app/old.txt:1:12 github-oauth diff 65b9cfb ada@example.org
+app/settings.env:3:7 github-pat diff fcb3151 ada@example.org
 `
 	rangeWant := `app/crlf.txt:2:6 leakguard-service diff
 app/main.txt:4:10 leakguard-service diff
@@ -263,7 +265,7 @@ func TestScanOutputFile(t *testing.T) {
 	if err := json.Unmarshal(readFixture(t, out), &log); err != nil {
 		t.Fatal(err)
 	}
-	if log.Version != "2.1.0" || len(log.Runs) != 1 || len(log.Runs[0].Results) != 7 {
+	if log.Version != "2.1.0" || len(log.Runs) != 1 || len(log.Runs[0].Results) != 9 {
 		t.Errorf("sarif: version %q, %d runs", log.Version, len(log.Runs))
 	}
 	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".*tmp*")); len(left) > 0 {

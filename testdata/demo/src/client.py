@@ -2,7 +2,7 @@ import requests
 
 API = "https://api.example.org/v1"
 # TODO: move to the secret store before release
-TOKEN = "lgu_R940QhNHTqe0gKDH9GmKr3ewjbqR8t1t5Gv2"
+TOKEN = "lgu_5wfNL6bwN8a9iRH6StHdtCzRsOLTRa0JPF3G"
 
 
 def fetch(path):
