@@ -145,6 +145,9 @@ func TestScanCommand(t *testing.T) {
 		{name: "revoke without store", args: []string{"--revoke", "--db", "sqlite:x.db", dir}, code: 2, stderr: "--revoke is not available yet", noStdout: true},
 		{name: "help", args: []string{"-h"}, code: 0, stderr: "usage: leakguard scan", noStdout: true},
 		{name: "bad config", args: []string{"--config", dir + "/missing.toml", dir}, code: 2, stderr: "missing.toml", noStdout: true},
+		{name: "bad log level", args: []string{"--log-level", "loud", dir}, code: 2, stderr: "bad --log-level", noStdout: true},
+		{name: "double dash ends flags", args: []string{"--format", "json", "--", dir + "/a.txt"}, code: 1,
+			want: dir + "/a.txt:1:5 leakguard-user file\n"},
 		{name: "quiet", args: []string{"--quiet", dir + "/empty.txt"}, code: 0, noStdout: true},
 	}
 	for _, tt := range tests {
