@@ -1,0 +1,76 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/leakguard/leakguard/store"
+)
+
+// insertEvent appends ev inside a write transaction.
+func insertEvent(ctx context.Context, tx *sql.Tx, ev store.Event) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO events (token_id, kind, at, actor, source, detail)
+		VALUES (?, ?, ?, ?, ?, ?)`, ev.TokenID, string(ev.Kind), fmtTime(ev.At), ev.Actor, ev.Source, ev.Detail)
+	if err != nil {
+		return fmt.Errorf("insert %s event: %w", ev.Kind, err)
+	}
+	return nil
+}
+
+// AppendEvent adds ev to its token's audit trail; At defaults to the
+// store's clock. ErrNotFound if the token does not exist.
+func (s *Store) AppendEvent(ctx context.Context, ev store.Event) error {
+	if err := ev.Validate(); err != nil {
+		return fmt.Errorf("sqlite: append event: %w", err)
+	}
+	if ev.At.IsZero() {
+		ev.At = s.now()
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := getToken(ctx, tx, "id = ?", ev.TokenID); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: append event %s: %w", ev.TokenID, err)
+	}
+	return nil
+}
+
+// Events returns a token's audit trail ordered by time, then insertion.
+// ErrNotFound if the token does not exist.
+func (s *Store) Events(ctx context.Context, tokenID string) ([]store.Event, error) {
+	evs, err := s.events(ctx, tokenID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: events %s: %w", tokenID, err)
+	}
+	return evs, nil
+}
+
+func (s *Store) events(ctx context.Context, tokenID string) ([]store.Event, error) {
+	if _, err := getToken(ctx, s.r, "id = ?", tokenID); err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, token_id, kind, at, actor, source, detail
+		FROM events WHERE token_id = ? ORDER BY at, id`, tokenID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []store.Event
+	for rows.Next() {
+		var ev store.Event
+		var kind, at string
+		if err := rows.Scan(&ev.ID, &ev.TokenID, &kind, &at, &ev.Actor, &ev.Source, &ev.Detail); err != nil {
+			return nil, err
+		}
+		ev.Kind = store.EventKind(kind)
+		if ev.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,205 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/leakguard/leakguard/store"
+)
+
+// tokenCols is the column list scanToken reads, in order.
+const tokenCols = `id, hash, type, format_id, owner, name, last4, created_at, expires_at,
+	last_used_at, valid, invalid_at, invalid_reason, revoked_by`
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// rowScanner is what *sql.Row and *sql.Rows have in common.
+type rowScanner interface{ Scan(dest ...any) error }
+
+// scanToken reads one row of tokenCols.
+func scanToken(r rowScanner) (*store.Token, error) {
+	var (
+		t                          store.Token
+		created                    string
+		expires, lastUsed, invalAt sql.NullString
+		valid                      int64
+	)
+	if err := r.Scan(&t.ID, &t.Hash, &t.Type, &t.FormatID, &t.Owner, &t.Name, &t.Last4, &created,
+		&expires, &lastUsed, &valid, &invalAt, &t.InvalidReason, &t.RevokedBy); err != nil {
+		return nil, err
+	}
+	var err error
+	t.Valid = valid == 1
+	if t.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
+	}
+	if t.ExpiresAt, err = parseTimePtr(expires); err != nil {
+		return nil, err
+	}
+	if t.LastUsedAt, err = parseTimePtr(lastUsed); err != nil {
+		return nil, err
+	}
+	if t.InvalidAt, err = parseTimePtr(invalAt); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// scanTokens reads every row and closes rows.
+func scanTokens(rows *sql.Rows) ([]*store.Token, error) {
+	defer rows.Close()
+	var out []*store.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// CreateToken inserts t and its issued event ev in one transaction.
+// CreatedAt and ev.At default to the store's clock, ev.Kind to EventIssued.
+func (s *Store) CreateToken(ctx context.Context, t *store.Token, ev store.Event) error {
+	if err := t.Validate(); err != nil {
+		return fmt.Errorf("sqlite: create token: %w", err)
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.now()
+	}
+	ev.TokenID = t.ID
+	if ev.Kind == "" {
+		ev.Kind = store.EventIssued
+	}
+	if ev.At.IsZero() {
+		ev.At = t.CreatedAt
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Hash, t.Type, t.FormatID, t.Owner, t.Name, t.Last4, fmtTime(t.CreatedAt),
+			fmtTimePtr(t.ExpiresAt), fmtTimePtr(t.LastUsedAt), boolInt(t.Valid), fmtTimePtr(t.InvalidAt),
+			t.InvalidReason, t.RevokedBy)
+		if err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: create token %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// boolInt is SQLite's boolean.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TokenByHash returns the token with that hash, or ErrNotFound.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (*store.Token, error) {
+	t, err := getToken(ctx, s.r, "hash = ?", hash)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: token by hash %.12s: %w", hash, err)
+	}
+	return t, nil
+}
+
+// TokenByID returns the token with that id, or ErrNotFound.
+func (s *Store) TokenByID(ctx context.Context, id string) (*store.Token, error) {
+	t, err := getToken(ctx, s.r, "id = ?", id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: token %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// getToken loads one token matching where.
+func getToken(ctx context.Context, q querier, where string, args ...any) (*store.Token, error) {
+	t, err := scanToken(q.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return t, nil
+}
+
+// ListTokens returns tokens matching f ordered by ID.
+func (s *Store) ListTokens(ctx context.Context, f store.ListFilter) ([]*store.Token, error) {
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlite: list tokens: %w", err)
+	}
+	now := f.Now
+	if now.IsZero() {
+		now = s.now()
+	}
+	var where []string
+	var args []any
+	if f.Owner != "" {
+		where, args = append(where, "owner = ?"), append(args, f.Owner)
+	}
+	if f.After != "" {
+		where, args = append(where, "id > ?"), append(args, f.After)
+	}
+	switch f.State {
+	case store.StateActive:
+		where = append(where, "valid = 1 AND (expires_at IS NULL OR expires_at > ?)")
+		args = append(args, fmtTime(now))
+	case store.StateRevoked:
+		where = append(where, "valid = 0 AND invalid_reason <> ?")
+		args = append(args, store.ReasonExpired)
+	case store.StateExpired:
+		where = append(where, "((valid = 0 AND invalid_reason = ?) OR (valid = 1 AND expires_at <= ?))")
+		args = append(args, store.ReasonExpired, fmtTime(now))
+	}
+	q := `SELECT ` + tokenCols + ` FROM tokens`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list tokens: %w", mapErr(err))
+	}
+	out, err := scanTokens(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list tokens: %w", mapErr(err))
+	}
+	return out, nil
+}
+
+// TouchLastUsed sets LastUsedAt to at if it is unset or older; it never
+// moves it backwards. ErrNotFound for an unknown id.
+func (s *Store) TouchLastUsed(ctx context.Context, id string, at time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE tokens SET last_used_at = ?
+		WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, fmtTime(at), id, fmtTime(at))
+	if err != nil {
+		return fmt.Errorf("sqlite: touch %s: %w", id, mapErr(err))
+	}
+	if n, err := res.RowsAffected(); err == nil && n > 0 {
+		return nil
+	}
+	if _, err := getToken(ctx, s.r, "id = ?", id); err != nil {
+		return fmt.Errorf("sqlite: touch %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,334 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/store"
+	"github.com/leakguard/leakguard/store/lifecycle"
+)
+
+// Pagination of GET /v1/tokens.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// apiSource is the audit source of changes made through the API.
+const apiSource = "api"
+
+// apiRoutes registers the token API of CONTRACT §4.
+func (s *Server) apiRoutes(mux *http.ServeMux) {
+	mux.Handle("POST /v1/tokens", s.authed(false, s.createToken))
+	mux.Handle("POST /v1/tokens/verify", s.authed(true, s.verifyToken))
+	mux.Handle("POST /v1/tokens/revoke", s.authed(false, s.revokeToken))
+	mux.Handle("GET /v1/tokens", s.authed(false, s.listTokens))
+	mux.Handle("GET /v1/tokens/{id}", s.authed(false, s.getToken))
+	mux.Handle("GET /v1/tokens/{id}/events", s.authed(false, s.tokenEvents))
+}
+
+// authedFunc is a handler that knows its authenticated caller.
+type authedFunc func(w http.ResponseWriter, r *http.Request, caller *store.Token) error
+
+// authed wraps h with bearer authentication: the token must be a valid
+// admin token, or a service token when allowService. Errors from h are
+// written through the error table.
+func (s *Server) authed(allowService bool, h authedFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		caller, err := s.authenticate(r.Context(), r.Header.Get("Authorization"))
+		if err == nil {
+			err = authorize(caller, allowService)
+		}
+		if err == nil {
+			err = h(w, r, caller)
+		}
+		if err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// authenticate verifies "Bearer <token>" through the Manager, like any
+// other token. The header's value never reaches a log or an error.
+func (s *Server) authenticate(ctx context.Context, header string) (*store.Token, error) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		return nil, fmt.Errorf("%w: missing bearer token", ErrUnauthorized)
+	}
+	v, err := s.cfg.Manager.Verify(ctx, patterns.NewSecret(strings.TrimSpace(tok)))
+	if errors.Is(err, lifecycle.ErrMalformed) {
+		return nil, fmt.Errorf("%w: bearer token is malformed", ErrUnauthorized)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	if !v.Valid {
+		return nil, fmt.Errorf("%w: bearer token is not valid: %s", ErrUnauthorized, v.Message)
+	}
+	return v.Token, nil
+}
+
+// authorize checks the caller's token type for a route.
+func authorize(caller *store.Token, allowService bool) error {
+	switch {
+	case caller.Type == patterns.TypeAdmin:
+		return nil
+	case caller.Type == patterns.TypeService && allowService:
+		return nil
+	}
+	return fmt.Errorf("%w: a %s token may not use this route", ErrForbidden, caller.Type)
+}
+
+// actor names the caller in audit events.
+func actor(caller *store.Token) string { return "token:" + caller.ID }
+
+type createRequest struct {
+	Owner     string `json:"owner"`
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	ExpiresIn string `json:"expires_in"`
+}
+
+type createResponse struct {
+	ID        string     `json:"id"`
+	Token     string     `json:"token"`
+	TokenHash string     `json:"token_hash"`
+	Last4     string     `json:"last4"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// createToken is POST /v1/tokens: the plaintext is in this response only.
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, caller *store.Token) error {
+	var req createRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	iss, err := s.cfg.Manager.Issue(r.Context(), lifecycle.IssueRequest{
+		Owner: req.Owner, Name: req.Name, Type: req.Type, ExpiresIn: req.ExpiresIn,
+		Actor: actor(caller), Source: apiSource,
+	})
+	if err != nil {
+		return err
+	}
+	t := iss.Token
+	writeJSON(w, http.StatusCreated, createResponse{ID: t.ID, Token: iss.Secret.Reveal(),
+		TokenHash: t.Hash, Last4: t.Last4, ExpiresAt: utcPtr(t.ExpiresAt)})
+	return nil
+}
+
+type verifyRequest struct {
+	Token string `json:"token"`
+}
+
+type verifyResponse struct {
+	Valid         bool       `json:"valid"`
+	ID            string     `json:"id,omitempty"`
+	Owner         string     `json:"owner,omitempty"`
+	Type          string     `json:"type,omitempty"`
+	ExpiresAt     *time.Time `json:"expires_at"`
+	InvalidAt     *time.Time `json:"invalid_at"`
+	InvalidReason string     `json:"invalid_reason,omitempty"`
+	Message       string     `json:"message,omitempty"`
+}
+
+// verifyToken is POST /v1/tokens/verify. A value that is not a token of an
+// issued format is a 400 (malformed_token); unknown, expired and revoked
+// tokens are 200 with valid=false and the message.
+func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request, _ *store.Token) error {
+	var req verifyRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	v, err := s.cfg.Manager.Verify(r.Context(), patterns.NewSecret(req.Token))
+	if err != nil {
+		return err
+	}
+	resp := verifyResponse{Valid: v.Valid, Message: v.Message}
+	if t := v.Token; t != nil {
+		rec := lifecycle.NewRecord(t, s.cfg.Manager.Now())
+		resp.ID, resp.Owner, resp.Type = t.ID, t.Owner, t.Type
+		resp.ExpiresAt, resp.InvalidAt, resp.InvalidReason = rec.ExpiresAt, rec.InvalidAt, rec.InvalidReason
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+type revokeRequest struct {
+	Token     string `json:"token"`
+	TokenHash string `json:"token_hash"`
+	ID        string `json:"id"`
+	Reason    string `json:"reason"`
+}
+
+type revokeResponse struct {
+	ID             string `json:"id"`
+	Revoked        bool   `json:"revoked"`
+	AlreadyRevoked bool   `json:"already_revoked"`
+}
+
+// revokeToken is POST /v1/tokens/revoke.
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, caller *store.Token) error {
+	var req revokeRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		return fmt.Errorf("%w: reason is required", ErrBadRequest)
+	}
+	t, already, err := s.cfg.Manager.Revoke(r.Context(), lifecycle.RevokeRequest{
+		Secret: patterns.NewSecret(req.Token), Hash: req.TokenHash, ID: req.ID,
+		Reason: req.Reason, Actor: actor(caller), Source: apiSource, Kind: store.EventRevoked,
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, revokeResponse{ID: t.ID, Revoked: true, AlreadyRevoked: already})
+	return nil
+}
+
+type listResponse struct {
+	Tokens     []lifecycle.Record `json:"tokens"`
+	NextCursor string             `json:"next_cursor,omitempty"`
+}
+
+// listTokens is GET /v1/tokens?owner=&state=&limit=&cursor=, ordered by id;
+// next_cursor is set when there are more.
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, _ *store.Token) error {
+	f, err := listFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	limit := f.Limit
+	f.Limit++ // one more tells whether there is a next page
+	f.Now = s.cfg.Manager.Now()
+	ts, err := s.cfg.Manager.List(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	resp := listResponse{Tokens: make([]lifecycle.Record, 0, min(len(ts), limit))}
+	if len(ts) > limit {
+		ts = ts[:limit]
+		resp.NextCursor = ts[limit-1].ID
+	}
+	for _, t := range ts {
+		resp.Tokens = append(resp.Tokens, lifecycle.NewRecord(t, f.Now))
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// listFilter reads the list query; unknown or repeated parameters are errors.
+func listFilter(q url.Values) (store.ListFilter, error) {
+	f := store.ListFilter{Limit: DefaultPageSize}
+	for k, vs := range q {
+		if len(vs) != 1 {
+			return f, fmt.Errorf("%w: parameter %q given %d times", ErrBadRequest, k, len(vs))
+		}
+		v := vs[0]
+		switch k {
+		case "owner":
+			f.Owner = v
+		case "state":
+			f.State = store.State(v)
+		case "cursor":
+			f.After = v
+		case "limit":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > MaxPageSize {
+				return f, fmt.Errorf("%w: limit must be 1..%d", ErrBadRequest, MaxPageSize)
+			}
+			f.Limit = n
+		default:
+			return f, fmt.Errorf("%w: unknown parameter %q", ErrBadRequest, k)
+		}
+	}
+	return f, nil
+}
+
+// getToken is GET /v1/tokens/{id}.
+func (s *Server) getToken(w http.ResponseWriter, r *http.Request, _ *store.Token) error {
+	t, err := s.cfg.Manager.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, lifecycle.NewRecord(t, s.cfg.Manager.Now()))
+	return nil
+}
+
+// tokenEvents is GET /v1/tokens/{id}/events.
+func (s *Server) tokenEvents(w http.ResponseWriter, r *http.Request, _ *store.Token) error {
+	evs, err := s.cfg.Manager.Events(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if evs == nil {
+		evs = []store.Event{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
+	return nil
+}
+
+// decode reads one JSON object of at most MaxBodyBytes into dst: unknown
+// fields, wrong types, trailing data and oversize bodies are errors that
+// name the problem but never quote the input.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		if err != nil {
+			if e := jsonError(err); errors.Is(e, ErrTooLarge) {
+				return e
+			}
+		}
+		return fmt.Errorf("%w: trailing data after the JSON object", ErrBadRequest)
+	}
+	return nil
+}
+
+// jsonError turns a decoding error into ErrBadRequest or ErrTooLarge.
+func jsonError(err error) error {
+	var (
+		maxErr  *http.MaxBytesError
+		syntax  *json.SyntaxError
+		typeErr *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &maxErr):
+		return fmt.Errorf("%w: body larger than %d bytes", ErrTooLarge, maxErr.Limit)
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("%w: empty body", ErrBadRequest)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: truncated JSON", ErrBadRequest)
+	case errors.As(err, &syntax):
+		return fmt.Errorf("%w: malformed JSON at byte %d", ErrBadRequest, syntax.Offset)
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return fmt.Errorf("%w: body must be a JSON object", ErrBadRequest)
+		}
+		return fmt.Errorf("%w: field %q must be %s, not %s", ErrBadRequest, typeErr.Field, typeErr.Type, typeErr.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fmt.Errorf("%w: %s", ErrBadRequest, strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return fmt.Errorf("%w: invalid JSON", ErrBadRequest)
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

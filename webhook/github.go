@@ -1,0 +1,243 @@
+package webhook
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/revoker"
+)
+
+// DefaultGitHubKeysURL lists GitHub's secret-scanning signing keys.
+const DefaultGitHubKeysURL = "https://api.github.com/meta/public_keys/secret_scanning"
+
+// Sender is one partner that POSTs batches of found tokens signed with
+// ECDSA P-256/SHA-256 the way GitHub's secret-scanning partner program
+// does; other senders (GitLab, deps.dev) differ only in these fields.
+type Sender struct {
+	Name            string // metrics label and key-source name ("github")
+	Path            string // route ("/v1/github/secret-scanning")
+	KeyIDHeader     string // header naming the signing key
+	SignatureHeader string // header with base64 ASN.1 DER signature
+	KeysURL         string // JSON {"public_keys":[{key_identifier,key,is_current}]}
+	Source          string // report source recorded in the reason ("github-webhook")
+	Actor           string // revoking actor in the audit trail
+}
+
+// GitHubSender is GitHub's secret-scanning partner sender with keys at
+// keysURL (DefaultGitHubKeysURL in production).
+func GitHubSender(keysURL string) Sender {
+	return Sender{
+		Name: "github", Path: "/v1/github/secret-scanning",
+		KeyIDHeader: "Github-Public-Key-Identifier", SignatureHeader: "Github-Public-Key-Signature",
+		KeysURL: keysURL, Source: "github-webhook", Actor: "github-secret-scanning",
+	}
+}
+
+func (s Sender) validate() error {
+	if s.Name == "" || !strings.HasPrefix(s.Path, "/") || s.KeyIDHeader == "" ||
+		s.SignatureHeader == "" || s.KeysURL == "" || s.Source == "" || s.Actor == "" {
+		return fmt.Errorf("webhook: sender %q: name, path, headers, keys URL, source and actor are required", s.Name)
+	}
+	return nil
+}
+
+// Feedback labels (GitHub's partner feedback format).
+const (
+	LabelTruePositive  = "true_positive"
+	LabelFalsePositive = "false_positive"
+)
+
+// Feedback is one entry of the partner response: one per distinct token.
+type Feedback struct {
+	TokenHash string `json:"token_hash"`
+	TokenType string `json:"token_type"`
+	Label     string `json:"label"`
+}
+
+// partnerHandler serves one sender's endpoint: signature over the raw body
+// first (no store call before it passes), then the batch.
+func (s *Server) partnerHandler(snd Sender, ks *KeySource) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		fb, outcome, err := s.handleBatch(w, r, snd, ks)
+		s.metrics.batches.WithLabelValues(snd.Name, outcome).Inc()
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.metrics.batchDuration.WithLabelValues(snd.Name).Observe(time.Since(start).Seconds())
+		writeJSON(w, http.StatusOK, fb)
+	})
+}
+
+// handleBatch authenticates, parses and revokes one batch. outcome labels
+// the batches metric.
+func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, snd Sender, ks *KeySource) ([]Feedback, string, error) {
+	body, outcome, err := s.authenticBody(w, r, snd, ks)
+	if err != nil {
+		return nil, outcome, err
+	}
+	items, bad, err := ParsePayload(body, s.cfg.MaxBatchItems)
+	if err != nil {
+		_, code := errorStatus(err)
+		return nil, code, err
+	}
+	fb, err := s.revokeBatch(r.Context(), snd, items)
+	if err != nil {
+		return nil, "error", fmt.Errorf("partner %s: batch not durable: %w", snd.Name, err)
+	}
+	s.log.Info().Str("sender", snd.Name).Int("items", len(items)).Int("bad_items", bad).
+		Int("distinct", len(fb)).Msg("partner batch handled")
+	return fb, "ok", nil
+}
+
+// authenticBody reads the body (capped) and checks its signature. Nothing
+// in the body is looked at before the signature verifies.
+func (s *Server) authenticBody(w http.ResponseWriter, r *http.Request, snd Sender, ks *KeySource) ([]byte, string, error) {
+	keyID := strings.TrimSpace(r.Header.Get(snd.KeyIDHeader))
+	sig, err := DecodePartnerSignature(r.Header.Get(snd.SignatureHeader))
+	if keyID == "" || err != nil {
+		s.metrics.sigFailures.WithLabelValues(snd.Name, "missing_or_malformed").Inc()
+		return nil, "bad_signature", fmt.Errorf("%w: missing or malformed signature headers", ErrBadSignature)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBatchBytes))
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return nil, "too_large", fmt.Errorf("%w: batch larger than %d bytes", ErrTooLarge, maxErr.Limit)
+		}
+		return nil, "bad_request", fmt.Errorf("%w: reading body: %v", ErrBadRequest, err)
+	}
+	key, err := ks.Key(r.Context(), keyID)
+	if err != nil {
+		if errors.Is(err, ErrUnknownKey) {
+			s.metrics.sigFailures.WithLabelValues(snd.Name, "unknown_key").Inc()
+			return nil, "bad_signature", err
+		}
+		return nil, "keys_unavailable", err
+	}
+	if !VerifyPartnerSignature(key, body, sig) {
+		s.metrics.sigFailures.WithLabelValues(snd.Name, "mismatch").Inc()
+		return nil, "bad_signature", fmt.Errorf("%w: signature does not match the body", ErrBadSignature)
+	}
+	return body, "", nil
+}
+
+// revokeBatch reports each distinct token once and builds the feedback in
+// order of first appearance. It returns an error unless every revocation is
+// durable.
+func (s *Server) revokeBatch(ctx context.Context, snd Sender, items []PayloadItem) ([]Feedback, error) {
+	seen := make(map[string]int, len(items))
+	var reps []revoker.Report
+	fb := make([]Feedback, 0, len(items))
+	for _, it := range items {
+		h := it.Token.Hash()
+		if _, dup := seen[h]; dup {
+			continue
+		}
+		seen[h] = len(fb)
+		fb = append(fb, Feedback{TokenHash: h, TokenType: it.Type, Label: LabelFalsePositive})
+		reps = append(reps, revoker.Report{Secret: it.Token, Source: snd.Source, URL: it.URL, Actor: snd.Actor})
+	}
+	results, err := s.cfg.Revoker.RevokeAll(ctx, reps)
+	if err != nil {
+		return nil, err
+	}
+	tp := 0
+	for i, res := range results {
+		if res.Ours {
+			fb[i].Label = LabelTruePositive
+			tp++
+		}
+	}
+	s.metrics.tokens.WithLabelValues(snd.Name).Add(float64(len(fb)))
+	s.metrics.truePositives.WithLabelValues(snd.Name).Add(float64(tp))
+	return fb, nil
+}
+
+// PayloadItem is one match of a partner batch. The token is held as a
+// Secret from the moment it is parsed.
+type PayloadItem struct {
+	Token  patterns.Secret
+	Type   string
+	URL    string // recorded, never fetched
+	Source string // where on the partner's side ("content", "commit", ...)
+}
+
+// rawItem is an item's wire form.
+type rawItem struct {
+	Token  string `json:"token"`
+	Type   string `json:"type"`
+	URL    string `json:"url"`
+	Source string `json:"source"`
+}
+
+// ParsePayload parses a batch: a JSON array of {token,type,url,source}
+// objects with at most maxItems entries (more is ErrTooLarge; not an array
+// is ErrBadRequest). An item that is not such an object or has no token is
+// skipped and counted in bad: one bad item never fails the batch. Unknown
+// fields are ignored (partners add fields).
+func ParsePayload(body []byte, maxItems int) (items []PayloadItem, bad int, err error) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, 0, fmt.Errorf("%w: batch must be a JSON array of objects", ErrBadRequest)
+	}
+	if len(raw) > maxItems {
+		return nil, 0, fmt.Errorf("%w: batch has %d items, at most %d allowed", ErrTooLarge, len(raw), maxItems)
+	}
+	items = make([]PayloadItem, 0, len(raw))
+	for _, m := range raw {
+		var it rawItem
+		if err := json.Unmarshal(m, &it); err != nil || it.Token == "" {
+			bad++
+			continue
+		}
+		items = append(items, PayloadItem{Token: patterns.NewSecret(it.Token), Type: it.Type, URL: it.URL, Source: it.Source})
+	}
+	return items, bad, nil
+}
+
+// maxSignatureHeader bounds the signature header: a P-256 DER signature is
+// at most 72 bytes, 96 in base64.
+const maxSignatureHeader = 256
+
+// ecdsaSig is an ASN.1 DER ECDSA signature.
+type ecdsaSig struct{ R, S *big.Int }
+
+// DecodePartnerSignature decodes a signature header: standard base64 of an ASN.1
+// DER ECDSA signature with positive R and S and no trailing bytes.
+func DecodePartnerSignature(header string) ([]byte, error) {
+	header = strings.TrimSpace(header)
+	if header == "" || len(header) > maxSignatureHeader {
+		return nil, errors.New("signature header missing or too long")
+	}
+	der, err := base64.StdEncoding.DecodeString(header)
+	if err != nil {
+		return nil, fmt.Errorf("signature is not base64: %w", err)
+	}
+	var sig ecdsaSig
+	rest, err := asn1.Unmarshal(der, &sig)
+	if err != nil || len(rest) != 0 || sig.R == nil || sig.S == nil || sig.R.Sign() <= 0 || sig.S.Sign() <= 0 {
+		return nil, errors.New("signature is not an ASN.1 DER ECDSA signature")
+	}
+	return der, nil
+}
+
+// VerifyPartnerSignature reports whether der is key's ECDSA signature of
+// SHA-256(body).
+func VerifyPartnerSignature(key *ecdsa.PublicKey, body, der []byte) bool {
+	sum := sha256.Sum256(body)
+	return ecdsa.VerifyASN1(key, sum[:], der)
+}
