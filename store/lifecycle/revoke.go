@@ -24,8 +24,8 @@ type RevokeRequest struct {
 }
 
 // Revoke invalidates a token with a reason, idempotently: a token that is
-// already invalid (revoked or marked expired) is returned with
-// already=true and nothing is written. When it does revoke, a token.revoked
+// already invalid (revoked, or expired whether the sweeper marked it or
+// not) is returned with already=true and nothing is written. When it does revoke, a token.revoked
 // notification is enqueued in the outbox in the same transaction. Errors:
 // store.ErrInvalid (no identifier, several, no reason or actor, bad hash),
 // ErrMalformed (also store.ErrInvalid) for a Secret that is no token of
@@ -39,8 +39,8 @@ func (m *Manager) Revoke(ctx context.Context, req RevokeRequest) (t *store.Token
 	if err != nil {
 		return nil, false, err
 	}
-	if !cur.Valid {
-		return cur, true, nil
+	if cur.State(sreq.At) != store.StateActive {
+		return cur, true, nil // revoked, or expired (marked or not): nothing to do
 	}
 	sreq.ID, sreq.Hash = cur.ID, ""
 	sreq.Notify, err = store.NewNotification(store.NotifyRevoked, cur, sreq.Reason, sreq.Source, sreq.At)
