@@ -99,7 +99,8 @@ func readIgnoreFile(r io.Reader, name string, s *suppressions) error {
 		}
 		h := strings.ToLower(strings.TrimPrefix(fields[0], "sha256:"))
 		if !isTokenHash(h) {
-			return fmt.Errorf("%s:%d: not a token hash (64 hex digits): %q", name, n, fields[0])
+			// never echo the entry: a pasted plaintext token must not reach a log
+			return fmt.Errorf("%s:%d: not a token hash (64 hex digits, the token_hash of a finding)", name, n)
 		}
 		s.add(h, fmt.Sprintf("%s:%d", name, n))
 	}

@@ -303,8 +303,9 @@ func TestScanSuppressions(t *testing.T) {
 	if r.code != 0 || r.stdout != "" {
 		t.Errorf("baseline: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
-	bad := writeFiles(t, map[string]string{".leakguardignore": "not-a-hash\n"})
-	if r = runScanCmd(t, nil, nil, bad); r.code != 2 || !strings.Contains(r.stderr, ".leakguardignore:1") {
+	// a plaintext token pasted instead of its hash is refused without echoing it
+	bad := writeFiles(t, map[string]string{".leakguardignore": "# ok\n" + tok + "\n"})
+	if r = runScanCmd(t, nil, nil, bad); r.code != 2 || !strings.Contains(r.stderr, ".leakguardignore:2") || strings.Contains(r.stderr, tok[4:]) {
 		t.Errorf("bad ignore file: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
