@@ -1,0 +1,209 @@
+package rediscache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"github.com/leakguard/leakguard/store"
+)
+
+// errSkipped means the breaker is open and Redis was not called.
+var errSkipped = errors.New("rediscache: redis skipped (circuit open)")
+
+// closeFlushBudget bounds the last attempt to write queued entries on Close.
+const closeFlushBudget = time.Second
+
+// putScript overwrites a hash entry (KEYS[1]) and its id pointer (KEYS[2]),
+// except that a valid state (ARGV[3] == "1") never replaces an entry that
+// says the token is invalid. ARGV: value, ttl ms, valid flag, hash, pointer
+// ttl ms. Returns 1 when the entry was written, 0 when it was kept.
+var putScript = redis.NewScript(`
+if ARGV[3] == '1' then
+  local cur = redis.call('GET', KEYS[1])
+  if cur then
+    local ok, c = pcall(cjson.decode, cur)
+    if ok and type(c) == 'table' and c.found == true and type(c.token) == 'table' and c.token.valid == false then
+      redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
+      return 0
+    end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
+return 1
+`)
+
+// Cache is a store.Store that answers TokenByHash and TokenByID from Redis
+// when it can and forwards everything else to the wrapped store. See the
+// package documentation for its correctness rules and staleness bound.
+type Cache struct {
+	store.Store // next: the system of record
+
+	rdb       *redis.Client
+	ownClient bool
+	opt       Options
+	keys      keys
+	br        *breaker
+	queue     *queue
+	log       zerolog.Logger
+
+	stop      chan struct{}
+	loopDone  chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New wraps next with a Redis cache configured by opt. It does not contact
+// Redis: an unreachable Redis only means every lookup goes to next until it
+// answers. Close closes next, and the Redis client if New built it.
+func New(next store.Store, opt Options) (*Cache, error) {
+	if next == nil {
+		return nil, errors.New("rediscache: nil next store")
+	}
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	rdb, own := opt.Client, false
+	if rdb == nil {
+		if rdb, err = newClient(opt); err != nil {
+			return nil, err
+		}
+		own = true
+	} else if !rdb.Options().ContextTimeoutEnabled {
+		return nil, errors.New("rediscache: client must have ContextTimeoutEnabled (a hung server would block requests)")
+	}
+	c := &Cache{
+		Store: next, rdb: rdb, ownClient: own, opt: opt, keys: keys{prefix: opt.Prefix},
+		br: newBreaker(opt.Cooldown, opt.Now, opt.Logger), queue: newQueue(opt.MaxPending),
+		log: opt.Logger, stop: make(chan struct{}), loopDone: make(chan struct{}),
+	}
+	go c.retryLoop(c.stop, c.loopDone)
+	return c, nil
+}
+
+// do runs fn against Redis with its own deadline if the breaker allows it,
+// and reports the outcome to the breaker. It returns errSkipped when the
+// breaker is open.
+func (c *Cache) do(parent context.Context, fn func(ctx context.Context) error) error {
+	if !c.br.allow() {
+		return errSkipped
+	}
+	ctx, cancel := context.WithTimeout(parent, c.opt.OpTimeout)
+	defer cancel()
+	err := fn(ctx)
+	c.br.done(parent, err)
+	return err
+}
+
+// TokenByHash returns the token with that hash from Redis, or from next on
+// a miss, a queued overwrite or any Redis trouble.
+func (c *Cache) TokenByHash(ctx context.Context, hash string) (*store.Token, error) {
+	if !store.ValidHash(hash) || c.queue.has(hash) {
+		// Anything but a well-formed hash (a plaintext token passed by
+		// mistake?) never reaches a Redis key.
+		return c.Store.TokenByHash(ctx, hash)
+	}
+	var val []byte
+	err := c.do(ctx, func(ctx context.Context) error {
+		var e error
+		val, e = c.rdb.Get(ctx, c.keys.hash(hash)).Bytes()
+		return e
+	})
+	if err == nil {
+		t, found, derr := decodeEntry(val, hash)
+		switch {
+		case derr != nil:
+			c.log.Debug().Err(derr).Str("hash", hash).Msg("rediscache: ignoring unreadable entry")
+		case !found:
+			return nil, fmt.Errorf("rediscache: token by hash: %w", store.ErrNotFound)
+		default:
+			return t, nil
+		}
+	}
+	return c.readThrough(ctx, hash, errors.Is(err, redis.Nil))
+}
+
+// readThrough reads hash from next and, if fill is set and the read was
+// quick, caches the answer with SET NX.
+func (c *Cache) readThrough(ctx context.Context, hash string, fill bool) (*store.Token, error) {
+	start := c.opt.Now()
+	t, err := c.Store.TokenByHash(ctx, hash)
+	if !fill || (err != nil && !errors.Is(err, store.ErrNotFound)) || !c.fresh(start, hash) {
+		return t, err
+	}
+	val, ttl := negativeEntry, c.opt.NegativeTTL
+	if err == nil {
+		var eerr error
+		if val, eerr = encodeToken(t); eerr != nil {
+			return t, nil
+		}
+		ttl = c.ttlFor(t)
+	}
+	_ = c.do(ctx, func(ctx context.Context) error {
+		return c.rdb.SetNX(ctx, c.keys.hash(hash), val, ttl).Err()
+	})
+	return t, err
+}
+
+// fresh reports whether a database read that started at start may still
+// fill the cache: it was quick and no overwrite for hash is queued.
+func (c *Cache) fresh(start time.Time, hash string) bool {
+	return c.opt.Now().Sub(start) < c.opt.FillMaxAge && !c.queue.has(hash)
+}
+
+// ttlFor is the entry lifetime for t's state.
+func (c *Cache) ttlFor(t *store.Token) time.Duration {
+	if t.Valid {
+		return c.opt.TTL
+	}
+	return c.opt.InvalidTTL
+}
+
+// TokenByID resolves id through the cached id→hash pointer and then
+// TokenByHash; on a pointer miss it reads next and fills both keys.
+func (c *Cache) TokenByID(ctx context.Context, id string) (*store.Token, error) {
+	var hash string
+	err := c.do(ctx, func(ctx context.Context) error {
+		var e error
+		hash, e = c.rdb.Get(ctx, c.keys.id(id)).Result()
+		return e
+	})
+	if err == nil {
+		t, herr := c.TokenByHash(ctx, hash)
+		if herr == nil && t.ID == id {
+			return t, nil
+		}
+		if herr != nil && !errors.Is(herr, store.ErrNotFound) {
+			return nil, herr
+		}
+	}
+	start := c.opt.Now()
+	t, nerr := c.Store.TokenByID(ctx, id)
+	if nerr == nil && errors.Is(err, redis.Nil) && c.fresh(start, t.Hash) {
+		c.fillByID(ctx, t)
+	}
+	return t, nerr
+}
+
+// fillByID caches t's pointer and entry with SET NX.
+func (c *Cache) fillByID(ctx context.Context, t *store.Token) {
+	val, err := encodeToken(t)
+	if err != nil {
+		return
+	}
+	_ = c.do(ctx, func(ctx context.Context) error {
+		_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.SetNX(ctx, c.keys.id(t.ID), t.Hash, c.opt.InvalidTTL)
+			p.SetNX(ctx, c.keys.hash(t.Hash), val, c.ttlFor(t))
+			return nil
+		})
+		return err
+	})
+}

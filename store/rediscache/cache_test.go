@@ -1,0 +1,428 @@
+package rediscache
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"github.com/leakguard/leakguard/store"
+)
+
+func TestLookupFillsAndHits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newMemStore()
+	c, rdb, prefix := newSharedCache(t, db, nil)
+	tok := create(t, db) // straight into the database: the cache has not seen it
+
+	for i := range 3 {
+		got, err := c.TokenByHash(ctx, tok.Hash)
+		if err != nil {
+			t.Fatalf("lookup %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, tok) {
+			t.Fatalf("lookup %d = %+v, want %+v", i, got, tok)
+		}
+	}
+	if got, want := db.hashReads.Load(), int64(1); got != want {
+		t.Errorf("database reads = %d, want %d (then cache hits)", got, want)
+	}
+	ttl := rdb.PTTL(ctx, prefix+"tok:h:"+tok.Hash).Val()
+	if ttl <= 0 || ttl > time.Minute {
+		t.Errorf("valid entry TTL = %v, want within (0, TTL=1m]", ttl)
+	}
+}
+
+func TestNegativeEntry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newMemStore()
+	c, rdb, prefix := newSharedCache(t, db, nil)
+	h := unknownHash(t)
+	for i := range 5 {
+		if _, err := c.TokenByHash(ctx, h); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("lookup %d: err = %v, want ErrNotFound", i, err)
+		}
+	}
+	if got, want := db.hashReads.Load(), int64(1); got != want {
+		t.Errorf("database reads = %d, want %d", got, want)
+	}
+	ttl := rdb.PTTL(ctx, prefix+"tok:h:"+h).Val()
+	if ttl <= 0 || ttl > 10*time.Second {
+		t.Errorf("negative entry TTL = %v, want within (0, NegativeTTL=10s]", ttl)
+	}
+}
+
+func TestCreateReplacesNegativeEntry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, _, _ := newSharedCache(t, newMemStore(), nil)
+	tok, _ := newToken(t)
+	if _, err := c.TokenByHash(ctx, tok.Hash); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("before create: err = %v, want ErrNotFound", err)
+	}
+	if err := c.CreateToken(ctx, tok, store.Event{Kind: store.EventIssued}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.TokenByHash(ctx, tok.Hash)
+	if err != nil || !got.Valid {
+		t.Fatalf("after create: %+v, %v; want the valid token", got, err)
+	}
+}
+
+func TestCreateConflictWritesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, rdb, prefix := newSharedCache(t, newMemStore(), nil)
+	tok := create(t, c)
+	other, _ := newToken(t)
+	other.ID = tok.ID // same id, new hash
+	if err := c.CreateToken(ctx, other, store.Event{}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("err = %v, want ErrConflict", err)
+	}
+	if v := rawEntry(t, rdb, prefix, other.Hash); v != "" {
+		t.Errorf("failed create cached %s", v)
+	}
+}
+
+func TestRevokeOverwritesEntry(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		req  func(tok *store.Token) store.RevokeRequest
+	}{
+		{"by hash", func(tok *store.Token) store.RevokeRequest { return store.RevokeRequest{Hash: tok.Hash} }},
+		{"by id", func(tok *store.Token) store.RevokeRequest { return store.RevokeRequest{ID: tok.ID} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := newMemStore()
+			c, rdb, prefix := newSharedCache(t, db, nil)
+			tok := create(t, db)
+			warm(t, c, tok)
+			req := tt.req(tok)
+			req.Reason, req.Actor = "leaked", "tester"
+			if _, _, err := c.Revoke(ctx, req); err != nil {
+				t.Fatal(err)
+			}
+			reads := db.hashReads.Load()
+			assertRevoked(t, c, tok, "leaked")
+			if db.hashReads.Load() != reads {
+				t.Errorf("revoked state was not served from the cache")
+			}
+			// Another process sharing Redis sees it too.
+			o := testOptions(prefix)
+			o.URL = sharedRedisURL()
+			other, err := New(db, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = other.Close() }()
+			assertRevoked(t, other, tok, "leaked")
+			if ttl := rdb.PTTL(ctx, prefix+"tok:h:"+tok.Hash).Val(); ttl <= time.Minute {
+				t.Errorf("invalid entry TTL = %v, want InvalidTTL (10m)", ttl)
+			}
+		})
+	}
+}
+
+// warm caches tok by hash and by id.
+func warm(t *testing.T, c *Cache, tok *store.Token) {
+	t.Helper()
+	ctx := context.Background()
+	if got, err := c.TokenByHash(ctx, tok.Hash); err != nil || !got.Valid {
+		t.Fatalf("warm by hash: %+v, %v", got, err)
+	}
+	if got, err := c.TokenByID(ctx, tok.ID); err != nil || !got.Valid {
+		t.Fatalf("warm by id: %+v, %v", got, err)
+	}
+}
+
+// assertRevoked checks that both lookups report tok revoked with reason.
+func assertRevoked(t *testing.T, c store.Store, tok *store.Token, reason string) {
+	t.Helper()
+	ctx := context.Background()
+	for name, get := range map[string]func() (*store.Token, error){
+		"by hash": func() (*store.Token, error) { return c.TokenByHash(ctx, tok.Hash) },
+		"by id":   func() (*store.Token, error) { return c.TokenByID(ctx, tok.ID) },
+	} {
+		got, err := get()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got.Valid || got.InvalidReason != reason {
+			t.Fatalf("%s: valid=%v reason=%q, want revoked with %q", name, got.Valid, got.InvalidReason, reason)
+		}
+	}
+}
+
+// TestFillLosesToRevoke stops a reader between its database read (token
+// valid) and its cache fill, revokes the token meanwhile, then lets the
+// reader fill: its SET NX must not resurrect the valid state.
+func TestFillLosesToRevoke(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newMemStore()
+	c, rdb, prefix := newSharedCache(t, db, nil)
+	tok := create(t, db)
+	read, release := make(chan struct{}), make(chan struct{})
+	db.afterRead = func(string) { close(read); <-release }
+	done := make(chan *store.Token)
+	go func() {
+		got, _ := c.TokenByHash(ctx, tok.Hash)
+		done <- got
+	}()
+	<-read
+	db.mu.Lock()
+	db.afterRead = nil
+	db.mu.Unlock()
+	revoke(t, c, tok)
+	close(release)
+	if stale := <-done; stale == nil || !stale.Valid {
+		t.Fatalf("the in-flight reader should have read the pre-revoke state, got %+v", stale)
+	}
+	if cachedValid(t, rdb, prefix, tok.Hash) {
+		t.Fatal("the late fill replaced the revoked entry")
+	}
+	assertRevoked(t, c, tok, "leaked in test")
+}
+
+// TestValidNeverReplacesInvalid writes a stale valid state over a revoked
+// entry (a slow TouchLastUsed or CreateToken refresh): the entry stays
+// revoked. An invalid state always replaces a valid one.
+func TestValidNeverReplacesInvalid(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newMemStore()
+	c, rdb, prefix := newSharedCache(t, db, nil)
+	tok := create(t, c)
+	stale := clone(tok)
+	revoke(t, c, tok)
+	val, err := encodeToken(stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &write{hash: tok.Hash, id: tok.ID, value: val, ttl: time.Minute, valid: true}
+	if err := c.writeEntry(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if cachedValid(t, rdb, prefix, tok.Hash) {
+		t.Fatal("a valid state replaced the revoked entry")
+	}
+	assertRevoked(t, c, tok, "leaked in test")
+}
+
+func TestRevokeUnknownAndInvalid(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, rdb, prefix := newSharedCache(t, newMemStore(), nil)
+	h := unknownHash(t)
+	if _, _, err := c.Revoke(ctx, store.RevokeRequest{Hash: h, Reason: "x"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown: err = %v, want ErrNotFound", err)
+	}
+	if _, _, err := c.Revoke(ctx, store.RevokeRequest{Hash: h}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("no reason: err = %v, want ErrInvalid", err)
+	}
+	if ks := scanKeys(ctx, t, rdb, prefix); len(ks) != 0 {
+		t.Errorf("failed revokes wrote keys %v", ks)
+	}
+}
+
+func TestRevokeTwiceReportsAlready(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, _, _ := newSharedCache(t, newMemStore(), nil)
+	tok := create(t, c)
+	revoke(t, c, tok)
+	_, already, err := c.Revoke(ctx, store.RevokeRequest{ID: tok.ID, Reason: "again"})
+	if err != nil || !already {
+		t.Fatalf("second revoke: already=%v err=%v, want already", already, err)
+	}
+	assertRevoked(t, c, tok, "leaked in test")
+}
+
+func TestExpireDueOverwritesEntry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newMemStore()
+	c, _, _ := newSharedCache(t, db, nil)
+	tok, _ := newToken(t)
+	past := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	tok.ExpiresAt = &past
+	if err := c.CreateToken(ctx, tok, store.Event{}); err != nil {
+		t.Fatal(err)
+	}
+	warm(t, c, tok)
+	if ts, err := c.ExpireDue(ctx, time.Now()); err != nil || len(ts) != 1 {
+		t.Fatalf("ExpireDue = %d tokens, %v", len(ts), err)
+	}
+	assertRevoked(t, c, tok, store.ReasonExpired)
+}
+
+func TestTouchLastUsedShowsInCache(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, _, _ := newSharedCache(t, newMemStore(), nil)
+	tok := create(t, c)
+	warm(t, c, tok)
+	at := time.Now().UTC().Truncate(time.Second)
+	if err := c.TouchLastUsed(ctx, tok.ID, at); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.TokenByHash(ctx, tok.Hash)
+	if err != nil || got.LastUsedAt == nil || !got.LastUsedAt.Equal(at) {
+		t.Fatalf("after touch: %+v, %v; want LastUsedAt %v", got, err, at)
+	}
+}
+
+func TestTokenByIDCachesPointer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newMemStore()
+	c, rdb, prefix := newSharedCache(t, db, nil)
+	tok := create(t, db)
+	for range 3 {
+		if got, err := c.TokenByID(ctx, tok.ID); err != nil || got.Hash != tok.Hash {
+			t.Fatalf("TokenByID = %+v, %v", got, err)
+		}
+	}
+	if db.idReads.Load() != 1 || db.hashReads.Load() != 0 {
+		t.Errorf("reads: id %d hash %d, want 1 and 0", db.idReads.Load(), db.hashReads.Load())
+	}
+	if got := rdb.Get(ctx, prefix+"tok:i:"+tok.ID).Val(); got != tok.Hash {
+		t.Errorf("pointer = %q, want the hash", got)
+	}
+	if _, err := c.TokenByID(ctx, "tok_nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown id: err = %v, want ErrNotFound", err)
+	}
+}
+
+// TestNonHashNeverKeyed: a lookup with something that is not a hash (a
+// plaintext token passed by mistake) goes to the database and writes no key.
+func TestNonHashNeverKeyed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, rdb, prefix := newSharedCache(t, newMemStore(), nil)
+	_, sec := newToken(t)
+	if _, err := c.TokenByHash(ctx, sec.Reveal()); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+	if ks := scanKeys(ctx, t, rdb, prefix); len(ks) != 0 {
+		t.Fatalf("keys written: %d", len(ks))
+	}
+}
+
+func TestUnreadableEntryFallsThrough(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newMemStore()
+	c, rdb, prefix := newSharedCache(t, db, nil)
+	tok := create(t, db)
+	for _, junk := range []string{"not json", `{"v":2,"found":false}`, `{"v":1,"found":true}`,
+		`{"v":1,"found":false,"extra":1}`} {
+		rdb.Set(ctx, prefix+"tok:h:"+tok.Hash, junk, time.Minute)
+		if got, err := c.TokenByHash(ctx, tok.Hash); err != nil || got.ID != tok.ID {
+			t.Errorf("entry %q: %+v, %v; want the database answer", junk, got, err)
+		}
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		opt  Options
+	}{
+		{"neither URL nor client", Options{}},
+		{"both", Options{URL: "redis://127.0.0.1:1", Client: redis.NewClient(&redis.Options{})}},
+		{"bad scheme", Options{URL: "http://127.0.0.1:1"}},
+		{"negative TTL", Options{URL: "redis://127.0.0.1:1", TTL: -time.Second}},
+		{"fill age too long", Options{URL: "redis://127.0.0.1:1", FillMaxAge: time.Hour, InvalidTTL: time.Minute}},
+		{"client ignores contexts", Options{Client: redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if c, err := New(newMemStore(), tt.opt); err == nil {
+				_ = c.Close()
+				t.Fatal("New succeeded, want an error")
+			}
+		})
+	}
+	if _, err := New(nil, Options{URL: "redis://127.0.0.1:1"}); err == nil {
+		t.Error("nil next accepted")
+	}
+}
+
+func TestURLPasswordNotInError(t *testing.T) {
+	t.Parallel()
+	_, err := New(newMemStore(), Options{URL: "redis://:hunter2secret@127.0.0.1:6379/notanumber"})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if got := err.Error(); strings.Contains(got, "hunter2secret") {
+		t.Errorf("error leaks the password: %s", got)
+	}
+}
+
+// TestRedisDownStoreUsable: with nothing listening, every answer comes from
+// the database and Ping (the store's) succeeds while RedisPing fails.
+func TestRedisDownStoreUsable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newMemStore()
+	o := testOptions("lgtest:down:")
+	o.URL = "redis://127.0.0.1:" + freePort(t)
+	c, err := New(db, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Close() }()
+	tok := create(t, c)
+	if got, err := c.TokenByHash(ctx, tok.Hash); err != nil || !got.Valid {
+		t.Fatalf("lookup: %+v, %v", got, err)
+	}
+	revoke(t, c, tok)
+	assertRevoked(t, c, tok, "leaked in test")
+	if err := c.Ping(ctx); err != nil {
+		t.Errorf("Ping = %v, want nil (the database is fine)", err)
+	}
+	if err := c.RedisPing(ctx); err == nil {
+		t.Error("RedisPing = nil, want an error")
+	}
+	if !c.Degraded() {
+		t.Error("Degraded = false after failures")
+	}
+}
+
+func TestCloseClosesNextNotCallerClient(t *testing.T) {
+	t.Parallel()
+	rdb := sharedClient(t)
+	db := newMemStore()
+	o := testOptions(testPrefix(t, rdb))
+	o.Client, o.Logger = rdb, zerolog.Nop()
+	c, err := New(db, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if !db.closed.Load() {
+		t.Error("next not closed")
+	}
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		t.Errorf("caller's client was closed: %v", err)
+	}
+}

@@ -1,0 +1,193 @@
+package rediscache
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/store"
+)
+
+// requireServices reports whether missing services fail instead of skip.
+func requireServices() bool { return os.Getenv("LEAKGUARD_REQUIRE_SERVICES") == "1" }
+
+// skipOrFail skips the test, or fails it under LEAKGUARD_REQUIRE_SERVICES=1.
+func skipOrFail(t *testing.T, format string, a ...any) {
+	t.Helper()
+	if requireServices() {
+		t.Fatalf(format, a...)
+	}
+	t.Skipf(format, a...)
+}
+
+// sharedRedisURL is the shared test Redis (DB 15 by default).
+func sharedRedisURL() string {
+	if u := os.Getenv("LEAKGUARD_TEST_REDIS"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/15"
+}
+
+// sharedClient connects to the shared test Redis, skipping if it is down.
+func sharedClient(t *testing.T) *redis.Client {
+	t.Helper()
+	o, err := redis.ParseURL(sharedRedisURL())
+	if err != nil {
+		t.Fatalf("LEAKGUARD_TEST_REDIS: %v", err)
+	}
+	o.ContextTimeoutEnabled = true
+	rdb := redis.NewClient(o)
+	t.Cleanup(func() { _ = rdb.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		skipOrFail(t, "shared redis %s unreachable: %v", o.Addr, err)
+	}
+	return rdb
+}
+
+// testPrefix returns a key prefix unique to this call and deletes every
+// key under it when the test ends. Nothing else in the shared DB is touched.
+func testPrefix(t *testing.T, rdb *redis.Client) string {
+	t.Helper()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	p := "lgtest:" + hex.EncodeToString(b[:]) + ":"
+	t.Cleanup(func() { deletePrefix(t, rdb, p) })
+	return p
+}
+
+// deletePrefix deletes the keys under prefix (SCAN + DEL, never FLUSHDB).
+func deletePrefix(t *testing.T, rdb *redis.Client, prefix string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ks := scanKeys(ctx, t, rdb, prefix)
+	if len(ks) > 0 {
+		if err := rdb.Del(ctx, ks...).Err(); err != nil {
+			t.Errorf("clean up %s: %v", prefix, err)
+		}
+	}
+}
+
+// scanKeys lists every key under prefix.
+func scanKeys(ctx context.Context, t *testing.T, rdb *redis.Client, prefix string) []string {
+	t.Helper()
+	var out []string
+	it := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	for it.Next(ctx) {
+		out = append(out, it.Val())
+	}
+	if err := it.Err(); err != nil {
+		t.Fatalf("scan %s: %v", prefix, err)
+	}
+	return out
+}
+
+// testOptions are short timings so fault tests run quickly.
+func testOptions(prefix string) Options {
+	return Options{
+		Prefix: prefix, TTL: time.Minute, InvalidTTL: 10 * time.Minute, NegativeTTL: 10 * time.Second,
+		OpTimeout: 100 * time.Millisecond, Cooldown: 200 * time.Millisecond,
+		RetryInterval: 50 * time.Millisecond, Logger: zerolog.Nop(),
+	}
+}
+
+// newSharedCache wraps next with a cache on the shared Redis under a fresh
+// prefix. It returns the cache, a raw client and the prefix.
+func newSharedCache(t *testing.T, next store.Store, tweak func(*Options)) (*Cache, *redis.Client, string) {
+	t.Helper()
+	rdb := sharedClient(t)
+	prefix := testPrefix(t, rdb)
+	o := testOptions(prefix)
+	o.URL = sharedRedisURL()
+	if tweak != nil {
+		tweak(&o)
+	}
+	c, err := New(next, o)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c, rdb, prefix
+}
+
+// newToken mints a real token of our user format and returns its store
+// record (hash only) and the plaintext, which tests never give the store.
+func newToken(t *testing.T) (*store.Token, patterns.Secret) {
+	t.Helper()
+	f, ok := patterns.Default().Issued("user")
+	if !ok {
+		t.Fatal("no user format")
+	}
+	sec, err := f.Generate(nil)
+	if err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+	id, err := store.RandomID("tok_")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(90 * 24 * time.Hour).UTC().Truncate(time.Second)
+	return &store.Token{
+		ID: id, Hash: sec.Hash(), Type: "user", FormatID: f.ID, Owner: "alice@example.org",
+		Name: "ci", Last4: sec.Last4(), CreatedAt: time.Now().UTC().Truncate(time.Second),
+		ExpiresAt: &exp, Valid: true,
+	}, sec
+}
+
+// create stores a fresh token through c and returns it.
+func create(t *testing.T, c store.Store) *store.Token {
+	t.Helper()
+	tok, _ := newToken(t)
+	if err := c.CreateToken(context.Background(), tok, store.Event{Kind: store.EventIssued, At: tok.CreatedAt}); err != nil {
+		t.Fatalf("CreateToken: %v", err)
+	}
+	return tok
+}
+
+// revoke revokes tok by hash through c.
+func revoke(t *testing.T, c store.Store, tok *store.Token) *store.Token {
+	t.Helper()
+	got, _, err := c.Revoke(context.Background(), store.RevokeRequest{Hash: tok.Hash, Reason: "leaked in test", Actor: "tester"})
+	if err != nil {
+		t.Fatalf("Revoke: %v", err)
+	}
+	return got
+}
+
+// unknownHash is a well-formed hash of no token.
+func unknownHash(t *testing.T) string {
+	t.Helper()
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// rawEntry reads the cached value of hash, "" if absent.
+func rawEntry(t *testing.T, rdb *redis.Client, prefix, hash string) string {
+	t.Helper()
+	v, err := rdb.Get(context.Background(), prefix+"tok:h:"+hash).Result()
+	if err == redis.Nil {
+		return ""
+	}
+	if err != nil {
+		t.Fatalf("get entry: %v", err)
+	}
+	return v
+}
+
+// cachedValid reports whether the raw cached entry says the token is valid.
+func cachedValid(t *testing.T, rdb *redis.Client, prefix, hash string) bool {
+	t.Helper()
+	v := rawEntry(t, rdb, prefix, hash)
+	return strings.Contains(v, `"valid":true`)
+}

@@ -1,0 +1,137 @@
+package rediscache
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+	"github.com/rs/zerolog"
+)
+
+// Default option values.
+const (
+	DefaultPrefix        = "leakguard:"
+	DefaultTTL           = 5 * time.Minute
+	DefaultInvalidTTL    = time.Hour
+	DefaultNegativeTTL   = 30 * time.Second
+	DefaultOpTimeout     = 100 * time.Millisecond
+	DefaultCooldown      = time.Second
+	DefaultRetryInterval = 500 * time.Millisecond
+	DefaultFillMaxAge    = time.Second
+	DefaultMaxPending    = 100000
+)
+
+// Options configures a Cache. Exactly one of URL and Client is required;
+// every other zero field takes its default.
+type Options struct {
+	// URL is a redis:// or rediss:// URL. The Cache builds (and closes) its
+	// own client from it with short timeouts and no retries.
+	URL string
+	// Client is a caller-owned client, used as is and not closed by Close.
+	// It must have ContextTimeoutEnabled set, and should have short
+	// Dial/Read/Write/Pool timeouts and MaxRetries -1.
+	Client *redis.Client
+	// Prefix starts every key (default "leakguard:").
+	Prefix string
+	// TTL is how long a valid token's entry lives (default 5 min). It is the
+	// staleness bound when a revocation could not reach Redis.
+	TTL time.Duration
+	// InvalidTTL is how long a revoked or expired token's entry lives
+	// (default 1 h); also used for id→hash pointers.
+	InvalidTTL time.Duration
+	// NegativeTTL is how long an unknown hash is remembered (default 30 s).
+	NegativeTTL time.Duration
+	// OpTimeout bounds every Redis call (default 100 ms).
+	OpTimeout time.Duration
+	// Cooldown is how long Redis is skipped after a failure (default 1 s).
+	Cooldown time.Duration
+	// RetryInterval is how often queued overwrites are retried (default 500 ms).
+	RetryInterval time.Duration
+	// FillMaxAge drops a fill whose database read took longer (default 1 s).
+	// It must be shorter than InvalidTTL.
+	FillMaxAge time.Duration
+	// MaxPending caps the retry queue (default 100000).
+	MaxPending int
+	// Logger receives breaker transitions and queue warnings. It never sees
+	// a token, only hashes.
+	Logger zerolog.Logger
+	// Now is the clock for cool-downs and fill ages (default time.Now).
+	Now func() time.Time
+}
+
+// withDefaults validates o and fills its zero fields.
+func (o Options) withDefaults() (Options, error) {
+	if (o.URL == "") == (o.Client == nil) {
+		return o, errors.New("rediscache: exactly one of URL and Client is required")
+	}
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	setDur(&o.TTL, DefaultTTL)
+	setDur(&o.InvalidTTL, DefaultInvalidTTL)
+	setDur(&o.NegativeTTL, DefaultNegativeTTL)
+	setDur(&o.OpTimeout, DefaultOpTimeout)
+	setDur(&o.Cooldown, DefaultCooldown)
+	setDur(&o.RetryInterval, DefaultRetryInterval)
+	setDur(&o.FillMaxAge, DefaultFillMaxAge)
+	if o.MaxPending == 0 {
+		o.MaxPending = DefaultMaxPending
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	for name, d := range map[string]time.Duration{"TTL": o.TTL, "InvalidTTL": o.InvalidTTL,
+		"NegativeTTL": o.NegativeTTL, "OpTimeout": o.OpTimeout, "Cooldown": o.Cooldown,
+		"RetryInterval": o.RetryInterval, "FillMaxAge": o.FillMaxAge} {
+		if d < time.Millisecond {
+			return o, fmt.Errorf("rediscache: %s %v is below 1ms", name, d)
+		}
+	}
+	if o.FillMaxAge >= o.InvalidTTL {
+		return o, fmt.Errorf("rediscache: FillMaxAge %v must be shorter than InvalidTTL %v", o.FillMaxAge, o.InvalidTTL)
+	}
+	if o.MaxPending < 0 {
+		return o, fmt.Errorf("rediscache: MaxPending %d is negative", o.MaxPending)
+	}
+	return o, nil
+}
+
+func setDur(d *time.Duration, def time.Duration) {
+	if *d == 0 {
+		*d = def
+	}
+}
+
+// newClient builds a client from o.URL that respects context deadlines and
+// never waits long: one dial attempt, no command retries, timeouts of
+// o.OpTimeout.
+func newClient(o Options) (*redis.Client, error) {
+	ro, err := redis.ParseURL(o.URL)
+	if err != nil {
+		// The URL may carry a password; do not echo it.
+		return nil, fmt.Errorf("rediscache: parse redis URL: %w", redactURLError(err))
+	}
+	ro.ContextTimeoutEnabled = true
+	ro.DialTimeout = o.OpTimeout
+	ro.DialerRetries = 1
+	ro.ReadTimeout = o.OpTimeout
+	ro.WriteTimeout = o.OpTimeout
+	ro.PoolTimeout = o.OpTimeout
+	ro.MaxRetries = -1
+	ro.DisableIdentity = true
+	ro.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	return redis.NewClient(ro), nil
+}
+
+// redactURLError drops the URL text (which may hold a password) from a
+// url.Error, keeping what went wrong.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s URL: %w", ue.Op, ue.Err)
+	}
+	return err
+}
