@@ -286,3 +286,8 @@ func errorCode(t *testing.T, body []byte) string {
 	}
 	return e.Error.Code
 }
+
+// webhookConfig abbreviates webhook.Config in test modifiers.
+type webhookConfig = webhook.Config
+
+func storeFilter() store.ListFilter { return store.ListFilter{} }
