@@ -61,7 +61,7 @@ func TestAPIHappyPaths(t *testing.T) {
 	wantStatus(t, resp, body, http.StatusCreated)
 	var created struct {
 		ID, Token, Last4 string
-		TokenHash        string `json:"token_hash"`
+		TokenHash        string  `json:"token_hash"`
 		ExpiresAt        *string `json:"expires_at"`
 	}
 	if err := json.Unmarshal(body, &created); err != nil {
