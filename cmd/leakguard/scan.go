@@ -225,6 +225,8 @@ func (r *scanRun) roots() ([]string, error) {
 			repo = o.paths[0]
 		}
 		return []string{repo}, nil
+	case o.diff && len(o.paths) == 0 && !stdinUsable(r.sio.Stdin):
+		return nil, usageError("--diff reads the diff from stdin, which is not a pipe: pipe it in (git diff | leakguard scan --diff)")
 	case o.diff || o.staged:
 		return []string{"."}, nil
 	}

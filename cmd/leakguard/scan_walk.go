@@ -206,10 +206,7 @@ func (r *scanRun) scanStdin() {
 func (r *scanRun) scanDiffs(ctx context.Context) error {
 	names := r.o.paths
 	if len(names) == 0 {
-		if !stdinUsable(r.sio.Stdin) {
-			return usageError("--diff reads the diff from stdin, which is not a pipe: pipe it in (git diff | leakguard scan --diff)")
-		}
-		names = []string{"-"}
+		names = []string{"-"} // roots() checked that stdin is usable
 	}
 	for _, name := range names {
 		if ctx.Err() != nil {
