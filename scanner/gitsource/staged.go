@@ -35,16 +35,12 @@ type change struct {
 // index path, line in the new blob, no commit).
 func ScanStaged(ctx context.Context, o StagedOptions, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
 	g := Git{Dir: o.Repo}
-	top, err := g.Output(ctx, nil, "rev-parse", "--show-toplevel")
+	top, base, err := stagedRoot(ctx, g)
 	if err != nil {
 		return err
 	}
-	g.Dir = strings.TrimRight(string(top), "\n")
-	named, err := resolveNamed(g.Dir, o.Files)
-	if err != nil {
-		return err
-	}
-	base, err := stagedBase(ctx, g)
+	g.Dir = top
+	named, err := resolveNamed(top, o.Files)
 	if err != nil {
 		return err
 	}
@@ -58,16 +54,28 @@ func ScanStaged(ctx context.Context, o StagedOptions, sc *scanner.Scanner, emit 
 	return scanUnchanged(ctx, g, named.files, changes, deleted, sc, emit)
 }
 
-// stagedBase is HEAD's tree, or the empty tree before the first commit.
-func stagedBase(ctx context.Context, g Git) (string, error) {
-	if out, err := g.Output(ctx, nil, "rev-parse", "--verify", "-q", "HEAD^{tree}"); err == nil {
-		return strings.TrimSpace(string(out)), nil
+// stagedRoot returns the work tree's top directory and the tree the index
+// is compared with: HEAD's, or the empty tree before the first commit. The
+// common case costs one git process (a hook's latency is mostly spawns).
+func stagedRoot(ctx context.Context, g Git) (top, base string, err error) {
+	if out, err := g.Output(ctx, nil, "rev-parse", "--show-toplevel", "HEAD^{tree}", "--"); err == nil {
+		if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) >= 2 {
+			return lines[0], lines[1], nil
+		}
 	}
-	out, err := g.Output(ctx, strings.NewReader(""), "hash-object", "-t", "tree", "--stdin")
+	out, err := g.Output(ctx, nil, "rev-parse", "--show-toplevel")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return strings.TrimSpace(string(out)), nil
+	top = strings.TrimRight(string(out), "\n")
+	if _, err := g.Output(ctx, nil, "rev-parse", "--verify", "-q", "HEAD"); err == nil {
+		return "", "", fmt.Errorf("%w rev-parse: HEAD has no tree", ErrGit)
+	}
+	empty, err := Git{Dir: top}.Output(ctx, strings.NewReader(""), "hash-object", "-t", "tree", "--stdin")
+	if err != nil {
+		return "", "", err
+	}
+	return top, strings.TrimSpace(string(empty)), nil
 }
 
 // stagedChanges lists the staged changes against base (renames detected, so
