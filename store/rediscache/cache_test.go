@@ -5,6 +5,8 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -424,5 +426,46 @@ func TestCloseClosesNextNotCallerClient(t *testing.T) {
 	}
 	if err := rdb.Ping(context.Background()).Err(); err != nil {
 		t.Errorf("caller's client was closed: %v", err)
+	}
+}
+
+// TestNoValidAfterRevokeUnderLoad: readers hammer a token (by hash and by
+// id, fills racing) while it is revoked; no lookup that starts after Revoke
+// returned may report it valid.
+func TestNoValidAfterRevokeUnderLoad(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for round := range 20 {
+		db := newMemStore()
+		c, _, _ := newSharedCache(t, db, nil)
+		tok := create(t, db)
+		var revoked atomic.Bool
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				for range 30 {
+					after := revoked.Load()
+					var got *store.Token
+					var err error
+					if g%2 == 0 {
+						got, err = c.TokenByHash(ctx, tok.Hash)
+					} else {
+						got, err = c.TokenByID(ctx, tok.ID)
+					}
+					if err != nil {
+						t.Errorf("round %d: %v", round, err)
+						return
+					}
+					if after && got.Valid {
+						t.Errorf("round %d: valid after Revoke returned", round)
+						return
+					}
+				}
+			})
+		}
+		time.Sleep(time.Duration(round%5) * time.Millisecond)
+		revoke(t, c, tok)
+		revoked.Store(true)
+		wg.Wait()
 	}
 }
