@@ -291,3 +291,20 @@ func errorCode(t *testing.T, body []byte) string {
 type webhookConfig = webhook.Config
 
 func storeFilter() store.ListFilter { return store.ListFilter{} }
+
+type ctxt = context.Context
+
+// zerologTo is a logger writing JSON lines to w.
+func zerologTo(w io.Writer) zerolog.Logger { return zerolog.New(&lockedWriter{w: w}) }
+
+// lockedWriter serialises writes from concurrent requests.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
