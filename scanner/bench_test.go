@@ -1,0 +1,199 @@
+package scanner
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudflare/ahocorasick"
+	"github.com/leakguard/leakguard/patterns"
+)
+
+// benchCorpusSize is how much Go source the benchmarks scan.
+const benchCorpusSize = 64 << 20
+
+// sourceCorpus concatenates the Go distribution's .go files (in walk order)
+// up to size bytes and plants, every ~32 KiB at a line start, one valid
+// token and one same-shape look-alike of a format of c. It returns the data
+// and the number of valid tokens planted.
+func sourceCorpus(b *testing.B, c *patterns.Catalog, size int) ([]byte, int) {
+	b.Helper()
+	var buf bytes.Buffer
+	buf.Grow(size + size/1024)
+	root := filepath.Join(runtime.GOROOT(), "src")
+	rnd := rand.New(rand.NewPCG(1, 2))
+	planted, next := 0, 32<<10
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || buf.Len() >= size {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for len(data) > 0 && buf.Len() < size {
+			line, rest, _ := bytes.Cut(data, []byte{'\n'})
+			buf.Write(line)
+			buf.WriteByte('\n')
+			data = rest
+			if buf.Len() >= next {
+				next += 32 << 10
+				planted += plant(&buf, c, rnd)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatalf("corpus: %v", err)
+	}
+	if buf.Len() < size/2 {
+		b.Skipf("only %d bytes of Go source under %s", buf.Len(), root)
+	}
+	return buf.Bytes(), planted
+}
+
+// plant writes one valid token and one look-alike of a random generatable
+// format as a Go assignment; it returns 1 when a valid token was written.
+func plant(buf *bytes.Buffer, c *patterns.Catalog, rnd *rand.Rand) int {
+	fs := c.Formats()
+	f := fs[rnd.IntN(len(fs))]
+	tok, err := f.Generate(rnd2reader{rnd})
+	if err != nil {
+		return 0
+	}
+	buf.WriteString("\tapiKey := \"" + tok.Reveal() + "\"\n")
+	buf.WriteString("\tfakeKey := \"" + lookAlike(tok.Reveal()) + "\"\n")
+	return 1
+}
+
+// cpuMeter reports MB per CPU-second of the benchmark's own thread as
+// "cpu-MB/s": unlike MB/s it does not drop when other processes compete for
+// the cores. Wrap the timed loop: m := startCPU(b); for b.Loop() {...}; m.report(b, bytes).
+type cpuMeter struct {
+	start time.Duration
+	ok    bool
+}
+
+func startCPU(b *testing.B) cpuMeter {
+	b.Helper()
+	runtime.LockOSThread()
+	b.Cleanup(runtime.UnlockOSThread)
+	t, ok := threadCPU()
+	return cpuMeter{t, ok}
+}
+
+func (m cpuMeter) report(b *testing.B, size int) {
+	b.Helper()
+	t, ok := threadCPU()
+	if !m.ok || !ok || t <= m.start {
+		return
+	}
+	b.ReportMetric(float64(size)*float64(b.N)/(t-m.start).Seconds()/1e6, "cpu-MB/s")
+}
+
+type rnd2reader struct{ r *rand.Rand }
+
+func (r rnd2reader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r.r.Uint32())
+	}
+	return len(p), nil
+}
+
+// BenchmarkScan measures single-goroutine throughput over Go source with
+// planted tokens and the whole default catalog, next to the memory-speed
+// floor (one bytes.IndexByte pass) and a plain Aho-Corasick pass.
+func BenchmarkScan(b *testing.B) {
+	c := patterns.Default()
+	data, planted := sourceCorpus(b, c, benchCorpusSize)
+	s := New(c)
+	count := func(b *testing.B, n int) {
+		if n != planted {
+			b.Fatalf("found %d tokens, planted %d", n, planted)
+		}
+	}
+	b.Run("ScanBytes", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		m := startCPU(b)
+		for b.Loop() {
+			n := 0
+			_ = s.ScanBytes(data, func(Match) error { n++; return nil })
+			count(b, n)
+		}
+		m.report(b, len(data))
+	})
+	b.Run("Scan-stream", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		m := startCPU(b)
+		for b.Loop() {
+			n := 0
+			_ = s.Scan(bytes.NewReader(data), func(Match) error { n++; return nil })
+			count(b, n)
+		}
+		m.report(b, len(data))
+	})
+	b.Run("IndexByte-floor", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		m := startCPU(b)
+		for b.Loop() {
+			if bytes.IndexByte(data, 0xff) >= 0 {
+				b.Fatal("0xff in Go source")
+			}
+		}
+		m.report(b, len(data))
+	})
+	b.Run("AhoCorasick-only", func(b *testing.B) {
+		m := ahocorasick.NewMatcher(s.dict)
+		b.SetBytes(int64(len(data)))
+		cm := startCPU(b)
+		for b.Loop() {
+			for off := 0; off < len(data); off += DefaultChunkSize {
+				m.Match(data[off:min(off+DefaultChunkSize, len(data))])
+			}
+		}
+		cm.report(b, len(data))
+	})
+}
+
+// BenchmarkScanDense measures the worst case the anchor prefilter meets:
+// anchors everywhere, so regions fall back to the whole-region automaton.
+func BenchmarkScanDense(b *testing.B) {
+	s := New(patterns.Default())
+	for _, tc := range []struct{ name, unit string }{
+		{"underscores", "_"},
+		{"prefixes", "ghp_gho_lgu_"},
+	} {
+		data := bytes.Repeat([]byte(tc.unit), (16<<20)/len(tc.unit))
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			m := startCPU(b)
+			for b.Loop() {
+				_ = s.Scan(bytes.NewReader(data), func(Match) error { return nil })
+			}
+			m.report(b, len(data))
+		})
+	}
+}
+
+// BenchmarkScanFile scans one large generated file through Scan as the CLI
+// does, to compare with whole-process figures.
+func BenchmarkScanReader(b *testing.B) {
+	c := patterns.Default()
+	data, _ := sourceCorpus(b, c, 16<<20)
+	s := New(c)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	m := startCPU(b)
+	for b.Loop() {
+		_ = s.Scan(struct{ io.Reader }{bytes.NewReader(data)}, func(Match) error { return nil })
+	}
+	m.report(b, len(data))
+}

@@ -1,0 +1,234 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/leakguard/leakguard/patterns"
+	"go.uber.org/goleak"
+)
+
+// walkFixtures is the tree under testdata/walk, written by
+// UPDATE_GOLDEN=1 go test -run TestWalkFixtures (the tokens are built from
+// the scheme with recognisably fake bodies).
+func walkFixtures(tb testing.TB) map[string]string {
+	tb.Helper()
+	pat := token(tb, "github-pat", "LeakguardWalkFixtureA000000001")
+	own := token(tb, "leakguard-user", "LeakguardWalkFixtureB000000002")
+	svc := token(tb, "leakguard-service", "LeakguardWalkFixtureC000000003")
+	return map[string]string{
+		"a.txt":            "key: " + pat + "\n",
+		"lookalike.txt":    "key: " + lookAlike(pat) + "\n" + lookAlike(own) + "\n",
+		"sub/b.go":         "package b\n\nconst (\n\tx = \"" + own + "\"\n\ty = \"" + svc + "\" // gitleaks:allow\n)\n",
+		"sub/deeper/c.bin": "\x00\x01\xff\xfe" + svc + "\x00\r\n\x00" + pat,
+		"z-dash/d.txt":     own,
+		"z/e.txt":          "\n\n   " + own + "\n",
+		"empty.txt":        "",
+	}
+}
+
+func TestWalkFixtures(t *testing.T) {
+	t.Parallel()
+	root := filepath.Join("testdata", "walk")
+	if os.Getenv("UPDATE_GOLDEN") == "1" {
+		for name, content := range walkFixtures(t) {
+			p := filepath.Join(root, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for name, content := range walkFixtures(t) {
+		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(name)))
+		if err != nil || string(b) != content {
+			t.Fatalf("fixture %s is stale (err %v); regenerate with UPDATE_GOLDEN=1", name, err)
+		}
+	}
+	lines := walkLines(t, []string{root}, WalkOptions{IncludeAllowed: true, Workers: 3})
+	golden := filepath.Join("testdata", "walk.golden")
+	if os.Getenv("UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile(golden, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(lines, "\n") + "\n"; got != string(want) {
+		t.Errorf("findings:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// walkLines runs ScanPaths and renders each finding as one line.
+func walkLines(t *testing.T, paths []string, opts WalkOptions) []string {
+	t.Helper()
+	var lines []string
+	err := New(patterns.Default()).ScanPaths(context.Background(), paths, opts, func(f Finding) error {
+		if f.Source != SourceFile || f.TokenHash != f.Secret.Hash() {
+			t.Errorf("bad finding %+v", f)
+		}
+		lines = append(lines, fmt.Sprintf("%s:%d:%d %s %s allowed=%v", f.Path, f.Line, f.Column, f.Rule, f.Redacted, f.Allowed))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ScanPaths: %v", err)
+	}
+	return lines
+}
+
+func writeFile(t *testing.T, p, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWalkSkipsGitSymlinksAndSpecialFiles(t *testing.T) {
+	t.Parallel()
+	own := token(t, "leakguard-user", body30)
+	tmp := t.TempDir()
+	root, outside := filepath.Join(tmp, "root"), filepath.Join(tmp, "outside")
+	writeFile(t, filepath.Join(outside, "secret.txt"), own)
+	writeFile(t, filepath.Join(root, ".git", "config"), own)
+	writeFile(t, filepath.Join(root, "real.txt"), own)
+	writeFile(t, filepath.Join(root, "dir", ".git"), own) // a .git file (worktree link) is scanned
+	for link, target := range map[string]string{
+		"link.txt": filepath.Join(outside, "secret.txt"),
+		"linkdir":  outside,
+		"loop":     root,
+	} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644); err != nil {
+		t.Logf("no FIFO: %v", err)
+	}
+	got := walkLines(t, []string{root}, WalkOptions{})
+	want := []string{
+		root + "/dir/.git:1:1 leakguard-user lgu_…" + own[len(own)-4:] + " allowed=false",
+		root + "/real.txt:1:1 leakguard-user lgu_…" + own[len(own)-4:] + " allowed=false",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	// A symlink named as an argument is read, as grep -r does.
+	if got := walkLines(t, []string{filepath.Join(root, "link.txt")}, WalkOptions{}); len(got) != 1 {
+		t.Errorf("symlink argument: got %q", got)
+	}
+}
+
+func TestWalkPathsAsGrepPrintsThem(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ dir, name, want string }{
+		{".", "a", "./a"},
+		{"d", "a", "d/a"},
+		{"d/", "a", "d/a"},
+		{"d//", "a", "d/a"},
+		{"./d/", "a", "./d/a"},
+		{"/", "a", "/a"},
+		{"//", "a", "/a"},
+	}
+	for _, tc := range tests {
+		if got := joinPath(tc.dir, tc.name); got != tc.want {
+			t.Errorf("joinPath(%q, %q) = %q, want %q", tc.dir, tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestWalkMissingPathStillScansTheRest(t *testing.T) {
+	t.Parallel()
+	own := token(t, "leakguard-user", body30)
+	tmp := t.TempDir()
+	writeFile(t, filepath.Join(tmp, "ok.txt"), own)
+	missing := filepath.Join(tmp, "missing")
+	var failed []string
+	var n int
+	err := New(patterns.Default()).ScanPaths(context.Background(), []string{missing, tmp}, WalkOptions{
+		OnError: func(p string, err error) { failed = append(failed, p) },
+	}, func(Finding) error { n++; return nil })
+	if !errors.Is(err, ErrIncomplete) {
+		t.Errorf("err = %v, want ErrIncomplete", err)
+	}
+	if !slices.Equal(failed, []string{missing}) || n != 1 {
+		t.Errorf("failed %q, %d findings; want [%s], 1", failed, n, missing)
+	}
+}
+
+// TestWalkDeterministicOrder scans many files with many workers and
+// requires the same (path, line, column) order every time.
+func TestWalkDeterministicOrder(t *testing.T) {
+	t.Parallel()
+	own := token(t, "leakguard-user", body30)
+	tmp := t.TempDir()
+	for i := 0; i < 120; i++ {
+		content := strings.Repeat(own+" x "+own+"\n", i%4) + strings.Repeat("filler\n", i*50)
+		writeFile(t, filepath.Join(tmp, fmt.Sprintf("d%d", i%7), fmt.Sprintf("f%03d.txt", i)), content)
+	}
+	first := walkLines(t, []string{tmp}, WalkOptions{Workers: 8})
+	sorted := slices.IsSortedFunc(first, func(a, b string) int {
+		pa, la, ca := splitLoc(a)
+		pb, lb, cb := splitLoc(b)
+		if c := strings.Compare(pa, pb); c != 0 {
+			return c
+		}
+		if la != lb {
+			return la - lb
+		}
+		return ca - cb
+	})
+	if !sorted || len(first) == 0 {
+		t.Fatalf("findings not in (path, line, column) order: %q", first)
+	}
+	for run := 0; run < 5; run++ {
+		if got := walkLines(t, []string{tmp}, WalkOptions{Workers: 8}); !slices.Equal(got, first) {
+			t.Fatalf("run %d differs", run)
+		}
+	}
+}
+
+func splitLoc(s string) (string, int, int) {
+	loc, _, _ := strings.Cut(s, " ")
+	var line, col int
+	i := strings.LastIndexByte(loc, ':')
+	j := strings.LastIndexByte(loc[:i], ':')
+	fmt.Sscan(loc[j+1:i], &line)
+	fmt.Sscan(loc[i+1:], &col)
+	return loc[:j], line, col
+}
+
+func TestWalkEmitErrorStopsWithoutLeaks(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	own := token(t, "leakguard-user", body30)
+	tmp := t.TempDir()
+	for i := 0; i < 50; i++ {
+		writeFile(t, filepath.Join(tmp, fmt.Sprintf("f%02d", i)), own)
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := New(patterns.Default()).ScanPaths(context.Background(), []string{tmp}, WalkOptions{Workers: 4},
+		func(Finding) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("err %v after %d findings, want stop after 1", err, n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err = New(patterns.Default()).ScanPaths(ctx, []string{tmp}, WalkOptions{}, func(Finding) error { return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: err %v", err)
+	}
+}
