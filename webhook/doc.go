@@ -1,4 +1,29 @@
 // Package webhook is leakguard's HTTP adapter: the token API (CONTRACT §4),
 // the GitHub secret-scanning partner endpoint (CONTRACT §5), health and
 // metrics, and the Standard Webhooks sender of outbound events (§6).
+//
+// Server (server.go) wires the routes behind one middleware that logs each
+// request by route pattern (never the raw path, query or headers, so neither
+// a token nor an Authorization header reaches a log), records Prometheus
+// metrics on a private registry and recovers panics. Every error response is
+// {"error":{"code","message"}} with its status from one table (errorTable).
+// Bodies are capped (token API 64 KiB, partner batches 5 MiB and 1000
+// items) and the http.Server has read-header, read, write and idle timeouts.
+//
+// The token API (api.go) authenticates "Authorization: Bearer <token>" with
+// our own admin and service tokens through the same lifecycle.Manager.Verify
+// as any token; service tokens may only verify. Bad input (malformed JSON,
+// unknown fields, wrong types, trailing data, oversize bodies, wrong token
+// format, missing reason) is a 4xx before anything is written.
+//
+// Partner endpoints (github.go, keys.go) check the ECDSA P-256/SHA-256
+// signature over the raw body bytes before anything in the body is looked
+// at; a bad, missing or unknown-key signature is 401 with no store call, and
+// keys that cannot be fetched fail closed (503). Keys come from the sender's
+// keys URL through a go-github client, cached by identifier, refetched on an
+// unknown identifier at most once a minute with one fetch in flight. A
+// sender (name, path, header names, keys URL) is configuration; GitHub's is
+// the default. Each distinct token of a batch goes through the revoker;
+// the answer is 200 only once every revocation is durable, with one
+// feedback entry per distinct token (token_hash only, never the token).
 package webhook
