@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,111 +79,45 @@ func (c *collector) result() []scanner.Finding {
 	return c.findings
 }
 
-// scanPaths scans files, directories and "-" (stdin), reporting unreadable
-// ones on stderr and going on.
-//
-// TODO(issue 3): swap the walk for scanner.ScanPaths once the engine's
-// walker lands; this one already walks in parallel, skips .git and
-// symlinks, and leaves ordering to the collector's sort.
+// scanPaths scans files, directories and "-" (stdin) with the engine's
+// parallel walker, reporting unreadable paths on stderr and going on.
 func (r *scanRun) scanPaths(ctx context.Context, paths []string) error {
 	r.col.stats = &r.stats
-	jobs := make(chan string)
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range jobs {
-				r.scanFile(p)
-			}
-		}()
-	}
-	stdinDone := false
+	var files []string
+	stdin := false
 	for _, p := range paths {
-		if ctx.Err() != nil {
-			break
-		}
 		if p == "-" {
-			if !stdinDone {
-				stdinDone = true
-				r.scanStdin()
+			stdin = true
+		} else {
+			files = append(files, p)
+		}
+	}
+	if stdin {
+		r.scanStdin()
+	}
+	if len(files) == 0 {
+		return ctx.Err()
+	}
+	opts := scanner.WalkOptions{
+		IncludeAllowed: true, // the collector drops and counts them
+		OnError: func(path string, err error) {
+			if strings.Contains(err.Error(), path) {
+				r.errorf("%v", err)
+			} else {
+				r.errorf("%s: %v", path, err)
 			}
-			continue
-		}
-		r.walk(ctx, p, jobs)
+		},
+		OnFile: func(path string, size int64) {
+			r.stats.files.Add(1)
+			r.stats.bytes.Add(size)
+			r.log.Debug().Str("path", path).Int64("bytes", size).Msg("scanned file")
+		},
 	}
-	close(jobs)
-	wg.Wait()
-	return ctx.Err()
-}
-
-// walk sends every regular file under root (root itself when it is not a
-// directory) to jobs.
-func (r *scanRun) walk(ctx context.Context, root string, jobs chan<- string) {
-	fi, err := os.Stat(root)
-	if err != nil {
-		r.errorf("%v", err)
-		return
+	err := r.sc.ScanPaths(ctx, files, opts, r.col.add)
+	if errors.Is(err, scanner.ErrIncomplete) {
+		return nil // every failed path went through OnError
 	}
-	if !fi.IsDir() {
-		jobs <- root // an explicit argument is read whatever it is (a FIFO from <(...) too)
-		return
-	}
-	clean := filepath.Clean(root)
-	err = filepath.WalkDir(clean, func(p string, d fs.DirEntry, err error) error {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil {
-			r.errorf("%v", err)
-			return nil
-		}
-		if d.IsDir() {
-			if d.Name() == ".git" && p != clean {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() { // symlinks, devices, sockets, FIFOs
-			return nil
-		}
-		jobs <- displayPath(root, clean, p)
-		return nil
-	})
-	if err != nil && ctx.Err() == nil {
-		r.errorf("%v", err)
-	}
-}
-
-// displayPath is the path as grep -r prints it: the argument as given,
-// joined with the path inside it.
-func displayPath(arg, clean, p string) string {
-	rel, err := filepath.Rel(clean, p)
-	if err != nil || rel == "." {
-		return p
-	}
-	if os.IsPathSeparator(arg[len(arg)-1]) {
-		return arg + rel
-	}
-	return arg + string(filepath.Separator) + rel
-}
-
-// scanFile scans one file.
-func (r *scanRun) scanFile(path string) {
-	f, err := os.Open(path)
-	if err != nil {
-		r.errorf("%v", err)
-		return
-	}
-	defer f.Close()
-	r.stats.files.Add(1)
-	r.log.Debug().Str("path", path).Msg("scan file")
-	err = r.sc.Scan(countingReader{f, &r.stats.bytes}, func(m scanner.Match) error {
-		return r.col.add(scanner.NewFinding(m, scanner.SourceFile, path))
-	})
-	if err != nil {
-		r.errorf("%s: %v", path, err)
-	}
+	return err
 }
 
 // scanStdin scans standard input (source "stdin", no path).
