@@ -401,13 +401,11 @@ func TestEmptyCatalog(t *testing.T) {
 
 func FuzzScan(f *testing.F) {
 	def := patterns.Default()
-	for _, fm := range def.Formats() {
-		for _, p := range fm.Prefixes {
-			tok := fm.WithChecksum(p, strings.Repeat("a1B", fm.BodyMin)[:fm.BodyMin])
-			f.Add([]byte("x=" + tok + "\n"))
-			f.Add([]byte(tok + tok + " " + lookAlike(tok) + " # gitleaks:allow"))
-		}
-		if s, err := fm.Generate(nil); err == nil {
+	for i, fm := range def.Formats() {
+		p := fm.Prefixes[i%len(fm.Prefixes)]
+		tok := fm.WithChecksum(p, strings.Repeat("a1B", fm.BodyMin)[:fm.BodyMin])
+		f.Add([]byte("x=" + tok + tok + "\n " + lookAlike(tok) + " # gitleaks:allow"))
+		if s, err := fm.Generate(nil); err == nil && i%4 == 0 {
 			f.Add([]byte("\r\n\x00" + s.Reveal() + "\xff"))
 		}
 	}
