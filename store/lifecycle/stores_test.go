@@ -1,0 +1,189 @@
+package lifecycle_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
+
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/store"
+	"github.com/leakguard/leakguard/store/lifecycle"
+	"github.com/leakguard/leakguard/store/postgres"
+	"github.com/leakguard/leakguard/store/sqlite"
+)
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// opener opens a fresh store with the test clock.
+type opener func(t *testing.T, now func() time.Time) store.Store
+
+func TestScenarioSQLite(t *testing.T) {
+	t.Parallel()
+	testScenario(t, func(t *testing.T, now func() time.Time) store.Store {
+		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lg.db"), sqlite.Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	})
+}
+
+func TestScenarioPostgres(t *testing.T) {
+	t.Parallel()
+	dsn := postgresDSN(t)
+	testScenario(t, func(t *testing.T, now func() time.Time) store.Store {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		schema := "lg_lifecycle_" + hex.EncodeToString(b[:])
+		t.Cleanup(func() { dropSchema(t, dsn, schema) })
+		st, err := postgres.Open(context.Background(), dsn, postgres.Options{Now: now, Schema: schema, MaxConns: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	})
+}
+
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("LEAKGUARD_TEST_POSTGRES")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err == nil {
+		err = conn.Ping(ctx)
+		_ = conn.Close(ctx)
+	}
+	if err != nil {
+		if os.Getenv("LEAKGUARD_REQUIRE_SERVICES") == "1" {
+			t.Fatalf("PostgreSQL unreachable: %v", err)
+		}
+		t.Skipf("PostgreSQL unreachable (set LEAKGUARD_TEST_POSTGRES): %v", err)
+	}
+	return dsn
+}
+
+func dropSchema(t *testing.T, dsn, schema string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Errorf("drop schema %s: %v", schema, err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+		t.Errorf("drop schema %s: %v", schema, err)
+	}
+}
+
+// testScenario walks tokens through their lives on a real store: policy,
+// verify messages, revoke idempotency and its outbox entry, last_used_at,
+// sweep notices and expiry.
+func testScenario(t *testing.T, open opener) {
+	ctx := context.Background()
+	clk := &testClock{t: time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.UTC)}
+	st := open(t, clk.Now)
+	m := lifecycle.New(st, patterns.Default(), lifecycle.Options{Now: clk.Now, Logger: zerolog.Nop()})
+	defer m.Close()
+	issue := func(exp string) lifecycle.Issued {
+		t.Helper()
+		is, err := m.Issue(ctx, lifecycle.IssueRequest{Owner: "alice", Name: "n", ExpiresIn: exp, Actor: "t", Source: "test"})
+		if err != nil {
+			t.Fatalf("Issue(%s): %v", exp, err)
+		}
+		return is
+	}
+	capped, short, long := issue("1000d"), issue("1s"), issue("10d")
+	got, err := m.Get(ctx, capped.Token.ID)
+	if err != nil || got.ExpiresAt == nil || !got.ExpiresAt.Equal(m.Now().Add(365*lifecycle.Day)) {
+		t.Fatalf("capped token = %+v, %v; want expiry now+365d", got, err)
+	}
+	if v, err := m.Verify(ctx, long.Secret); err != nil || !v.Valid {
+		t.Fatalf("Verify long = %+v, %v", v, err)
+	}
+	clk.Add(2 * time.Second)
+	v, err := m.Verify(ctx, short.Secret)
+	if want := "This API token expired on " + short.Token.ExpiresAt.Format(time.RFC3339); err != nil || v.Valid || v.Message != want {
+		t.Errorf("Verify short = %+v, %v; want %q", v, err, want)
+	}
+	revAt := m.Now()
+	tok, already, err := m.Revoke(ctx, lifecycle.RevokeRequest{Secret: capped.Secret, Reason: "leaked: file a:1", Actor: "bob"})
+	if err != nil || already || tok.Valid {
+		t.Fatalf("Revoke = %+v, %v, %v", tok, already, err)
+	}
+	clk.Add(time.Second)
+	if _, already, err = m.Revoke(ctx, lifecycle.RevokeRequest{Hash: capped.Token.Hash, Reason: "again", Actor: "bob"}); err != nil || !already {
+		t.Errorf("second Revoke: already=%v err=%v", already, err)
+	}
+	v, _ = m.Verify(ctx, capped.Secret)
+	if want := "This API token became invalid on " + revAt.Format(time.RFC3339) + ": leaked: file a:1"; v.Message != want {
+		t.Errorf("revoked message = %q, want %q", v.Message, want)
+	}
+	clk.Add(4 * lifecycle.Day) // long: 6 days left
+	if err := m.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = m.Close()                                                                                                                  // flush background writes
+	checkTrail(t, m, short.Token.ID, store.EventIssued, store.EventExpired, store.EventVerifiedInvalid, store.EventExpiringNotice) // oldest first: expired is dated at the expiry
+	checkTrail(t, m, capped.Token.ID, store.EventIssued, store.EventRevoked, store.EventVerifiedInvalid)
+	checkTrail(t, m, long.Token.ID, store.EventIssued, store.EventExpiringNotice)
+	if got, _ := m.Get(ctx, long.Token.ID); got.LastUsedAt == nil {
+		t.Error("long token's last_used_at was not recorded")
+	}
+	ns, err := st.ClaimNotifications(ctx, clk.Now(), 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]int{}
+	for _, n := range ns {
+		types[n.Type]++
+	}
+	if types[store.NotifyRevoked] != 1 || types[store.NotifyExpiring] != 2 {
+		t.Errorf("outbox = %v, want 1 token.revoked and 2 token.expiring (short 0d, long 7d)", types)
+	}
+}
+
+func checkTrail(t *testing.T, m *lifecycle.Manager, id string, want ...store.EventKind) {
+	t.Helper()
+	evs, err := m.Events(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []store.EventKind
+	for _, e := range evs {
+		got = append(got, e.Kind)
+	}
+	if len(got) != len(want) {
+		t.Errorf("events of %s = %v, want %v", id, got, want)
+		return
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("events of %s = %v, want %v", id, got, want)
+			return
+		}
+	}
+}
