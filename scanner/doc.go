@@ -1,10 +1,19 @@
 // Package scanner finds checksum-valid tokens of a patterns.Catalog in byte
 // streams, files and directory trees.
 //
-// Matching is two-stage: an Aho-Corasick automaton over every prefix of the
-// catalog says which prefixes occur in a chunk; then only those prefixes are
-// located, their tails extracted under the boundary rule of CONTRACT §1 and
-// their checksums verified. Only checksum-valid tokens become matches.
+// Matching is two-stage. First, candidate places: each prefix has an anchor
+// (its rarest byte in source text), found with bytes.IndexByte at memory
+// speed; the Aho-Corasick automaton of every prefix (cloudflare/ahocorasick)
+// then says which prefixes occur around each candidate, or, when anchors are
+// dense, which occur in the whole chunk, and bytes.Index locates those. Then
+// the token: the maximal run of the format's alphabet after the prefix must
+// have a valid length and checksum (CONTRACT §1). Only checksum-valid tokens
+// become matches. Reference is the slow, literal definition the fast path is
+// fuzzed against.
+//
+// Scan streams any io.Reader in bounded chunks with an overlap, so memory
+// does not grow with the input or its line length; ScanPaths walks trees in
+// parallel and reports findings in (path, line, column) order.
 //
 // Invariants: the plaintext of a token exists only inside a patterns.Secret;
 // a Finding is hashed (SHA-256) where it is detected. The package knows

@@ -317,14 +317,14 @@ func chooseAnchors(pes []prefixEntry) []anchorGroup {
 	index := map[byte]int{}
 	for i := range pes {
 		pe := &pes[i]
-		best, bestCost := 0, -1
+		best, bestScore := 0, -1<<31
 		for k := 0; k < len(pe.p); k++ {
-			cost := byteRank(pe.p[k])
+			score := byteRank(pe.p[k]) // higher = rarer
 			if _, ok := index[pe.p[k]]; !ok {
-				cost -= newAnchorCost
+				score -= newAnchorCost
 			}
-			if cost > bestCost {
-				best, bestCost = k, cost
+			if score > bestScore {
+				best, bestScore = k, score
 			}
 		}
 		pe.anchor, pe.k = pe.p[best], best

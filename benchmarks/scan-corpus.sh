@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Scanner benchmark (issue 3, "Speed and memory").
+#
+#  1. Builds a corpus: a copy of $(go env GOROOT)/src with, in one file out of
+#     20, a planted checksum-valid token and a same-shape look-alike whose
+#     checksum is wrong (benchmarks/plant; the manifest keeps hashes only).
+#  2. Scans it on one core (taskset -c $BENCH_CPU) with `leakguard scan
+#     --format json` (or, if the CLI does not build, the scanner's
+#     TestBenchDriver, which runs the same ScanPaths) and with gitleaks
+#     v8.30.1 (`gitleaks dir`), and counts planted tokens found and
+#     look-alikes reported by each.
+#  3. Peak RSS and time of scanning one 1 GiB file (source text) and one
+#     1 GiB single line, and throughput on one 128 MiB file, all on one core.
+#
+# Usage: benchmarks/scan-corpus.sh            (from anywhere in the repo)
+# Env:   BENCH_DIR (default /tmp/leakguard-bench), BENCH_CPU (default 0),
+#        SKIP_GITLEAKS=1, SKIP_BIG=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=${BENCH_DIR:-/tmp/leakguard-bench}
+CPU=${BENCH_CPU:-0}
+GITLEAKS_VERSION=v8.30.1
+mkdir -p "$WORK/bin" "$WORK/out"
+TIME=/usr/bin/time
+
+log() { printf '== %s\n' "$*" >&2; }
+
+# --- corpus -----------------------------------------------------------------
+if [ ! -f "$WORK/corpus.done" ]; then
+	log "building corpus from $(go env GOROOT)/src"
+	rm -rf "$WORK/corpus"
+	mkdir -p "$WORK/corpus"
+	cp -r "$(go env GOROOT)/src" "$WORK/corpus/src"
+	go run ./benchmarks/plant -dir "$WORK/corpus" -every 20 -seed 1 >"$WORK/manifest.tsv"
+	touch "$WORK/corpus.done"
+fi
+corpus_bytes=$(du -sb "$WORK/corpus" | cut -f1)
+corpus_files=$(find "$WORK/corpus" -type f | wc -l)
+planted=$(awk -F'\t' '$3=="valid"' "$WORK/manifest.tsv" | wc -l)
+
+# --- binaries ---------------------------------------------------------------
+if go build -o "$WORK/bin/leakguard" ./cmd/leakguard 2>"$WORK/out/build.log"; then
+	LG=("$WORK/bin/leakguard" scan --format json)
+	lg_name="leakguard scan"
+else
+	log "cmd/leakguard does not build (see $WORK/out/build.log); using the scanner's TestBenchDriver"
+	go test -c -o "$WORK/bin/scanner.test" ./scanner
+	LG=(env LEAKGUARD_BENCH_SCAN="$WORK/corpus" "$WORK/bin/scanner.test" -test.run '^TestBenchDriver$')
+	lg_name="scanner TestBenchDriver"
+fi
+if [ -z "${SKIP_GITLEAKS:-}" ] && [ ! -x "$WORK/bin/gitleaks" ]; then
+	log "installing gitleaks $GITLEAKS_VERSION"
+	GOBIN="$WORK/bin" go install "github.com/zricethezav/gitleaks/v8@$GITLEAKS_VERSION"
+fi
+
+# peak_rss KB and elapsed seconds from a /usr/bin/time -v report.
+rss() { awk -F': ' '/Maximum resident set size/ {print $2}' "$1"; }
+secs() { awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$1" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }'; }
+
+# --- directory scan on one core ---------------------------------------------
+cat $(find "$WORK/corpus" -type f) >/dev/null 2>&1 || true # warm the page cache
+log "$lg_name on one core"
+if [ "$lg_name" = "leakguard scan" ]; then
+	taskset -c "$CPU" $TIME -v -o "$WORK/out/lg.time" "${LG[@]}" "$WORK/corpus" >"$WORK/out/lg.jsonl" || [ $? -eq 1 ]
+else
+	taskset -c "$CPU" $TIME -v -o "$WORK/out/lg.time" "${LG[@]}" >"$WORK/out/lg.jsonl"
+fi
+if [ -z "${SKIP_GITLEAKS:-}" ]; then
+	log "gitleaks $GITLEAKS_VERSION on one core (slow)"
+	taskset -c "$CPU" $TIME -v -o "$WORK/out/gl.time" "$WORK/bin/gitleaks" dir "$WORK/corpus" \
+		--report-format json --report-path "$WORK/out/gl.json" --no-banner --log-level error --exit-code 0
+fi
+
+python3 - "$WORK" <<'EOF' >"$WORK/out/counts.txt"
+import json, os, sys
+work = sys.argv[1]
+valid, fake = {}, {}
+for row in open(f"{work}/manifest.tsv").read().splitlines()[1:]:
+    path, line, kind, fmt, h = row.split("\t")
+    (valid if kind == "valid" else fake)[(path, int(line))] = h
+vh, fh = set(valid.values()), set(fake.values())
+lg = [json.loads(l) for l in open(f"{work}/out/lg.jsonl") if l.strip()]
+lg_found = sum(1 for f in lg if f["token_hash"] in vh and valid.get((f["path"], f["line"])) == f["token_hash"])
+lg_fake = sum(1 for f in lg if f["token_hash"] in fh)
+print(f"leakguard: findings={len(lg)} planted_found={lg_found}/{len(valid)} lookalikes_reported={lg_fake}/{len(fake)} other={len(lg)-lg_found-lg_fake}")
+if os.path.exists(f"{work}/out/gl.json"):
+    gl = json.load(open(f"{work}/out/gl.json"))
+    locs = {(f["File"], f["StartLine"]) for f in gl}
+    gl_found = sum(1 for k in valid if k in locs)
+    gl_fake = sum(1 for k in fake if k in locs)
+    print(f"gitleaks: findings={len(gl)} planted_found={gl_found}/{len(valid)} lookalikes_reported={gl_fake}/{len(fake)} other={len(gl)-gl_found-gl_fake}")
+EOF
+cat "$WORK/out/counts.txt"
+lg_s=$(secs "$WORK/out/lg.time")
+echo "corpus: $corpus_files files, $corpus_bytes bytes, $planted planted valid tokens"
+echo "leakguard ($lg_name): ${lg_s}s, peak RSS $(rss "$WORK/out/lg.time") KB, $(python3 -c "print(round($corpus_bytes/$lg_s/1e6))") MB/s"
+if [ -f "$WORK/out/gl.time" ]; then
+	gl_s=$(secs "$WORK/out/gl.time")
+	echo "gitleaks: ${gl_s}s, peak RSS $(rss "$WORK/out/gl.time") KB; leakguard is $(python3 -c "print(round($gl_s/$lg_s))")x faster"
+fi
+
+# --- big files --------------------------------------------------------------
+[ -n "${SKIP_BIG:-}" ] && exit 0
+if [ "$lg_name" != "leakguard scan" ]; then
+	log "big-file runs need the CLI; skipped"
+	exit 0
+fi
+big=$WORK/big-1g.txt line=$WORK/line-1g.txt mid=$WORK/big-128m.txt
+tok=$(head -n 2 "$WORK/manifest.tsv" | tail -n 1 | cut -f1,2)
+if [ ! -f "$big" ]; then
+	log "building 1 GiB source file, 128 MiB slice and 1 GiB single line"
+	find "$WORK/corpus" -name '*.go' -print0 | sort -z | xargs -0 cat >"$WORK/src.cat"
+	: >"$big"
+	while [ "$(stat -c %s "$big")" -lt $((1 << 30)) ]; do cat "$WORK/src.cat" >>"$big"; done
+	truncate -s $((1 << 30)) "$big"
+	head -c $((128 << 20)) "$big" >"$mid"
+	{ head -c $((1 << 30)) /dev/zero | tr '\0' 'a'; printf ' '; sed -n "$(echo "$tok" | cut -f2)p" "$(echo "$tok" | cut -f1)"; } >"$line"
+	rm -f "$WORK/src.cat"
+fi
+for f in "$mid" "$big" "$line"; do
+	cat "$f" >/dev/null
+	taskset -c "$CPU" $TIME -v -o "$WORK/out/file.time" "$WORK/bin/leakguard" scan --format json "$f" >"$WORK/out/file.jsonl" || [ $? -eq 1 ]
+	s=$(secs "$WORK/out/file.time")
+	echo "$(basename "$f"): $(stat -c %s "$f") bytes, ${s}s, $(python3 -c "print(round($(stat -c %s "$f")/$s/1e6))") MB/s, peak RSS $(rss "$WORK/out/file.time") KB, findings $(wc -l <"$WORK/out/file.jsonl")"
+done
