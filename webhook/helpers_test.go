@@ -71,7 +71,7 @@ type keyServer struct {
 	srv   *httptest.Server
 }
 
-func newKeyServer(t *testing.T) *keyServer {
+func newKeyServer(t testing.TB) *keyServer {
 	t.Helper()
 	ks := &keyServer{keys: map[string]string{}}
 	ks.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -112,7 +112,7 @@ type signer struct {
 	priv *ecdsa.PrivateKey
 }
 
-func newSigner(t *testing.T, ks *keyServer, id string) *signer {
+func newSigner(t testing.TB, ks *keyServer, id string) *signer {
 	t.Helper()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -126,7 +126,7 @@ func newSigner(t *testing.T, ks *keyServer, id string) *signer {
 	return &signer{id: id, priv: priv}
 }
 
-func (s *signer) sign(t *testing.T, body []byte) string {
+func (s *signer) sign(t testing.TB, body []byte) string {
 	t.Helper()
 	sum := sha256.Sum256(body)
 	sig, err := ecdsa.SignASN1(rand.Reader, s.priv, sum[:])
@@ -148,7 +148,7 @@ type env struct {
 	admin  patterns.Secret
 }
 
-func newEnv(t *testing.T, mod func(*webhook.Config)) *env {
+func newEnv(t testing.TB, mod func(*webhook.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	raw, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lg.db"), sqlite.Options{})
@@ -181,7 +181,7 @@ func newEnv(t *testing.T, mod func(*webhook.Config)) *env {
 }
 
 // issue mints a token directly through the Manager.
-func (e *env) issue(t *testing.T, typ string) patterns.Secret {
+func (e *env) issue(t testing.TB, typ string) patterns.Secret {
 	t.Helper()
 	iss, err := e.mgr.Issue(context.Background(), lifecycle.IssueRequest{Owner: "alice@example.org",
 		Name: "test " + typ, Type: typ, Actor: "test", Source: "test"})
@@ -192,7 +192,7 @@ func (e *env) issue(t *testing.T, typ string) patterns.Secret {
 }
 
 // post sends a partner batch with the given key id and signature headers.
-func (e *env) post(t *testing.T, body []byte, keyID, sig string) (*http.Response, []byte) {
+func (e *env) post(t testing.TB, body []byte, keyID, sig string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest("POST", e.ts.URL+"/v1/github/secret-scanning", bytes.NewReader(body))
 	if err != nil {
@@ -209,13 +209,13 @@ func (e *env) post(t *testing.T, body []byte, keyID, sig string) (*http.Response
 }
 
 // postSigned sends a batch signed with the env's test key.
-func (e *env) postSigned(t *testing.T, body []byte) (*http.Response, []byte) {
+func (e *env) postSigned(t testing.TB, body []byte) (*http.Response, []byte) {
 	t.Helper()
 	return e.post(t, body, e.signer.id, e.signer.sign(t, body))
 }
 
 // api calls the token API with a bearer token (none if zero).
-func (e *env) api(t *testing.T, method, path string, bearer patterns.Secret, body string) (*http.Response, []byte) {
+func (e *env) api(t testing.TB, method, path string, bearer patterns.Secret, body string) (*http.Response, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -231,7 +231,7 @@ func (e *env) api(t *testing.T, method, path string, bearer patterns.Secret, bod
 	return e.do(t, req)
 }
 
-func (e *env) do(t *testing.T, req *http.Request) (*http.Response, []byte) {
+func (e *env) do(t testing.TB, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
 	resp, err := e.ts.Client().Do(req)
 	if err != nil {
@@ -246,7 +246,7 @@ func (e *env) do(t *testing.T, req *http.Request) (*http.Response, []byte) {
 }
 
 // outbox returns every notification waiting in the outbox.
-func (e *env) outbox(t *testing.T) []store.Notification {
+func (e *env) outbox(t testing.TB) []store.Notification {
 	t.Helper()
 	ns, err := e.raw.ClaimNotifications(context.Background(), time.Now().Add(time.Hour), 1000, time.Millisecond)
 	if err != nil {
@@ -256,7 +256,7 @@ func (e *env) outbox(t *testing.T) []store.Notification {
 }
 
 // batch builds a partner payload.
-func batch(t *testing.T, items ...map[string]any) []byte {
+func batch(t testing.TB, items ...map[string]any) []byte {
 	t.Helper()
 	b, err := json.Marshal(items)
 	if err != nil {
@@ -269,14 +269,14 @@ func item(tok, url string) map[string]any {
 	return map[string]any{"token": tok, "type": "leakguard_api_token", "url": url, "source": "content"}
 }
 
-func wantStatus(t *testing.T, resp *http.Response, body []byte, want int) {
+func wantStatus(t testing.TB, resp *http.Response, body []byte, want int) {
 	t.Helper()
 	if resp.StatusCode != want {
 		t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, want, body)
 	}
 }
 
-func errorCode(t *testing.T, body []byte) string {
+func errorCode(t testing.TB, body []byte) string {
 	t.Helper()
 	var e struct {
 		Error struct{ Code, Message string } `json:"error"`
