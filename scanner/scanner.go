@@ -62,8 +62,9 @@ type Scanner struct {
 	maxLen   int // longest token of the catalog
 	maxPre   int // longest prefix
 	chunk    int
-	allowWin int      // AllowWindow; tests shrink it
-	mode     scanMode // tests force one path
+	allowWin int       // AllowWindow; tests shrink it
+	mode     scanMode  // tests force one path
+	pats     [3][]byte // what the cursor seeks: newline and the two markers
 	engines  sync.Pool
 }
 
@@ -99,7 +100,8 @@ func New(c *patterns.Catalog) *Scanner { return NewWithOptions(c, Options{}) }
 
 // NewWithOptions returns a scanner for the catalog.
 func NewWithOptions(c *patterns.Catalog, o Options) *Scanner {
-	s := &Scanner{cat: c, chunk: o.ChunkSize, allowWin: AllowWindow, maxLen: c.MaxLen()}
+	s := &Scanner{cat: c, chunk: o.ChunkSize, allowWin: AllowWindow, maxLen: c.MaxLen(),
+		pats: [3][]byte{{'\n'}, []byte(MarkerLeakguard), []byte(MarkerGitleaks)}}
 	if s.chunk <= 0 {
 		s.chunk = DefaultChunkSize
 	}

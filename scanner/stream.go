@@ -26,8 +26,8 @@ type cursor struct {
 
 func (e *engine) reset() {
 	e.pos = cursor{line: 1, lastNL: -1,
-		nl:      newSeeker("\n"),
-		markers: [2]seeker{newSeeker(MarkerLeakguard), newSeeker(MarkerGitleaks)},
+		nl:      seeker{pat: e.s.pats[0], found: -1},
+		markers: [2]seeker{{pat: e.s.pats[1], found: -1}, {pat: e.s.pats[2], found: -1}},
 	}
 }
 
@@ -95,8 +95,6 @@ type seeker struct {
 	found int64 // first occurrence at or after from, or -1
 	upto  int64 // when found < 0: no occurrence starts in [from, upto)
 }
-
-func newSeeker(pat string) seeker { return seeker{pat: []byte(pat), found: -1} }
 
 // next returns the absolute offset of the first occurrence of the pattern
 // within [pos, limit), or -1. buf[0] is at absolute offset base and buf must
