@@ -1,0 +1,331 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/revoker"
+	"github.com/leakguard/leakguard/store"
+	"github.com/leakguard/leakguard/store/lifecycle"
+	"github.com/leakguard/leakguard/webhook"
+)
+
+// Main is the serve process: its configuration, its store and its servers.
+// Set the configuration fields, call Run, and Close to shut down. End-to-end
+// tests reuse it with Addr "127.0.0.1:0" and a DB in t.TempDir().
+type Main struct {
+	Addr            string // listen address (default 127.0.0.1:8080)
+	DB              string // store DSN (CONTRACT §3 --db)
+	Redis           string // optional Redis cache URL
+	NotifyURL       string // where events are POSTed; "" keeps them in the outbox
+	NotifySecret    string // Standard Webhooks secret (whsec_...), required with NotifyURL
+	GitHubKeysURL   string // GitHub secret-scanning keys URL
+	Policy          lifecycle.Policy
+	Catalog         *patterns.Catalog // nil: patterns.Default()
+	SweepInterval   time.Duration     // default 1 minute
+	ShutdownTimeout time.Duration     // default 20 s: in-flight requests drain this long
+	Timeouts        webhook.Timeouts  // server timeouts (zero: webhook defaults)
+	Logger          zerolog.Logger
+	Now             func() time.Time // nil: time.Now
+	HTTPClient      *http.Client     // key fetches and notification delivery (nil: 10 s timeout)
+
+	// Set by Run.
+	Store   store.Store
+	Manager *lifecycle.Manager
+	Server  *webhook.Server
+
+	ln      net.Listener
+	httpSrv *http.Server
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	errc    chan error
+	closed  sync.Once
+}
+
+// NewMain returns a Main with the built-in defaults.
+func NewMain() *Main {
+	return &Main{
+		Addr: "127.0.0.1:8080", GitHubKeysURL: webhook.DefaultGitHubKeysURL,
+		Policy: lifecycle.DefaultPolicy(), SweepInterval: time.Minute, ShutdownTimeout: 20 * time.Second,
+		Logger: zerolog.Nop(), Now: time.Now,
+	}
+}
+
+// Run opens the store, listens on Addr and starts serving, the sweeper and
+// the outbox deliverer in the background. It returns once the server
+// accepts connections; Err reports a server that stops on its own.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.defaults(); err != nil {
+		return err
+	}
+	if err := m.openStore(ctx); err != nil {
+		return err
+	}
+	if err := m.buildServer(); err != nil {
+		m.closeStore()
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Addr)
+	if err != nil {
+		m.closeStore()
+		return fmt.Errorf("serve: listen %s: %w", m.Addr, err)
+	}
+	m.ln, m.errc = ln, make(chan error, 1)
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+	m.goBackground(bg)
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := m.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.errc <- fmt.Errorf("serve: %w", err)
+		}
+	}()
+	m.Logger.Info().Str("addr", ln.Addr().String()).Msg("leakguard serving")
+	return nil
+}
+
+// defaults fills unset fields and checks the configuration.
+func (m *Main) defaults() error {
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	if m.Catalog == nil {
+		m.Catalog = patterns.Default()
+	}
+	if m.HTTPClient == nil {
+		m.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if m.SweepInterval <= 0 {
+		m.SweepInterval = time.Minute
+	}
+	if m.ShutdownTimeout <= 0 {
+		m.ShutdownTimeout = 20 * time.Second
+	}
+	if m.NotifyURL != "" {
+		if _, err := webhook.ParseSecret(m.NotifySecret); err != nil {
+			return usageError("--notify-secret: %v", err)
+		}
+	}
+	return nil
+}
+
+// openStore opens the store (with the Redis cache when configured) and the
+// lifecycle manager.
+func (m *Main) openStore(ctx context.Context) error {
+	st, err := openStore(ctx, m.DB, m.Logger, m.Now)
+	if err != nil {
+		return err
+	}
+	if m.Redis != "" {
+		cached, err := wrapRedis(ctx, st, m.Redis, m.Logger, m.Now)
+		if err != nil {
+			_ = st.Close()
+			return err
+		}
+		st = cached
+	}
+	m.Store = st
+	m.Manager = lifecycle.New(st, m.Catalog, lifecycle.Options{Policy: m.Policy, Now: m.Now, Logger: m.Logger})
+	return nil
+}
+
+// buildServer wires the revoker and the HTTP server.
+func (m *Main) buildServer() error {
+	rv := revoker.New(m.Store, m.Catalog, revoker.Options{Now: m.Now, Logger: m.Logger})
+	srv, err := webhook.New(webhook.Config{
+		Manager: m.Manager, Revoker: rv, HTTPClient: m.HTTPClient, Logger: m.Logger, Now: m.Now,
+		Senders:  []webhook.Sender{webhook.GitHubSender(m.GitHubKeysURL)},
+		Timeouts: m.Timeouts,
+	})
+	if err != nil {
+		return err
+	}
+	m.Server, m.httpSrv = srv, srv.HTTPServer()
+	return nil
+}
+
+// goBackground starts the sweeper and, with a notify URL, the deliverer.
+func (m *Main) goBackground(ctx context.Context) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.sweep(ctx)
+	}()
+	if m.NotifyURL == "" {
+		m.Logger.Warn().Msg("no --notify-url: notifications wait in the outbox")
+		return
+	}
+	key, _ := webhook.ParseSecret(m.NotifySecret) // checked in defaults
+	d := webhook.NewDeliverer(m.Store, webhook.DelivererOptions{
+		URL: m.NotifyURL, Secret: key, Client: m.HTTPClient, Now: m.Now, Logger: m.Logger,
+	})
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			m.Logger.Error().Err(err).Msg("outbox deliverer stopped")
+		}
+	}()
+}
+
+// sweep runs Manager.Sweep now and every SweepInterval until ctx ends.
+func (m *Main) sweep(ctx context.Context) {
+	t := time.NewTicker(m.SweepInterval)
+	defer t.Stop()
+	for {
+		if err := m.Manager.Sweep(ctx); err != nil && ctx.Err() == nil {
+			m.Logger.Error().Err(err).Msg("sweep failed")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// URL is the server's base URL ("http://127.0.0.1:PORT").
+func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
+
+// Err delivers an error if the HTTP server stops on its own.
+func (m *Main) Err() <-chan error { return m.errc }
+
+// Close shuts down gracefully: stops accepting, drains in-flight requests
+// (up to ShutdownTimeout), stops the sweeper and deliverer, flushes the
+// manager and closes the store. Calls after the first do nothing.
+func (m *Main) Close() error {
+	var err error
+	m.closed.Do(func() {
+		if m.httpSrv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
+			if e := m.httpSrv.Shutdown(ctx); e != nil {
+				err = fmt.Errorf("serve: shutdown: %w", e)
+				_ = m.httpSrv.Close()
+			}
+			cancel()
+		}
+		if m.cancel != nil {
+			m.cancel()
+		}
+		m.wg.Wait()
+		m.closeStore()
+		m.Logger.Info().Msg("leakguard stopped")
+	})
+	return err
+}
+
+// closeStore flushes the manager and closes the store.
+func (m *Main) closeStore() {
+	if m.Manager != nil {
+		_ = m.Manager.Close()
+	}
+	if m.Store != nil {
+		if err := m.Store.Close(); err != nil {
+			m.Logger.Warn().Err(err).Msg("close store")
+		}
+	}
+}
+
+// serveFlags registers serve's flags on fs, filling m and the policy text.
+type serveFlags struct {
+	defaultExpiry, maxExpiry, logLevel, config string
+	allowNever                                 bool
+}
+
+func (o *serveFlags) register(fs *flag.FlagSet, m *Main) {
+	fs.StringVar(&m.Addr, "addr", m.Addr, "listen `address`")
+	fs.StringVar(&m.DB, "db", "", "store `DSN`: empty = embedded SQLite in the data directory, sqlite:PATH, postgres://...")
+	fs.StringVar(&m.Redis, "redis", "", "optional Redis cache `URL`")
+	fs.StringVar(&m.NotifyURL, "notify-url", "", "`URL` receiving token.revoked / token.expiring events")
+	fs.StringVar(&m.NotifySecret, "notify-secret", "", "Standard Webhooks signing `secret` (whsec_<base64>)")
+	fs.StringVar(&m.GitHubKeysURL, "github-keys-url", m.GitHubKeysURL, "GitHub secret-scanning public keys `URL`")
+	fs.StringVar(&o.defaultExpiry, "default-expiry", "90d", "expiry when none is asked: `DURATION` (24h, 90d) or never")
+	fs.StringVar(&o.maxExpiry, "max-expiry", "365d", "longest expiry granted: `DURATION` or never (no cap)")
+	fs.BoolVar(&o.allowNever, "allow-never", false, "allow tokens that never expire")
+	fs.DurationVar(&m.SweepInterval, "sweep-interval", m.SweepInterval, "how often expiry is swept")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
+	fs.StringVar(&o.config, "config", "", "token-format configuration `FILE` (TOML)")
+}
+
+// policy builds the expiry policy from the flags, as token issue does.
+func (o *serveFlags) policy() (lifecycle.Policy, error) {
+	def, defNever, err := lifecycle.ParseExpiry(o.defaultExpiry)
+	if err != nil {
+		return lifecycle.Policy{}, usageError("--default-expiry: %v", err)
+	}
+	maxd, _, err := lifecycle.ParseExpiry(o.maxExpiry)
+	if err != nil {
+		return lifecycle.Policy{}, usageError("--max-expiry: %v", err)
+	}
+	if defNever && !o.allowNever {
+		return lifecycle.Policy{}, usageError("--default-expiry never needs --allow-never")
+	}
+	p := lifecycle.Policy{DefaultExpiry: def, MaxExpiry: maxd, AllowNever: o.allowNever}
+	if err := p.Validate(); err != nil {
+		return lifecycle.Policy{}, usageError("%v", err)
+	}
+	return p, nil
+}
+
+// catalog is --config's catalog, else the default.
+func (o *serveFlags) catalog() (*patterns.Catalog, error) {
+	if o.config == "" {
+		return patterns.Default(), nil
+	}
+	cfg, err := patterns.LoadConfig(o.config)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	cat, err := cfg.Catalog()
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	return cat, nil
+}
+
+// runServe is `leakguard serve`: it serves until ctx ends (SIGTERM or
+// SIGINT), then drains requests and stops.
+func runServe(ctx context.Context, args []string, sio IO) error {
+	m := NewMain()
+	var o serveFlags
+	fs := newFlagSet("serve", sio.Stderr)
+	o.register(fs, m)
+	if err := parseFlags(fs, args, sio.Getenv); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("serve takes no arguments, got %q", fs.Arg(0))
+	}
+	var err error
+	if m.Logger, err = newLogger(sio.Stderr, o.logLevel); err != nil {
+		return err
+	}
+	if m.Policy, err = o.policy(); err != nil {
+		return err
+	}
+	if m.Catalog, err = o.catalog(); err != nil {
+		return err
+	}
+	m.Now = sio.Now
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-m.Err():
+	}
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
