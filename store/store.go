@@ -157,7 +157,8 @@ type NoticeRequest struct {
 type Store interface {
 	// CreateToken inserts t together with its issued event ev.
 	// Returns ErrConflict if t.ID or t.Hash already exists, ErrInvalid if
-	// t lacks ID, Hash, Type or Owner.
+	// t lacks ID, Hash, Type or Owner or its Hash is not 64 lower-case hex
+	// (see Token.Validate). A zero CreatedAt or ev.At means the store's clock.
 	CreateToken(ctx context.Context, t *Token, ev Event) error
 
 	// TokenByHash returns the token with that hash, or ErrNotFound.
@@ -174,7 +175,8 @@ type Store interface {
 	// outbox. It is idempotent: if the token is already invalid nothing is
 	// written and already is true. Concurrent calls on one token yield exactly
 	// one revocation. Returns the token as it is after the call, ErrNotFound
-	// for an unknown token, ErrInvalid without a reason or identifier.
+	// for an unknown token (or when ID and Hash name different tokens),
+	// ErrInvalid without a reason or identifier or with a malformed hash.
 	Revoke(ctx context.Context, req RevokeRequest) (t *Token, already bool, err error)
 
 	// ExpireDue marks every still-valid token whose ExpiresAt <= now as
@@ -188,27 +190,33 @@ type Store interface {
 
 	// RecordNotice records that stage's notice for a token with its event and
 	// notification, once: a second call for the same token and stage writes
-	// nothing and returns false.
+	// nothing and returns false. ErrNotFound for an unknown token,
+	// ErrInvalid without a token id or stage.
 	RecordNotice(ctx context.Context, req NoticeRequest) (recorded bool, err error)
 
 	// TouchLastUsed sets LastUsedAt to at if it is unset or older than at.
+	// ErrNotFound for an unknown token.
 	TouchLastUsed(ctx context.Context, id string, at time.Time) error
 
 	// AppendEvent adds an event to a token's audit trail (ErrNotFound if the
 	// token does not exist).
 	AppendEvent(ctx context.Context, ev Event) error
 
-	// Events returns a token's audit trail, oldest first.
+	// Events returns a token's audit trail, oldest first (by At, then by
+	// insertion). ErrNotFound for an unknown token.
 	Events(ctx context.Context, tokenID string) ([]Event, error)
 
 	// ClaimNotifications returns up to limit outbox entries due at now and
-	// hides them from other claimers until now+lease.
+	// hides them from other claimers until now+lease. ErrInvalid unless
+	// limit and lease are positive.
 	ClaimNotifications(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Notification, error)
 
-	// MarkDelivered removes a notification from the outbox.
+	// MarkDelivered removes a notification from the outbox; ErrNotFound if
+	// it is not there (another worker delivered it after its lease ran out).
 	MarkDelivered(ctx context.Context, id string) error
 
-	// MarkFailed records a failed attempt and schedules the next one.
+	// MarkFailed records a failed attempt and schedules the next one;
+	// ErrNotFound if the notification is not there.
 	MarkFailed(ctx context.Context, id string, next time.Time, errMsg string) error
 
 	// Ping checks that the backing service answers.
