@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/store"
+	"github.com/leakguard/leakguard/store/lifecycle"
+)
+
+// maxTokenInput bounds what token verify / revoke --token-stdin read.
+const maxTokenInput = 4096
+
+// tokenFlags are the flags every token subcommand shares.
+type tokenFlags struct {
+	db, redis, logLevel, config string
+	defaultExpiry, maxExpiry    string
+	allowNever, quiet           bool
+	format                      string
+}
+
+// register adds the shared flags to fs.
+func (o *tokenFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.db, "db", "", "store `DSN`: empty = embedded SQLite in the data directory, sqlite:PATH, postgres://...")
+	fs.StringVar(&o.redis, "redis", "", "optional Redis cache `URL` (redis://host:port/db)")
+	fs.StringVar(&o.logLevel, "log-level", "", "log `level` on stderr: debug, info, warn (default), error")
+	fs.StringVar(&o.config, "config", "", "token-format configuration `FILE` (TOML: custom prefixes)")
+	fs.StringVar(&o.defaultExpiry, "default-expiry", "90d", "expiry when none is asked: `DURATION` (24h, 90d) or never")
+	fs.StringVar(&o.maxExpiry, "max-expiry", "365d", "longest expiry granted (longer asks are capped): `DURATION` or never (no cap)")
+	fs.BoolVar(&o.allowNever, "allow-never", false, "allow tokens that never expire")
+	fs.BoolVar(&o.quiet, "quiet", false, "print nothing but the requested output and errors")
+	fs.StringVar(&o.format, "format", "text", "output `format`: text or json")
+}
+
+// policy builds the expiry policy from the flags.
+func (o *tokenFlags) policy() (lifecycle.Policy, error) {
+	def, defNever, err := lifecycle.ParseExpiry(o.defaultExpiry)
+	if err != nil {
+		return lifecycle.Policy{}, usageError("--default-expiry: %v", err)
+	}
+	maxd, _, err := lifecycle.ParseExpiry(o.maxExpiry)
+	if err != nil {
+		return lifecycle.Policy{}, usageError("--max-expiry: %v", err)
+	}
+	if defNever && !o.allowNever {
+		return lifecycle.Policy{}, usageError("--default-expiry never needs --allow-never")
+	}
+	if def == 0 && !defNever {
+		def = 90 * lifecycle.Day
+	}
+	p := lifecycle.Policy{DefaultExpiry: def, MaxExpiry: maxd, AllowNever: o.allowNever}
+	if err := p.Validate(); err != nil {
+		return lifecycle.Policy{}, usageError("%v", err)
+	}
+	return p, nil
+}
+
+// catalog is the token-format catalog: --config's, else the default.
+func (o *tokenFlags) catalog() (*patterns.Catalog, error) {
+	if o.config == "" {
+		return patterns.Default(), nil
+	}
+	cfg, err := patterns.LoadConfig(o.config)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	cat, err := cfg.Catalog()
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	return cat, nil
+}
+
+// tokenEnv is an opened store with its lifecycle manager.
+type tokenEnv struct {
+	mgr *lifecycle.Manager
+	st  store.Store
+	log zerolog.Logger
+}
+
+// close flushes the manager's background writes, then closes the store.
+func (e *tokenEnv) close() {
+	_ = e.mgr.Close()
+	if err := e.st.Close(); err != nil {
+		e.log.Warn().Err(err).Msg("close store")
+	}
+}
+
+// open builds the logger, store (with the Redis cache when --redis) and
+// manager the flags describe.
+func (o *tokenFlags) open(ctx context.Context, sio IO) (*tokenEnv, error) {
+	if o.format != "text" && o.format != "json" {
+		return nil, usageError("--format must be text or json, not %q", o.format)
+	}
+	level := o.logLevel
+	if level == "" {
+		level = "warn"
+	}
+	log, err := newLogger(sio.Stderr, level)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := o.policy()
+	if err != nil {
+		return nil, err
+	}
+	cat, err := o.catalog()
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStoreEnv(ctx, o.db, sio.Getenv, log, sio.Now)
+	if err != nil {
+		return nil, err
+	}
+	if o.redis != "" {
+		cached, err := wrapRedis(ctx, st, o.redis, log, sio.Now)
+		if err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+		st = cached
+	}
+	mgr := lifecycle.New(st, cat, lifecycle.Options{Policy: pol, Now: sio.Now, Logger: log})
+	return &tokenEnv{mgr: mgr, st: st, log: log}, nil
+}
+
+func tokenUsage(w io.Writer) {
+	fmt.Fprintln(w, `usage: leakguard token <subcommand> [flags]
+
+  issue  --owner O --name N [--type user|service|admin] [--expires DURATION|never]
+         prints the new token once on stdout
+  verify reads a token from stdin; exit 0 valid, 1 invalid (reason on stderr), 2 error
+  revoke --token-stdin | --hash H | --id ID  --reason R [--actor A]
+         exit 0 revoked or already revoked, 1 no such token, 2 error
+  list   [--owner O] [--state active|revoked|expired] [--format text|json]
+
+Run 'leakguard token <subcommand> -h' for every flag.`)
+}
+
+// runToken dispatches the token subcommands.
+func runToken(ctx context.Context, args []string, sio IO) error {
+	if len(args) == 0 {
+		tokenUsage(sio.Stderr)
+		return &exitError{code: exitFail}
+	}
+	subs := map[string]func(context.Context, []string, IO) error{
+		"issue": runTokenIssue, "verify": runTokenVerify, "revoke": runTokenRevoke, "list": runTokenList,
+	}
+	if run, ok := subs[args[0]]; ok {
+		return run(ctx, args[1:], sio)
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		tokenUsage(sio.Stderr)
+		return nil
+	}
+	tokenUsage(sio.Stderr)
+	return usageError("unknown subcommand %q", args[0])
+}
+
+// parseTokenFlags parses a subcommand's flags (with environment twins) and
+// rejects positional arguments.
+func parseTokenFlags(fs *flag.FlagSet, args []string, sio IO) error {
+	if err := parseFlags(fs, args, sio.Getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return &exitError{code: exitOK}
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// defaultActor names the CLI user in audit events.
+func defaultActor(sio IO) string {
+	for _, k := range []string{"LEAKGUARD_ACTOR", "USER", "USERNAME"} {
+		if v := strings.TrimSpace(sio.Getenv(k)); v != "" {
+			return "cli:" + v
+		}
+	}
+	return "cli"
+}
+
+func runTokenIssue(ctx context.Context, args []string, sio IO) error {
+	var o tokenFlags
+	var owner, name, typ, expires string
+	fs := newFlagSet("token issue", sio.Stderr)
+	o.register(fs)
+	fs.StringVar(&owner, "owner", "", "who owns the token and is told when it leaks or expires (required)")
+	fs.StringVar(&name, "name", "", "a label for the token (required)")
+	fs.StringVar(&typ, "type", patterns.TypeUser, "token `type`: user, service or admin")
+	fs.StringVar(&expires, "expires", "", "lifetime: `DURATION` (1s, 24h, 90d) or never; default --default-expiry")
+	if err := parseTokenFlags(fs, args, sio); err != nil {
+		return err
+	}
+	if strings.TrimSpace(owner) == "" || strings.TrimSpace(name) == "" {
+		return usageError("--owner and --name are required")
+	}
+	env, err := o.open(ctx, sio)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	is, err := env.mgr.Issue(ctx, lifecycle.IssueRequest{Owner: owner, Name: name, Type: typ,
+		ExpiresIn: expires, Actor: defaultActor(sio), Source: "cli"})
+	if err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	if _, err := fmt.Fprintln(sio.Stdout, is.Secret.Reveal()); err != nil {
+		return &exitError{code: exitFail, err: fmt.Errorf("write token: %w", err)}
+	}
+	if !o.quiet {
+		issueNote(sio.Stderr, is.Token, expires, env.mgr.Policy())
+	}
+	return nil
+}
+
+// issueNote tells the user on stderr what was issued and whether the policy
+// capped the asked expiry.
+func issueNote(w io.Writer, t *store.Token, asked string, p lifecycle.Policy) {
+	exp := "never expires"
+	if t.ExpiresAt != nil {
+		exp = "expires " + t.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	warnf(w, "issued %s token %s for %s (%s); it is shown only once", t.Type, t.ID, t.Owner, exp)
+	if d, never, err := lifecycle.ParseExpiry(asked); err == nil && !never && p.MaxExpiry > 0 && d > p.MaxExpiry {
+		warnf(w, "asked expiry %s capped to %s by --max-expiry", asked, lifecycle.FormatExpiry(p.MaxExpiry))
+	}
+}
+
+// readTokenInput reads one token from r: surrounding whitespace trimmed,
+// at most maxTokenInput bytes (anything longer is not a token of ours).
+func readTokenInput(r io.Reader) (patterns.Secret, error) {
+	if r == nil {
+		return patterns.Secret{}, usageError("no standard input")
+	}
+	b, err := io.ReadAll(io.LimitReader(bufio.NewReader(r), maxTokenInput+1))
+	if err != nil {
+		return patterns.Secret{}, &exitError{code: exitFail, err: fmt.Errorf("read token from stdin: %w", err)}
+	}
+	return patterns.NewSecret(strings.TrimSpace(string(b))), nil
+}
