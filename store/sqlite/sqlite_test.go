@@ -14,7 +14,7 @@ import (
 )
 
 // open opens a store on path and closes it at cleanup.
-func open(t *testing.T, path string) *sqlite.Store {
+func open(t testing.TB, path string) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), path, sqlite.Options{Log: zerolog.Nop()})
 	if err != nil {
