@@ -56,6 +56,11 @@ type Finding struct {
 	Source    string `json:"source"`
 	Status    string `json:"status,omitempty"`
 	Action    string `json:"action,omitempty"`
+	// Repository is "owner/name" for findings of GitHub sources.
+	Repository string `json:"repository,omitempty"`
+	// URL links to the finding on GitHub (a blob link at its commit and
+	// line, or a secret-scanning alert).
+	URL string `json:"url,omitempty"`
 
 	// Secret is the token itself, for in-process consumers that must
 	// re-verify it; never serialised.
