@@ -110,7 +110,11 @@ func (s *Server) PrimaryLimitAfter(n int) { s.mu.Lock(); s.limitLeft = n + 1; s.
 
 // SecondaryLimit makes the next n requests to path answer with a
 // secondary-limit 403 carrying Retry-After: 7.
-func (s *Server) SecondaryLimit(path string, n int) { s.mu.Lock(); s.secondary[path] = n; s.mu.Unlock() }
+func (s *Server) SecondaryLimit(path string, n int) {
+	s.mu.Lock()
+	s.secondary[path] = n
+	s.mu.Unlock()
+}
 
 // Requests returns the requests so far.
 func (s *Server) Requests() []Request {
