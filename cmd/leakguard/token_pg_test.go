@@ -7,11 +7,14 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store/postgres"
 )
 
@@ -83,5 +86,69 @@ func TestTokenLifecycleCLIPostgres(t *testing.T) {
 		if bytes.Contains(dump.Bytes(), []byte(tok)) {
 			t.Error("a PostgreSQL table holds a plaintext token")
 		}
+	}
+}
+
+// testRedis returns the shared test Redis URL, skipping when unreachable
+// unless LEAKGUARD_REQUIRE_SERVICES=1.
+func testRedis(t *testing.T) (string, *redis.Client) {
+	t.Helper()
+	u := os.Getenv("LEAKGUARD_TEST_REDIS")
+	if u == "" {
+		u = "redis://127.0.0.1:6379/15"
+	}
+	opt, err := redis.ParseURL(u)
+	if err != nil {
+		t.Fatalf("LEAKGUARD_TEST_REDIS: %v", err)
+	}
+	rdb := redis.NewClient(opt)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		_ = rdb.Close()
+		if os.Getenv("LEAKGUARD_REQUIRE_SERVICES") == "1" {
+			t.Fatalf("Redis unreachable: %v", err)
+		}
+		t.Skipf("Redis unreachable (set LEAKGUARD_TEST_REDIS): %v", err)
+	}
+	t.Cleanup(func() { _ = rdb.Close() })
+	return u, rdb
+}
+
+// TestTokenLifecycleCLIPostgresRedis runs the scenario through the Redis
+// cache (wrapRedis' default key prefix; the keys are per-token hashes and
+// ids, removed afterwards) and searches every cached value for plaintext.
+func TestTokenLifecycleCLIPostgresRedis(t *testing.T) {
+	t.Parallel()
+	dsn, _ := testPostgres(t)
+	redisURL, rdb := testRedis(t)
+	c := newCLI(t, dsn)
+	c.env["LEAKGUARD_REDIS"] = redisURL
+	testTokenLifecycle(t, c)
+	issued := issuedTokens(c)
+	ctx := context.Background()
+	var keys []string
+	for _, tok := range append(issued, unknownToken()) {
+		keys = append(keys, "leakguard:tok:h:"+patterns.HashToken(tok))
+	}
+	for _, r := range c.list() {
+		keys = append(keys, "leakguard:tok:i:"+r["id"].(string))
+	}
+	defer rdb.Del(ctx, keys...)
+	cached := 0
+	for _, k := range keys {
+		v, err := rdb.Get(ctx, k).Result()
+		if err != nil {
+			continue
+		}
+		cached++
+		for _, tok := range issued {
+			if strings.Contains(v, tok) || strings.Contains(k, tok) {
+				t.Errorf("Redis key %s holds a plaintext token", k)
+			}
+		}
+	}
+	if cached == 0 {
+		t.Error("nothing was cached in Redis: was --redis applied?")
 	}
 }
