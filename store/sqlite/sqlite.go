@@ -49,6 +49,8 @@ type Store struct {
 	log  zerolog.Logger
 	now  func() time.Time
 	path string
+
+	byHash *sql.Stmt // prepared hot-path look-up on the readers
 }
 
 var _ store.Store = (*Store)(nil)
@@ -89,6 +91,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s.r.SetMaxOpenConns(opts.MaxReaders)
 	s.r.SetMaxIdleConns(opts.MaxReaders)
+	if s.byHash, err = s.r.PrepareContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = ?`); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	return s, nil
 }
 
@@ -133,6 +139,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
+	if s.byHash != nil {
+		_ = s.byHash.Close()
+	}
 	errR := s.r.Close()
 	errW := s.w.Close()
 	if err := errors.Join(errR, errW); err != nil {

@@ -109,11 +109,15 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// TokenByHash returns the token with that hash, or ErrNotFound.
+// TokenByHash returns the token with that hash, or ErrNotFound. It is the
+// verify path's look-up, so it uses a prepared statement.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (*store.Token, error) {
-	t, err := getToken(ctx, s.r, "hash = ?", hash)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: token by hash %.12s: %w", hash, err)
+	t, err := scanToken(s.byHash.QueryRowContext(ctx, hash))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("sqlite: token by hash %.12s: %w", hash, store.ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("sqlite: token by hash %.12s: %w", hash, mapErr(err))
 	}
 	return t, nil
 }
