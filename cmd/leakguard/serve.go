@@ -145,13 +145,22 @@ func (m *Main) buildServer() error {
 	srv, err := webhook.New(webhook.Config{
 		Manager: m.Manager, Revoker: rv, HTTPClient: m.HTTPClient, Logger: m.Logger, Now: m.Now,
 		Senders:  []webhook.Sender{webhook.GitHubSender(m.GitHubKeysURL)},
-		Timeouts: m.Timeouts,
+		Timeouts: m.Timeouts, Ready: m.readyChecks(),
 	})
 	if err != nil {
 		return err
 	}
 	m.Server, m.httpSrv = srv, srv.HTTPServer()
 	return nil
+}
+
+// readyChecks are /readyz's checks: the store, and Redis when configured.
+func (m *Main) readyChecks() map[string]func(context.Context) error {
+	checks := map[string]func(context.Context) error{"store": m.Store.Ping}
+	if ping, ok := redisReadyCheck(m.Store); ok {
+		checks["redis"] = ping
+	}
+	return checks
 }
 
 // goBackground starts the sweeper and, with a notify URL, the deliverer.

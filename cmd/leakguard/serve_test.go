@@ -13,8 +13,11 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -227,5 +230,40 @@ func TestServeFlags(t *testing.T) {
 		if code := Run(context.Background(), append([]string{"serve"}, tc.args...), sio); code != exitFail {
 			t.Errorf("%s: exit %d, want %d", tc.name, code, exitFail)
 		}
+	}
+}
+
+// TestServeReadyzWithRedis checks that /readyz reports the Redis cache.
+func TestServeReadyzWithRedis(t *testing.T) {
+	url := os.Getenv("LEAKGUARD_TEST_REDIS")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/15"
+	}
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := net.DialTimeout("tcp", u.Host, time.Second); err != nil {
+		if os.Getenv("LEAKGUARD_REQUIRE_SERVICES") == "1" {
+			t.Fatalf("redis unreachable: %v", err)
+		}
+		t.Skipf("redis unreachable: %v", err)
+	} else {
+		c.Close()
+	}
+	m := NewMain()
+	m.Addr, m.DB, m.Redis = "127.0.0.1:0", "sqlite:"+filepath.Join(t.TempDir(), "lg.db"), url
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	resp, err := http.Get(m.URL() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(`"redis":"ok"`)) {
+		t.Fatalf("readyz = %d %s", resp.StatusCode, b)
 	}
 }
