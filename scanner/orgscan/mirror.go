@@ -1,0 +1,194 @@
+package orgscan
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/rs/zerolog"
+)
+
+// ErrMirror wraps every failure to clone or fetch a repository.
+var ErrMirror = errors.New("mirror")
+
+// Mirrors keeps bare mirrors of remote repositories under Dir, one
+// directory per owner/name. One Mirrors value (one process) per Dir: it
+// serialises work on a repository within the process only.
+type Mirrors struct {
+	Dir       string          // cache directory
+	Token     patterns.Secret // sent as an http.extraHeader; zero: none
+	AuthHosts []string        // hosts (host[:port]) the token may go to
+	Git       string          // git executable ("" = git on PATH)
+	Log       zerolog.Logger
+
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+// namePart is what GitHub allows in an owner or repository name.
+var namePart = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// Path returns the mirror directory of owner/name.
+func (m *Mirrors) Path(fullName string) (string, error) {
+	owner, name, ok := strings.Cut(fullName, "/")
+	if !ok || !namePart.MatchString(owner) || !namePart.MatchString(name) ||
+		owner == "." || owner == ".." || name == "." || name == ".." {
+		return "", fmt.Errorf("%w: bad repository name %q", ErrMirror, fullName)
+	}
+	return filepath.Join(m.Dir, "mirrors", owner, name+".git"), nil
+}
+
+// Sync brings the mirror of fullName up to date with cloneURL: a mirror
+// clone the first time (into a temporary directory, then renamed, so an
+// interrupted clone leaves nothing behind), `git fetch --prune` after. It
+// returns the mirror's directory.
+func (m *Mirrors) Sync(ctx context.Context, fullName, cloneURL string) (string, error) {
+	dir, err := m.Path(fullName)
+	if err != nil {
+		return "", err
+	}
+	unlock := m.lock(dir)
+	defer unlock()
+	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err == nil {
+		if _, err := m.run(ctx, dir, cloneURL, "remote", "set-url", "origin", cloneURL); err != nil {
+			return "", err
+		}
+		_, err := m.run(ctx, dir, cloneURL, "fetch", "--prune", "--quiet", "origin")
+		return dir, err
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%w: %s: %v", ErrMirror, fullName, err)
+	}
+	return dir, m.clone(ctx, dir, cloneURL)
+}
+
+// clone makes a new mirror at dir.
+func (m *Mirrors) clone(ctx context.Context, dir, cloneURL string) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("%w: %v", ErrMirror, err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".clone-*")
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMirror, err)
+	}
+	defer os.RemoveAll(tmp)
+	if _, err := m.run(ctx, "", cloneURL, "clone", "--mirror", "--quiet", "--", cloneURL, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("%w: %v", ErrMirror, err)
+	}
+	return nil
+}
+
+func (m *Mirrors) lock(dir string) func() {
+	m.mu.Lock()
+	if m.locks == nil {
+		m.locks = map[string]*sync.Mutex{}
+	}
+	l := m.locks[dir]
+	if l == nil {
+		l = &sync.Mutex{}
+		m.locks[dir] = l
+	}
+	m.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// run runs git for a remote at remoteURL. Only that URL's scheme is
+// allowed as a transport; hooks, credential helpers and redirects are off.
+func (m *Mirrors) run(ctx context.Context, dir, remoteURL string, args ...string) ([]byte, error) {
+	scheme := urlScheme(remoteURL)
+	base := []string{
+		"-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
+		"-c", "credential.helper=", "-c", "http.followRedirects=false",
+		"-c", "protocol.allow=never", "-c", "protocol." + scheme + ".allow=always",
+	}
+	exe := m.Git
+	if exe == "" {
+		exe = "git"
+	}
+	cmd := exec.CommandContext(ctx, exe, append(base, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=", "SSH_ASKPASS=")
+	cmd.Env = append(cmd.Env, m.authEnv(remoteURL)...)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if !m.Token.IsZero() {
+			msg = strings.ReplaceAll(msg, m.Token.Reveal(), patterns.Redacted)
+		}
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, fmt.Errorf("%w: git %s %s: %s", ErrMirror, args[0], redactURL(remoteURL), msg)
+	}
+	return out.Bytes(), nil
+}
+
+// authEnv returns the environment that makes git send the token as an
+// Authorization header (Basic, user x-access-token, as GitHub expects for
+// git over HTTPS) to remoteURL, or nothing when the URL's host is not
+// allowed. Any GIT_CONFIG_COUNT of the parent environment is replaced.
+func (m *Mirrors) authEnv(remoteURL string) []string {
+	if m.Token.IsZero() {
+		return nil
+	}
+	u, err := url.Parse(remoteURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || !m.allowed(u.Host) {
+		return nil
+	}
+	cred := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + m.Token.Reveal()))
+	return []string{
+		"GIT_CONFIG_COUNT=1",
+		"GIT_CONFIG_KEY_0=http.extraHeader",
+		"GIT_CONFIG_VALUE_0=Authorization: Basic " + cred,
+	}
+}
+
+func (m *Mirrors) allowed(host string) bool {
+	for _, h := range m.AuthHosts {
+		if strings.EqualFold(h, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// urlScheme is the git transport of a remote: its URL scheme, "file" for
+// paths, "ssh" for scp-like user@host:path.
+func urlScheme(remote string) string {
+	if u, err := url.Parse(remote); err == nil && u.Scheme != "" && len(u.Scheme) > 1 {
+		return strings.ToLower(u.Scheme)
+	}
+	if i := strings.Index(remote, ":"); i > 0 && !strings.ContainsAny(remote[:i], "/") {
+		return "ssh"
+	}
+	return "file"
+}
+
+// redactURL drops any userinfo from a URL for messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	u.User = nil
+	return u.String()
+}
+
+// itoa is strconv.Itoa (kept short for URL building).
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,126 @@
+package orgscan
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/leakguard/leakguard/scanner"
+	"github.com/leakguard/leakguard/scanner/gitsource"
+	"github.com/rs/zerolog"
+)
+
+// Repo is one repository to scan.
+type Repo struct {
+	FullName string `json:"full_name"` // owner/name
+	CloneURL string `json:"clone_url"`
+	HTMLURL  string `json:"html_url,omitempty"` // web page; "" = https://github.com/owner/name
+}
+
+// Result is the outcome of scanning one repository.
+type Result struct {
+	Repo       string            `json:"repo"`
+	Findings   []scanner.Finding `json:"findings"`
+	Checkpoint []byte            `json:"checkpoint"` // save once Findings are durable
+	Unchanged  bool              `json:"unchanged"`  // no new commits since the checkpoint
+	Empty      bool              `json:"empty"`      // the repository has no commits
+}
+
+// Scanner scans repositories through a mirror cache.
+type Scanner struct {
+	Mirrors *Mirrors
+	Scanner *scanner.Scanner
+	Workers int // history-scan workers per repository (0 = GOMAXPROCS)
+	Log     zerolog.Logger
+}
+
+// ScanRepo syncs the repository's mirror and scans the objects reachable
+// from its refs and not from the tips recorded in prev (a checkpoint from
+// an earlier Result, or nil for the whole history). The returned
+// checkpoint covers this scan; the caller saves it after the findings are
+// durable.
+func (s *Scanner) ScanRepo(ctx context.Context, r Repo, prev []byte) (Result, error) {
+	res := Result{Repo: r.FullName}
+	dir, err := s.Mirrors.Sync(ctx, r.FullName, r.CloneURL)
+	if err != nil {
+		return res, err
+	}
+	tmp, err := os.MkdirTemp(s.Mirrors.Dir, ".checkpoint-*")
+	if err != nil {
+		return res, fmt.Errorf("orgscan: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	cp := filepath.Join(tmp, "checkpoint.json")
+	if prev != nil {
+		if err := os.WriteFile(cp, prev, 0o600); err != nil {
+			return res, fmt.Errorf("orgscan: %w", err)
+		}
+	}
+	var msgs bytes.Buffer
+	err = gitsource.ScanHistory(ctx, gitsource.HistoryOptions{
+		Repo: dir, Checkpoint: cp, Stderr: &msgs, Workers: s.Workers,
+	}, s.Scanner, func(f scanner.Finding) error {
+		res.Findings = append(res.Findings, toGitHub(f, r))
+		return nil
+	})
+	if err != nil {
+		return res, fmt.Errorf("orgscan: scan %s: %w", r.FullName, err)
+	}
+	s.Log.Debug().Str("repo", r.FullName).Str("detail", strings.TrimSpace(msgs.String())).Msg("history scanned")
+	if res.Checkpoint, err = os.ReadFile(cp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return res, fmt.Errorf("orgscan: %w", err)
+	}
+	oldTips, newTips := tips(prev), tips(res.Checkpoint)
+	res.Empty = len(newTips) == 0
+	res.Unchanged = prev != nil && slices.Equal(oldTips, newTips)
+	return res, nil
+}
+
+// tips returns a checkpoint's sorted ref tips.
+func tips(cp []byte) []string {
+	var f struct {
+		Tips []string `json:"tips"`
+	}
+	if len(cp) == 0 || json.Unmarshal(cp, &f) != nil {
+		return nil
+	}
+	slices.Sort(f.Tips)
+	return slices.Compact(f.Tips)
+}
+
+// toGitHub turns a history finding into a GitHub one.
+func toGitHub(f scanner.Finding, r Repo) scanner.Finding {
+	f.Source = scanner.SourceGitHubOrg
+	f.Repository = r.FullName
+	f.URL = BlobURL(r, f.Commit, f.Path, f.Line)
+	return f
+}
+
+// BlobURL links to a line of a file at a commit on GitHub:
+// <html_url>/blob/<commit>/<path>#L<line>.
+func BlobURL(r Repo, commit, path string, line int) string {
+	base := strings.TrimSuffix(r.HTMLURL, "/")
+	if base == "" {
+		base = "https://github.com/" + r.FullName
+	}
+	if commit == "" || path == "" {
+		return base
+	}
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	u := base + "/blob/" + commit + "/" + strings.Join(segs, "/")
+	if line > 0 {
+		u += "#L" + itoa(line)
+	}
+	return u
+}
