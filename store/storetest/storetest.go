@@ -89,14 +89,14 @@ type harness struct {
 // tokenOpt adjusts a token before it is created.
 type tokenOpt func(*store.Token)
 
+// Small helpers: token options, times relative to base, id lists.
+
 func withOwner(o string) tokenOpt          { return func(t *store.Token) { t.Owner = o } }
 func withExpiry(at time.Time) tokenOpt     { return func(t *store.Token) { t.ExpiresAt = &at } }
 func withCreated(at time.Time) tokenOpt    { return func(t *store.Token) { t.CreatedAt = at } }
 func withType(typ string) tokenOpt         { return func(t *store.Token) { t.Type = typ } }
 func withName(n string) tokenOpt           { return func(t *store.Token) { t.Name = n } }
 func withLastUsed(at time.Time) tokenOpt   { return func(t *store.Token) { t.LastUsedAt = &at } }
-func ptr[T any](v T) *T                    { return &v }
-func micro(t time.Time) time.Time          { return t.UTC().Truncate(time.Microsecond) }
 func after(d time.Duration) time.Time      { return base().Add(d) }
 func isErr(err, target error) bool         { return errors.Is(err, target) }
 func sortedIDs(ts []*store.Token) []string { return sortStrings(tokenIDs(ts)) }
