@@ -3,6 +3,7 @@ package revoker_test
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -215,5 +216,21 @@ func TestReason(t *testing.T) {
 	long := revoker.Reason(revoker.Report{Source: "x", URL: strings.Repeat("é", 1000)})
 	if len(long) > 600 {
 		t.Errorf("long reason has %d bytes", len(long))
+	}
+}
+
+// TestImportsNoHTTPOrRedis keeps the dependency direction: the revoker
+// knows stores only through its own interface.
+func TestImportsNoHTTPOrRedis(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", "github.com/leakguard/leakguard/revoker").Output()
+	if err != nil {
+		t.Skipf("go list unavailable: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == "net/http" || strings.Contains(dep, "redis") || strings.HasPrefix(dep, "github.com/leakguard/leakguard/webhook") ||
+			strings.HasPrefix(dep, "github.com/leakguard/leakguard/store/") {
+			t.Errorf("revoker depends on %s", dep)
+		}
 	}
 }
