@@ -256,7 +256,7 @@ func (s *Scanner) scanWorker(ctx context.Context, files []string, results []file
 
 // scanFile scans one file and returns its findings and the bytes read.
 func (s *Scanner) scanFile(ctx context.Context, path string, includeAllowed bool) ([]Finding, int64, error) {
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
 		return nil, 0, err
 	}

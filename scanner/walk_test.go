@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/leakguard/leakguard/patterns"
@@ -115,7 +114,7 @@ func TestWalkSkipsGitSymlinksAndSpecialFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644); err != nil {
+	if err := mkfifo(filepath.Join(root, "fifo")); err != nil {
 		t.Logf("no FIFO: %v", err)
 	}
 	got := walkLines(t, []string{root}, WalkOptions{})
