@@ -38,7 +38,9 @@
 //   - If that overwrite fails (Redis down, paused or slow), the entry goes to
 //     a local retry queue. While a hash is queued this process bypasses
 //     Redis for it (answers come from next), and a background loop rewrites
-//     it when Redis is back. Queue size is capped by Options.MaxPending.
+//     it when Redis is back. Queue size is capped by Options.MaxPending;
+//     a write that finds the queue full is logged and dropped, and the
+//     other-process bound below then applies to this process as well.
 //   - Any Redis error, timeout or undecodable value falls through to next.
 //     Every Redis call has its own deadline (Options.OpTimeout, default
 //     100 ms) and the client is built with ContextTimeoutEnabled, short
@@ -66,6 +68,7 @@
 // Redis was unreachable being reported unknown by another process. Both
 // bounds assume Redis does not evict or rewrite our keys on its own, and
 // that no command sits in a paused server's socket buffer for longer than
-// Options.InvalidTTL; LastUsedAt in a cached entry may lag the database by at
-// most Options.TTL.
+// Options.InvalidTTL. LastUsedAt in a cached entry may lag the database
+// while Redis is being skipped, by at most the entry's TTL (Options.TTL,
+// or Options.InvalidTTL for an invalid token).
 package rediscache

@@ -3,6 +3,7 @@ package rediscache
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,7 @@ type write struct {
 // with a valid one (tokens only go from valid to invalid).
 type queue struct {
 	max int
+	n   atomic.Int64 // len(pending), read without the lock on every lookup
 
 	mu      sync.Mutex
 	pending map[string]*write
@@ -29,6 +31,9 @@ func newQueue(max int) *queue { return &queue{max: max, pending: map[string]*wri
 
 // has reports whether hash has a queued overwrite.
 func (q *queue) has(hash string) bool {
+	if q.n.Load() == 0 {
+		return false
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	_, ok := q.pending[hash]
@@ -50,6 +55,7 @@ func (q *queue) add(w *write) bool {
 		return false
 	}
 	q.pending[w.hash] = w
+	q.n.Store(int64(len(q.pending)))
 	return true
 }
 
@@ -70,15 +76,12 @@ func (q *queue) remove(w *write) {
 	defer q.mu.Unlock()
 	if q.pending[w.hash] == w {
 		delete(q.pending, w.hash)
+		q.n.Store(int64(len(q.pending)))
 	}
 }
 
 // len is the number of queued writes.
-func (q *queue) len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.pending)
-}
+func (q *queue) len() int { return int(q.n.Load()) }
 
 // retryLoop rewrites queued entries every RetryInterval until stop closes.
 func (c *Cache) retryLoop(stop <-chan struct{}, done chan<- struct{}) {

@@ -1,0 +1,91 @@
+package rediscache
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+)
+
+func TestQueueNeverTradesInvalidForValid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name            string
+		oldValid, valid bool
+		wantNew         bool
+	}{
+		{"valid then valid", true, true, true},
+		{"valid then invalid", true, false, true},
+		{"invalid then valid", false, true, false},
+		{"invalid then invalid", false, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			q := newQueue(10)
+			old := &write{hash: "h", valid: tt.oldValid}
+			w := &write{hash: "h", valid: tt.valid}
+			q.add(old)
+			if !q.add(w) {
+				t.Fatal("add refused")
+			}
+			snap := q.snapshot()
+			if got := snap[0] == w; len(snap) != 1 || got != tt.wantNew {
+				t.Fatalf("queued the new write = %v, want %v", got, tt.wantNew)
+			}
+			q.remove(old)
+			q.remove(w)
+			if q.len() != 0 || q.has("h") {
+				t.Fatal("remove left the write queued")
+			}
+		})
+	}
+	q := newQueue(1)
+	q.add(&write{hash: "a"})
+	if q.add(&write{hash: "b"}) {
+		t.Error("a full queue accepted a new hash")
+	}
+	if !q.add(&write{hash: "a"}) {
+		t.Error("a full queue refused to update a queued hash")
+	}
+}
+
+func TestBreaker(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1000, 0)
+	b := newBreaker(time.Second, func() time.Time { return now }, zerolog.Nop())
+	bg := context.Background()
+	boom := errors.New("boom")
+
+	if !b.allow() {
+		t.Fatal("closed breaker refused")
+	}
+	b.done(bg, redis.Nil) // a miss is a success
+	if !b.allow() {
+		t.Fatal("refused after a miss")
+	}
+	b.done(bg, boom)
+	if b.allow() || !b.isOpen() {
+		t.Fatal("allowed during the cool-down")
+	}
+	now = now.Add(time.Second)
+	if !b.allow() {
+		t.Fatal("no probe after the cool-down")
+	}
+	if b.allow() {
+		t.Fatal("a second probe while one is in flight")
+	}
+	cancelled, cancel := context.WithCancel(bg)
+	cancel()
+	b.done(cancelled, context.Canceled) // the caller gave up: no verdict
+	if !b.isOpen() || !b.allow() {
+		t.Fatal("a cancelled probe should free the probe slot only")
+	}
+	b.done(bg, nil)
+	if b.isOpen() || !b.allow() {
+		t.Fatal("a successful probe should close the breaker")
+	}
+}
