@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/scanner"
+	"github.com/leakguard/leakguard/scanner/orgscan"
+	"github.com/leakguard/leakguard/scanner/report"
+	"github.com/leakguard/leakguard/webhook/githubapi"
+	"github.com/rs/zerolog"
+)
+
+const githubUsage = `usage: leakguard github <subcommand> [flags]
+
+  scan   --org O | --repo O/R  [--cache-dir DIR] [--format text|json|sarif] [--revoke]
+         [--queue redis://...]
+         scan every repository's git history (incrementally, through bare
+         mirrors in the cache directory); with --queue, enqueue one job per
+         repository for 'leakguard worker' processes and collect their results
+  alerts --org O [--resolve]
+         pull secret-scanning alerts, revoke our tokens found in them and,
+         with --resolve, resolve those alerts as revoked
+
+The GitHub token is read from GITHUB_TOKEN (or GH_TOKEN) and sent only in an
+Authorization header. Run 'leakguard github <subcommand> -h' for every flag.`
+
+// runGitHub dispatches the github subcommands.
+func runGitHub(ctx context.Context, args []string, sio IO) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(sio.Stderr, githubUsage)
+		if len(args) == 0 {
+			return &exitError{code: exitFail}
+		}
+		return nil
+	}
+	switch args[0] {
+	case "scan":
+		return runGitHubScan(ctx, args[1:], sio)
+	case "alerts":
+		return runGitHubAlerts(ctx, args[1:], sio)
+	}
+	fmt.Fprintln(sio.Stderr, githubUsage)
+	return usageError("unknown github subcommand %q", args[0])
+}
+
+// githubCommon are the flags every github subcommand shares.
+type githubCommon struct {
+	apiURL, db, config string
+	format, output     string
+	logLevel           string
+	quiet              bool
+	progressEvery      time.Duration
+	now                func() time.Time
+	getenv             func(string) string
+	log                zerolog.Logger
+	stdout, stderr     io.Writer
+	sleep              githubapi.Sleeper // tests: a fake
+}
+
+func (c *githubCommon) declare(fs *flag.FlagSet) {
+	fs.StringVar(&c.apiURL, "api-url", githubapi.DefaultAPIURL, "GitHub REST API `URL` (GitHub Enterprise: https://HOST/api/v3/)")
+	fs.StringVar(&c.db, "db", "", "token store DSN (sqlite:PATH or postgres://...; empty: the embedded store)")
+	fs.StringVar(&c.config, "config", "", "token-format configuration `FILE` (TOML)")
+	fs.StringVar(&c.format, "format", report.FormatText, "output format: text, json (JSON Lines) or sarif")
+	fs.StringVar(&c.output, "output", "", "write the report to `FILE` (atomically) instead of stdout")
+	fs.StringVar(&c.logLevel, "log-level", "", "log level: debug, info, warn, error (default info; error with --quiet)")
+	fs.BoolVar(&c.quiet, "quiet", false, "no progress or summary on stderr (errors still)")
+	fs.DurationVar(&c.progressEvery, "progress-interval", 30*time.Second, "period of the progress lines when stderr is not a terminal")
+}
+
+// setup validates the shared flags and builds the logger.
+func (c *githubCommon) setup(sio IO) error {
+	if !report.ValidFormat(c.format) {
+		return usageError("bad --format %q: want text, json or sarif", c.format)
+	}
+	level := c.logLevel
+	if level == "" && c.quiet {
+		level = "error"
+	}
+	log, err := newLogger(sio.Stderr, level)
+	if err != nil {
+		return err
+	}
+	c.log, c.stdout, c.stderr = log, sio.Stdout, sio.Stderr
+	c.now, c.getenv = sio.Now, sio.Getenv
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.getenv == nil {
+		c.getenv = func(string) string { return "" }
+	}
+	return nil
+}
+
+// token is the GitHub token from the environment.
+func (c *githubCommon) token() patterns.Secret {
+	for _, name := range []string{"GITHUB_TOKEN", "GH_TOKEN"} {
+		if v := c.getenv(name); v != "" {
+			return patterns.NewSecret(v)
+		}
+	}
+	return patterns.Secret{}
+}
+
+// sleeperKey carries a fake rate-limit sleeper in tests' contexts.
+type sleeperKey struct{}
+
+// client builds the GitHub API client.
+func (c *githubCommon) client(ctx context.Context) (*githubapi.Client, error) {
+	if s, ok := ctx.Value(sleeperKey{}).(githubapi.Sleeper); ok {
+		c.sleep = s
+	}
+	cl, err := githubapi.New(githubapi.Options{
+		APIURL: c.apiURL, Token: c.token(), Now: c.now, Sleep: c.sleep, Logger: c.log,
+		UserAgent: "leakguard/" + buildVersion(),
+	})
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	return cl, nil
+}
+
+// catalog loads the token formats (--config, else the defaults).
+func (c *githubCommon) catalog() (*patterns.Catalog, error) {
+	cfg, err := patterns.ResolveConfig(c.config, nil)
+	if err != nil {
+		return nil, &exitError{code: exitFail, err: err}
+	}
+	cat, err := cfg.Catalog()
+	if err != nil {
+		return nil, &exitError{code: exitFail, err: err}
+	}
+	return cat, nil
+}
+
+// parseGitHubFlags parses a subcommand's flags (no positional arguments)
+// with their environment twins.
+func parseGitHubFlags(fs *flag.FlagSet, args []string, sio IO) error {
+	getenv := sio.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	err := parseFlags(fs, args, getenv)
+	var ee *exitError
+	if errors.As(err, &ee) && errors.Is(ee.err, flag.ErrHelp) {
+		return &exitError{code: exitOK}
+	}
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// defaultCacheDir is where mirrors and checkpoints live by default.
+func defaultCacheDir(getenv func(string) string) string {
+	if d := getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "leakguard", "github")
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "leakguard", "github")
+	}
+	return filepath.Join(os.TempDir(), "leakguard-github")
+}
+
+// newOrgScanner builds the repository scanner over the cache directory.
+func newOrgScanner(cacheDir string, cl *githubapi.Client, token patterns.Secret, cat *patterns.Catalog, log zerolog.Logger) (*orgscan.Scanner, error) {
+	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
+		return nil, &exitError{code: exitFail, err: fmt.Errorf("cache directory: %w", err)}
+	}
+	return &orgscan.Scanner{
+		Mirrors: &orgscan.Mirrors{Dir: cacheDir, Token: token, AuthHosts: cl.GitHosts(), Log: log},
+		Scanner: scanner.New(cat),
+		Log:     log,
+	}, nil
+}
