@@ -206,7 +206,8 @@ func (r *Revoker) hashOf(rep Report) (string, error) {
 const maxLocation = 512
 
 // Reason returns the revocation reason of a report:
-// "leaked: <source> <url or path:line>". The location comes from the
+// "leaked: <source> <url or path:line>", with " commit <sha>" after a
+// path when the report names the commit (a URL already pins it). The location comes from the
 // report (untrusted): control characters are dropped, it is cut to 512
 // bytes, and the token itself, should it appear there, is redacted.
 func Reason(rep Report) string {
@@ -215,6 +216,9 @@ func Reason(rep Report) string {
 		loc = rep.Path
 		if rep.Line > 0 {
 			loc += ":" + strconv.Itoa(rep.Line)
+		}
+		if rep.Commit != "" {
+			loc += " commit " + rep.Commit
 		}
 	}
 	if loc == "" && rep.Commit != "" {

@@ -34,6 +34,7 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /v1/tokens", s.authed(false, s.listTokens))
 	mux.Handle("GET /v1/tokens/{id}", s.authed(false, s.getToken))
 	mux.Handle("GET /v1/tokens/{id}/events", s.authed(false, s.tokenEvents))
+	s.scanRoutes(mux)
 }
 
 // authedFunc is a handler that knows its authenticated caller.

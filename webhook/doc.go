@@ -12,7 +12,12 @@
 //
 // The token API (api.go) authenticates "Authorization: Bearer <token>" with
 // our own admin and service tokens through the same lifecycle.Manager.Verify
-// as any token; service tokens may only verify. Bad input (malformed JSON,
+// as any token; service tokens may only verify and use the two scan routes
+// (api_leaks.go): POST /v1/tokens/status (statuses of up to 500 token
+// hashes) and POST /v1/tokens/leaks (a leak report by hash, revoked through
+// the revoker with a reason built from its location fields), which let
+// `leakguard scan --server` work without a plaintext token ever leaving the
+// scanning machine. Bad input (malformed JSON,
 // unknown fields, wrong types, trailing data, oversize bodies, wrong token
 // format, missing reason) is a 4xx before anything is written.
 //
