@@ -83,6 +83,7 @@ func commands() []command {
 		{"serve", "run the HTTP server: token API, GitHub partner endpoint, health, metrics", runServe},
 		{"hook", "install git hooks (hook install [--pre-push])", runHook},
 		{"github", "scan GitHub organisations and sync secret-scanning alerts", runGitHub},
+		{"worker", "consume 'github scan --queue' jobs from Redis Streams", runWorker},
 		{"demo", "issue a token, leak it into a file, scan, revoke and verify (embedded store)", runDemo},
 		{"version", "print the version", runVersion},
 	}

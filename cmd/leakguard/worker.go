@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/leakguard/leakguard/store/redisqueue"
+)
+
+// workerOptions are the flags of `leakguard worker`.
+type workerOptions struct {
+	githubCommon
+	redisURL, prefix, cacheDir, name string
+	idle, exitIdle                   time.Duration
+	attempts, concurrency            int
+}
+
+func parseWorker(args []string, sio IO) (*workerOptions, error) {
+	o := &workerOptions{}
+	fs := newFlagSet("worker", sio.Stderr)
+	o.declare(fs)
+	fs.StringVar(&o.redisURL, "redis", "", "Redis `URL` of the queue (redis://...), as given to 'github scan --queue'")
+	fs.StringVar(&o.prefix, "queue-prefix", "leakguard:github", "Redis key prefix of the queue")
+	fs.StringVar(&o.cacheDir, "cache-dir", "", "directory of bare mirrors (default: the user cache directory; one per worker process)")
+	fs.StringVar(&o.name, "name", "", "consumer name (default host-pid)")
+	fs.DurationVar(&o.idle, "idle-timeout", 5*time.Minute, "reclaim jobs of workers silent this long")
+	fs.IntVar(&o.attempts, "max-attempts", 3, "starts of a job before it is dead-lettered")
+	fs.DurationVar(&o.exitIdle, "exit-idle", 0, "exit after this long without work once the queue is empty (0: run until stopped)")
+	fs.IntVar(&o.concurrency, "concurrency", 1, "repositories scanned at once")
+	if err := parseGitHubFlags(fs, args, sio); err != nil {
+		return nil, err
+	}
+	if o.redisURL == "" {
+		return nil, usageError("--redis is required (redis://host:6379/0)")
+	}
+	if o.concurrency < 1 || o.attempts < 1 {
+		return nil, usageError("--concurrency and --max-attempts must be at least 1")
+	}
+	getenv := sio.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	if o.cacheDir == "" {
+		o.cacheDir = defaultCacheDir(getenv)
+	}
+	if o.name == "" {
+		host, _ := os.Hostname()
+		o.name = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	return o, o.setup(sio)
+}
+
+// runWorker is `leakguard worker`: it consumes repository jobs from the
+// Redis Streams queue until stopped (or drained, with --exit-idle).
+func runWorker(ctx context.Context, args []string, sio IO) error {
+	o, err := parseWorker(args, sio)
+	if err != nil {
+		return err
+	}
+	cl, err := o.client(ctx)
+	if err != nil {
+		return err
+	}
+	cat, err := o.catalog()
+	if err != nil {
+		return err
+	}
+	sc, err := newOrgScanner(o.cacheDir, cl, o.token(), cat, o.log)
+	if err != nil {
+		return err
+	}
+	q, closeQ, err := openQueue(ctx, o.redisURL, redisqueue.Options{
+		Prefix: o.prefix, IdleTimeout: o.idle, MaxAttempts: o.attempts, Log: o.log,
+	})
+	if err != nil {
+		return err
+	}
+	defer closeQ()
+	o.log.Info().Str("consumer", o.name).Msg("worker started")
+	h := workerHandler(q, sc, o.log)
+	var wg sync.WaitGroup
+	errs := make([]error, o.concurrency)
+	for i := range o.concurrency {
+		name := o.name
+		if o.concurrency > 1 {
+			name = fmt.Sprintf("%s-%d", o.name, i)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = q.Work(ctx, redisqueue.WorkOptions{Consumer: name, ExitIdle: o.exitIdle}, h)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return &exitError{code: exitFail, err: err}
+		}
+	}
+	o.log.Info().Str("consumer", o.name).Msg("worker stopped")
+	return nil
+}
