@@ -16,7 +16,9 @@
 // The token object carries id, hash, type, format_id, owner, name, last4,
 // created_at, expires_at, last_used_at, valid, invalid_at, invalid_reason
 // and revoked_by, nothing else. Use one prefix per database: a cache shared by
-// two different databases would mix their answers.
+// two different databases would mix their answers. The prefix comes from
+// Options.Prefix, else from a "prefix" query parameter of the URL
+// (redis://host:6379/0?prefix=acme:), else "leakguard:".
 //
 // # Correctness rules
 //

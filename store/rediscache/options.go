@@ -28,7 +28,9 @@ const (
 // every other zero field takes its default.
 type Options struct {
 	// URL is a redis:// or rediss:// URL. The Cache builds (and closes) its
-	// own client from it with short timeouts and no retries.
+	// own client from it with short timeouts and no retries. A "prefix"
+	// query parameter (redis://host:6379/0?prefix=acme:) sets the key prefix
+	// when Prefix is empty.
 	URL string
 	// Client is a caller-owned client, used as is and not closed by Close.
 	// It must have ContextTimeoutEnabled set, and should have short
@@ -66,6 +68,16 @@ type Options struct {
 func (o Options) withDefaults() (Options, error) {
 	if (o.URL == "") == (o.Client == nil) {
 		return o, errors.New("rediscache: exactly one of URL and Client is required")
+	}
+	if o.URL != "" {
+		u, prefix, err := splitPrefix(o.URL)
+		if err != nil {
+			return o, err
+		}
+		o.URL = u
+		if o.Prefix == "" {
+			o.Prefix = prefix
+		}
 	}
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
@@ -134,4 +146,21 @@ func redactURLError(err error) error {
 		return fmt.Errorf("%s URL: %w", ue.Op, ue.Err)
 	}
 	return err
+}
+
+// splitPrefix removes the "prefix" query parameter from a Redis URL (go-redis
+// rejects unknown parameters) and returns the URL and the prefix.
+func splitPrefix(raw string) (string, string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", "", fmt.Errorf("rediscache: parse redis URL: %w", redactURLError(err))
+	}
+	q := u.Query()
+	prefix := q.Get("prefix")
+	if !q.Has("prefix") {
+		return raw, "", nil
+	}
+	q.Del("prefix")
+	u.RawQuery = q.Encode()
+	return u.String(), prefix, nil
 }

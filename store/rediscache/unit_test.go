@@ -89,3 +89,27 @@ func TestBreaker(t *testing.T) {
 		t.Fatal("a successful probe should close the breaker")
 	}
 }
+
+func TestPrefixFromURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		url, prefix, wantURL, wantPrefix string
+	}{
+		{"redis://127.0.0.1:6379/15", "", "redis://127.0.0.1:6379/15", DefaultPrefix},
+		{"redis://127.0.0.1:6379/15?prefix=acme:", "", "redis://127.0.0.1:6379/15", "acme:"},
+		{"redis://127.0.0.1:6379/15?prefix=acme:&dial_timeout=1s", "", "redis://127.0.0.1:6379/15?dial_timeout=1s", "acme:"},
+		{"redis://127.0.0.1:6379/15?prefix=acme:", "opt:", "redis://127.0.0.1:6379/15", "opt:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			t.Parallel()
+			o, err := Options{URL: tt.url, Prefix: tt.prefix}.withDefaults()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.URL != tt.wantURL || o.Prefix != tt.wantPrefix {
+				t.Errorf("got %q %q, want %q %q", o.URL, o.Prefix, tt.wantURL, tt.wantPrefix)
+			}
+		})
+	}
+}
