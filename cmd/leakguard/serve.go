@@ -23,12 +23,13 @@ import (
 // Set the configuration fields, call Run, and Close to shut down. End-to-end
 // tests reuse it with Addr "127.0.0.1:0" and a DB in t.TempDir().
 type Main struct {
-	Addr            string // listen address (default 127.0.0.1:8080)
-	DB              string // store DSN (CONTRACT §3 --db)
-	Redis           string // optional Redis cache URL
-	NotifyURL       string // where events are POSTed; "" keeps them in the outbox
-	NotifySecret    string // Standard Webhooks secret (whsec_...), required with NotifyURL
-	GitHubKeysURL   string // GitHub secret-scanning keys URL
+	Addr            string        // listen address (default 127.0.0.1:8080)
+	DB              string        // store DSN (CONTRACT §3 --db)
+	Redis           string        // optional Redis cache URL
+	NotifyURL       string        // where events are POSTed; "" keeps them in the outbox
+	NotifySecret    string        // Standard Webhooks secret (whsec_...), required with NotifyURL
+	NotifyLease     time.Duration // how long a claimed notification is hidden from a retry (0: deliverer default, 2 min)
+	GitHubKeysURL   string        // GitHub secret-scanning keys URL
 	Policy          lifecycle.Policy
 	Catalog         *patterns.Catalog // nil: patterns.Default()
 	SweepInterval   time.Duration     // default 1 minute
@@ -177,6 +178,7 @@ func (m *Main) goBackground(ctx context.Context) {
 	key, _ := webhook.ParseSecret(m.NotifySecret) // checked in defaults
 	d := webhook.NewDeliverer(m.Store, webhook.DelivererOptions{
 		URL: m.NotifyURL, Secret: key, Client: m.HTTPClient, Now: m.Now, Logger: m.Logger,
+		Lease: m.NotifyLease,
 	})
 	m.wg.Add(1)
 	go func() {
@@ -257,6 +259,8 @@ func (o *serveFlags) register(fs *flag.FlagSet, m *Main) {
 	fs.StringVar(&m.Redis, "redis", "", "optional Redis cache `URL`")
 	fs.StringVar(&m.NotifyURL, "notify-url", "", "`URL` receiving token.revoked / token.expiring events")
 	fs.StringVar(&m.NotifySecret, "notify-secret", "", "Standard Webhooks signing `secret` (whsec_<base64>)")
+	fs.DurationVar(&m.NotifyLease, "notify-lease", 2*time.Minute,
+		"how long a notification being delivered is held before a crash-recovered retry (longer than a delivery)")
 	fs.StringVar(&m.GitHubKeysURL, "github-keys-url", m.GitHubKeysURL, "GitHub secret-scanning public keys `URL`")
 	fs.StringVar(&o.defaultExpiry, "default-expiry", "90d", "expiry when none is asked: `DURATION` (24h, 90d) or never")
 	fs.StringVar(&o.maxExpiry, "max-expiry", "365d", "longest expiry granted: `DURATION` or never (no cap)")
