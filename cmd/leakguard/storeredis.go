@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/leakguard/leakguard/store"
@@ -24,7 +25,12 @@ func wrapRedis(_ context.Context, next store.Store, redisURL string, log zerolog
 	if redisURL == "" {
 		return next, nil
 	}
-	c, err := rediscache.New(next, rediscache.Options{URL: redisURL, Logger: log.With().Str("component", "rediscache").Logger()})
+	clog := log.With().Str("component", "rediscache").Logger()
+	// go-redis logs dial failures through a process-wide logger straight to
+	// stderr; route it to ours at debug level (the cache already warns once
+	// per outage). This is the one place that knows about the process.
+	redis.SetLogger(redisLogger{clog})
+	c, err := rediscache.New(next, rediscache.Options{URL: redisURL, Logger: clog})
 	if err != nil {
 		return nil, fmt.Errorf("--redis: %w", err)
 	}
@@ -41,4 +47,12 @@ func redisReadyCheck(st store.Store) (func(context.Context) error, bool) {
 		return nil, false
 	}
 	return r.RedisPing, true
+}
+
+// redisLogger adapts zerolog to go-redis' logging interface.
+type redisLogger struct{ log zerolog.Logger }
+
+// Printf logs a go-redis message at debug level.
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.log.Debug().Msgf(format, v...)
 }

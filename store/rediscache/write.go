@@ -129,7 +129,7 @@ func (c *Cache) Close() error {
 		<-c.loopDone
 		ctx, cancel := context.WithTimeout(context.Background(), closeFlushBudget)
 		if n := c.flush(ctx); n > 0 {
-			c.log.Warn().Int("pending", n).Msg("rediscache: closing with unwritten entries; they expire within TTL")
+			c.log.Warn().Int("pending", n).Msg("rediscache: closing with entries not rewritten in redis; other readers may see their old state until it expires (TTL)")
 		}
 		cancel()
 		var errs []error
