@@ -55,6 +55,7 @@ fi
 
 # peak_rss KB and elapsed seconds from a /usr/bin/time -v report.
 rss() { awk -F': ' '/Maximum resident set size/ {print $2}' "$1"; }
+cpus() { awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u+s}' "$1"; }
 secs() { awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$1" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }'; }
 
 # --- directory scan on one core ---------------------------------------------
@@ -91,12 +92,13 @@ if os.path.exists(f"{work}/out/gl.json"):
     print(f"gitleaks: findings={len(gl)} planted_found={gl_found}/{len(valid)} lookalikes_reported={gl_fake}/{len(fake)} other={len(gl)-gl_found-gl_fake}")
 EOF
 cat "$WORK/out/counts.txt"
-lg_s=$(secs "$WORK/out/lg.time")
+lg_s=$(secs "$WORK/out/lg.time") lg_c=$(cpus "$WORK/out/lg.time")
 echo "corpus: $corpus_files files, $corpus_bytes bytes, $planted planted valid tokens"
-echo "leakguard ($lg_name): ${lg_s}s, peak RSS $(rss "$WORK/out/lg.time") KB, $(python3 -c "print(round($corpus_bytes/$lg_s/1e6))") MB/s"
+echo "leakguard ($lg_name): wall ${lg_s}s, cpu ${lg_c}s, peak RSS $(rss "$WORK/out/lg.time") KB, $(python3 -c "print(round($corpus_bytes/$lg_s/1e6))") MB/s wall"
 if [ -f "$WORK/out/gl.time" ]; then
-	gl_s=$(secs "$WORK/out/gl.time")
-	echo "gitleaks: ${gl_s}s, peak RSS $(rss "$WORK/out/gl.time") KB; leakguard is $(python3 -c "print(round($gl_s/$lg_s))")x faster"
+	gl_s=$(secs "$WORK/out/gl.time") gl_c=$(cpus "$WORK/out/gl.time")
+	echo "gitleaks: wall ${gl_s}s, cpu ${gl_c}s, peak RSS $(rss "$WORK/out/gl.time") KB"
+	echo "leakguard is $(python3 -c "print(round($gl_s/$lg_s))")x faster by wall clock, $(python3 -c "print(round($gl_c/$lg_c))")x by CPU time"
 fi
 
 # --- big files --------------------------------------------------------------
@@ -109,7 +111,7 @@ big=$WORK/big-1g.txt line=$WORK/line-1g.txt mid=$WORK/big-128m.txt
 tok=$(head -n 2 "$WORK/manifest.tsv" | tail -n 1 | cut -f1,2)
 if [ ! -f "$big" ]; then
 	log "building 1 GiB source file, 128 MiB slice and 1 GiB single line"
-	find "$WORK/corpus" -name '*.go' -print0 | sort -z | xargs -0 cat >"$WORK/src.cat"
+	find "$WORK/corpus" -type f -name '*.go' -print0 | sort -z | xargs -0 cat >"$WORK/src.cat"
 	: >"$big"
 	while [ "$(stat -c %s "$big")" -lt $((1 << 30)) ]; do cat "$WORK/src.cat" >>"$big"; done
 	truncate -s $((1 << 30)) "$big"
@@ -120,6 +122,6 @@ fi
 for f in "$mid" "$big" "$line"; do
 	cat "$f" >/dev/null
 	taskset -c "$CPU" $TIME -v -o "$WORK/out/file.time" "$WORK/bin/leakguard" scan --format json "$f" >"$WORK/out/file.jsonl" || [ $? -eq 1 ]
-	s=$(secs "$WORK/out/file.time")
-	echo "$(basename "$f"): $(stat -c %s "$f") bytes, ${s}s, $(python3 -c "print(round($(stat -c %s "$f")/$s/1e6))") MB/s, peak RSS $(rss "$WORK/out/file.time") KB, findings $(wc -l <"$WORK/out/file.jsonl")"
+	s=$(secs "$WORK/out/file.time") c=$(cpus "$WORK/out/file.time") n=$(stat -c %s "$f")
+	echo "$(basename "$f"): $n bytes, wall ${s}s ($(python3 -c "print(round($n/$s/1e6))") MB/s), cpu ${c}s ($(python3 -c "print(round($n/max($c,0.001)/1e6))") MB/s), peak RSS $(rss "$WORK/out/file.time") KB, findings $(wc -l <"$WORK/out/file.jsonl")"
 done

@@ -183,7 +183,7 @@ func BenchmarkScanDense(b *testing.B) {
 	}
 }
 
-// BenchmarkScanFile scans one large generated file through Scan as the CLI
+// BenchmarkScanReader scans 16 MiB of source through Scan as the CLI
 // does, to compare with whole-process figures.
 func BenchmarkScanReader(b *testing.B) {
 	c := patterns.Default()

@@ -3,9 +3,9 @@ package scanner
 import (
 	"bytes"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/cloudflare/ahocorasick"
 	"github.com/leakguard/leakguard/patterns"
@@ -52,8 +52,10 @@ type Options struct {
 // Concurrency. ahocorasick.Matcher.Match mutates per-node counters and is
 // not safe for concurrent use; MatchThreadSafe is, but pays an atomic add on
 // a shared counter and a pooled map per call. So each engine owns a private
-// Matcher and engines come from a sync.Pool: one goroutine per engine at a
-// time, no shared mutable state.
+// Matcher and engines are handed out from a free list (a buffered channel,
+// not a sync.Pool, which every GC would empty and so rebuild automata and
+// chunk buffers): one goroutine per engine at a time, no shared mutable
+// state.
 type Scanner struct {
 	cat      *patterns.Catalog
 	prefixes []prefixEntry // index = dictionary index of the automaton
@@ -62,10 +64,10 @@ type Scanner struct {
 	maxLen   int // longest token of the catalog
 	maxPre   int // longest prefix
 	chunk    int
-	allowWin int       // AllowWindow; tests shrink it
-	mode     scanMode  // tests force one path
-	pats     [3][]byte // what the cursor seeks: newline and the two markers
-	engines  sync.Pool
+	allowWin int          // AllowWindow; tests shrink it
+	mode     scanMode     // tests force one path
+	pats     [3][]byte    // what the cursor seeks: newline and the two markers
+	engines  chan *engine // free list, capacity GOMAXPROCS
 }
 
 type scanMode int
@@ -113,7 +115,7 @@ func NewWithOptions(c *patterns.Catalog, o Options) *Scanner {
 		}
 	}
 	s.groups = chooseAnchors(s.prefixes)
-	s.engines.New = func() any { return s.newEngine() }
+	s.engines = make(chan *engine, runtime.GOMAXPROCS(0))
 	return s
 }
 
@@ -126,8 +128,8 @@ func (s *Scanner) ScanBytes(data []byte, fn func(Match) error) error {
 	if len(s.prefixes) == 0 {
 		return nil
 	}
-	e := s.engines.Get().(*engine)
-	defer s.engines.Put(e)
+	e := s.getEngine()
+	defer s.putEngine(e)
 	e.reset()
 	for from := 0; from < len(data); {
 		to := min(from+s.chunk, len(data))
@@ -145,8 +147,8 @@ func (s *Scanner) ScanBytes(data []byte, fn func(Match) error) error {
 // Memory stays bounded whatever the input's size or line length. It stops
 // at the first error fn returns and returns it.
 func (s *Scanner) Scan(r io.Reader, fn func(Match) error) error {
-	e := s.engines.Get().(*engine)
-	defer s.engines.Put(e)
+	e := s.getEngine()
+	defer s.putEngine(e)
 	return e.scanStream(r, fn)
 }
 
@@ -164,6 +166,26 @@ type engine struct {
 type hit struct {
 	start, end int
 	pe         int
+}
+
+// getEngine takes a free engine or builds one.
+func (s *Scanner) getEngine() *engine {
+	select {
+	case e := <-s.engines:
+		return e
+	default:
+		return s.newEngine()
+	}
+}
+
+// putEngine returns an engine to the free list, or drops it when the list
+// is full.
+func (s *Scanner) putEngine(e *engine) {
+	e.found = e.found[:0]
+	select {
+	case s.engines <- e:
+	default:
+	}
 }
 
 func (s *Scanner) newEngine() *engine {
