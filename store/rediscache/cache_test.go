@@ -469,3 +469,27 @@ func TestNoValidAfterRevokeUnderLoad(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// TestQueuedValidWriteIsReread: a valid state queued during an outage is
+// re-read from the database before it is written, so a revocation that
+// happened meanwhile (by a process whose own overwrite was lost) is what
+// lands in Redis.
+func TestQueuedValidWriteIsReread(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newMemStore()
+	c, rdb, prefix := newSharedCache(t, db, nil)
+	tok := create(t, db)
+	val, err := encodeToken(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.queue.add(&write{hash: tok.Hash, id: tok.ID, value: val, ttl: time.Minute, valid: true})
+	revoke(t, db, tok) // straight in the database: the cache never hears of it
+	if n := c.flush(ctx); n != 0 {
+		t.Fatalf("%d writes still queued", n)
+	}
+	if v := rawEntry(t, rdb, prefix, tok.Hash); v == "" || cachedValid(t, rdb, prefix, tok.Hash) {
+		t.Fatalf("entry after flush = %q, want the revoked state", v)
+	}
+}

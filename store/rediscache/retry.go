@@ -105,11 +105,34 @@ func (c *Cache) flush(ctx context.Context) int {
 		if ctx.Err() != nil {
 			break
 		}
-		err := c.do(ctx, func(ctx context.Context) error { return c.writeEntry(ctx, w) })
+		out, ok := c.current(ctx, w)
+		if !ok {
+			continue
+		}
+		err := c.do(ctx, func(ctx context.Context) error { return c.writeEntry(ctx, out) })
 		if err != nil {
 			break
 		}
 		c.queue.remove(w)
 	}
 	return c.queue.len()
+}
+
+// current returns what to write for queued w. An invalid state is final and
+// written as is. A valid state may have been queued long ago (an outage
+// longer than InvalidTTL could let it land after another process's
+// revocation entry expired), so it is re-read from next first.
+func (c *Cache) current(ctx context.Context, w *write) (*write, bool) {
+	if !w.valid {
+		return w, true
+	}
+	t, err := c.Store.TokenByID(ctx, w.id)
+	if err != nil {
+		return nil, false
+	}
+	val, err := encodeToken(t)
+	if err != nil {
+		return nil, false
+	}
+	return &write{hash: t.Hash, id: t.ID, value: val, ttl: c.ttlFor(t), valid: t.Valid}, true
 }
