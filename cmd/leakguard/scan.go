@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,7 @@ import (
 type scanOptions struct {
 	format, output, logLevel string
 	config, baseline         string
-	db, server               string
+	db, server, redis        string
 	rangeSpec, checkpoint    string
 	quiet, diff, staged, git bool
 	revoke                   bool
@@ -39,6 +40,12 @@ folders are skipped). "-" is stdin; with no PATH, stdin is scanned when it is
 a pipe or a file, and with stdin a terminal the command stops with a usage
 error rather than guessing ("." scans the current directory).
 Exit codes: 0 no findings, 1 findings, 2 error (anything unreadable).
+
+With --db or --server every finding of a token format this installation
+issues gets its status (active, revoked, expired, unknown); with --revoke,
+active ones are revoked, reason "leaked: <source> <path>:<line>". --server
+reads a bearer token (a service token) from LEAKGUARD_TOKEN and sends token
+hashes only, never a token. Without --db and --server no store is opened.
 
 Flags (each has an environment twin LEAKGUARD_<NAME>):
 `
@@ -57,8 +64,9 @@ func newScanFlags(o *scanOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.checkpoint, "checkpoint", "", "with --git: remember scanned commits in `FILE` and skip them next time")
 	fs.StringVar(&o.config, "config", "", "token-format configuration `FILE` (TOML); .leakguard.toml at a scanned root applies too")
 	fs.StringVar(&o.baseline, "baseline", "", "ignore every token_hash of this JSON Lines `REPORT` (an earlier --format json output)")
-	fs.StringVar(&o.db, "db", "", "token store DSN, to fill status (sqlite:PATH or postgres://...)")
-	fs.StringVar(&o.server, "server", "", "leakguard server `URL`, to fill status and revoke through its API")
+	fs.StringVar(&o.db, "db", "", "token store `DSN`, to fill status: sqlite:PATH (an existing file) or postgres://...")
+	fs.StringVar(&o.redis, "redis", "", "with --db: Redis cache `URL` in front of the store")
+	fs.StringVar(&o.server, "server", "", "leakguard server `URL`, to fill status and revoke through its API (bearer token in LEAKGUARD_TOKEN)")
 	fs.BoolVar(&o.revoke, "revoke", false, "revoke every active token of ours that is found (needs --db or --server)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, scanUsage)
@@ -97,11 +105,11 @@ func parseScanArgs(args []string, sio IO) (scanOptions, error) {
 	if err := parseFlags(fs, nil, getenv); err != nil {
 		return o, err
 	}
-	return o, o.validate()
+	return o, o.validate(getenv)
 }
 
 // validate checks flag combinations.
-func (o *scanOptions) validate() error {
+func (o *scanOptions) validate(getenv func(string) string) error {
 	if !report.ValidFormat(o.format) {
 		return usageError("bad --format %q: want text, json or sarif", o.format)
 	}
@@ -117,13 +125,30 @@ func (o *scanOptions) validate() error {
 	if !o.git && (o.rangeSpec != "" || o.checkpoint != "") {
 		return usageError("--range and --checkpoint need --git")
 	}
-	if o.revoke {
-		// The store wiring (status look-up and revocation) is a later
-		// issue; refusing beats reporting tokens as revoked that are not.
-		return usageError("--revoke is not available yet: this build does not wire the token store into scan; revoke with 'leakguard token revoke --hash H'")
+	return o.validateStore(getenv)
+}
+
+// validateStore checks --db, --server, --redis and --revoke. --revoke never
+// falls back to the embedded default store: revoking is irreversible, so
+// the store is named explicitly.
+func (o *scanOptions) validateStore(getenv func(string) string) error {
+	switch {
+	case o.db != "" && o.server != "":
+		return usageError("--db and --server exclude each other: look tokens up in a store or ask a server")
+	case o.redis != "" && o.db == "":
+		return usageError("--redis needs --db (it caches that store)")
+	case o.revoke && o.db == "" && o.server == "":
+		hint := "sqlite:PATH"
+		if p, err := defaultDBPath(getenv); err == nil {
+			hint = "sqlite:" + p
+		}
+		return usageError("--revoke needs the token store named: --db DSN (the embedded default store is --db %s) or --server URL", hint)
 	}
 	return nil
 }
+
+// serverTimeout bounds one request to --server.
+const serverTimeout = 30 * time.Second
 
 // scanRun is the state of one `leakguard scan`.
 type scanRun struct {
@@ -133,6 +158,11 @@ type scanRun struct {
 	sc    *scanner.Scanner
 	col   *collector
 	stats scanStats
+	// client talks to --server; resolver is the opened --db or --server
+	// (nil without them); revoked counts tokens this scan revoked.
+	client   *http.Client
+	resolver tokenResolver
+	revoked  int
 
 	mu   sync.Mutex
 	fail bool // something could not be read or scanned
@@ -156,7 +186,7 @@ func runScan(ctx context.Context, args []string, sio IO) error {
 	if err != nil {
 		return err
 	}
-	r := &scanRun{o: o, sio: sio, log: log}
+	r := &scanRun{o: o, sio: sio, log: log, client: &http.Client{Timeout: serverTimeout}}
 	return r.run(ctx)
 }
 
@@ -173,8 +203,11 @@ func (r *scanRun) run(ctx context.Context) error {
 	if err := r.setup(roots); err != nil {
 		return err
 	}
-	if (r.o.db != "" || r.o.server != "") && !r.o.quiet {
-		warnf(r.sio.Stderr, "--db/--server: status look-up in the store is not wired into scan yet; every status is %q", scanner.StatusUnknown)
+	if r.resolver, err = r.openResolver(ctx); err != nil {
+		return err
+	}
+	if r.resolver != nil {
+		defer r.resolver.Close()
 	}
 	stop := startProgress(r.sio.Stderr, !r.o.quiet, &r.stats, now)
 	err = r.scan(ctx)
@@ -183,6 +216,7 @@ func (r *scanRun) run(ctx context.Context) error {
 		r.errorf("%v", err)
 	}
 	findings := r.col.result()
+	r.settle(ctx, findings)
 	if err := r.write(findings); err != nil {
 		return err
 	}
@@ -371,6 +405,9 @@ func (r *scanRun) summary(findings []scanner.Finding, took time.Duration) {
 	}
 	if n := r.col.allowed; n > 0 {
 		fmt.Fprintf(&b, ", %d allowed inline", n)
+	}
+	if r.o.revoke {
+		fmt.Fprintf(&b, ", %d %s revoked", r.revoked, plural(r.revoked, "token"))
 	}
 	files, bytes := r.stats.files.Load(), r.stats.bytes.Load()
 	if files > 0 || bytes > 0 {

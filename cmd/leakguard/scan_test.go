@@ -142,7 +142,7 @@ func TestScanCommand(t *testing.T) {
 		{name: "bad format", args: []string{"--format", "xml", dir}, code: 2, stderr: "bad --format", noStdout: true},
 		{name: "modes exclude each other", args: []string{"--diff", "--git"}, code: 2, stderr: "exclude each other", noStdout: true},
 		{name: "range without git", args: []string{"--range", "a..b", dir}, code: 2, stderr: "need --git", noStdout: true},
-		{name: "revoke without store", args: []string{"--revoke", "--db", "sqlite:x.db", dir}, code: 2, stderr: "--revoke is not available yet", noStdout: true},
+		{name: "revoke without store", args: []string{"--revoke", dir}, code: 2, stderr: "--revoke needs the token store named", noStdout: true},
 		{name: "help", args: []string{"-h"}, code: 0, stderr: "usage: leakguard scan", noStdout: true},
 		{name: "bad config", args: []string{"--config", dir + "/missing.toml", dir}, code: 2, stderr: "missing.toml", noStdout: true},
 		{name: "bad log level", args: []string{"--log-level", "loud", dir}, code: 2, stderr: "bad --log-level", noStdout: true},

@@ -60,10 +60,8 @@ func (c *collector) add(f scanner.Finding) error {
 		c.suppressed++
 		return nil
 	}
-	if f.Status == "" {
-		// No store is consulted yet (see scanOptions.validate).
-		f.Status = scanner.StatusUnknown
-	}
+	// Status and action are filled after the scan, from --db or
+	// --server (scanRun.settle); without them they stay absent.
 	c.findings = append(c.findings, f)
 	if c.stats != nil {
 		c.stats.findings.Add(1)
