@@ -1,0 +1,51 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDependencyDirection keeps the layering of STYLE.md §1: cmd → webhook →
+// revoker → store ← store/*; scanner → patterns. Each package's transitive
+// dependencies (go list -deps) must avoid the listed prefixes.
+func TestDependencyDirection(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not on PATH")
+	}
+	const mod = "github.com/leakguard/leakguard/"
+	io := []string{"net/http", "database/sql", "github.com/redis/", "github.com/jackc/", "modernc.org/sqlite"}
+	tests := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{"patterns", append([]string{mod + "scanner", mod + "store", mod + "revoker", mod + "webhook"}, io...)},
+		{"scanner", append([]string{mod + "store", mod + "revoker", mod + "webhook"}, io...)},
+		{"scanner/diff", append([]string{mod + "store", mod + "revoker", mod + "webhook"}, io...)},
+		{"scanner/report", append([]string{mod + "store", mod + "revoker", mod + "webhook"}, io...)},
+		{"scanner/gitsource", append([]string{mod + "store", mod + "revoker", mod + "webhook"}, io...)},
+		{"store", append([]string{mod + "scanner", mod + "revoker", mod + "webhook", mod + "store/"}, io...)},
+		{"store/sqlite", []string{mod + "scanner", mod + "revoker", mod + "webhook", "net/http", "github.com/redis/"}},
+		{"store/postgres", []string{mod + "scanner", mod + "revoker", mod + "webhook", "net/http", "github.com/redis/"}},
+		{"store/rediscache", []string{mod + "scanner", mod + "revoker", mod + "webhook", "net/http", "github.com/jackc/", "modernc.org/sqlite"}},
+		{"revoker", append([]string{mod + "webhook", mod + "store/"}, io...)},
+		{"webhook", []string{mod + "cmd"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pkg, func(t *testing.T) {
+			t.Parallel()
+			out, err := exec.Command("go", "list", "-deps", mod+tt.pkg).Output()
+			if err != nil {
+				t.Fatalf("go list -deps %s: %v", tt.pkg, err)
+			}
+			for _, dep := range strings.Fields(string(out)) {
+				for _, bad := range tt.forbidden {
+					if dep == bad || strings.HasPrefix(dep, bad) {
+						t.Errorf("%s depends on %s (forbidden: %s)", tt.pkg, dep, bad)
+					}
+				}
+			}
+		})
+	}
+}
