@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -67,8 +66,13 @@ func gitError(args []string, err error, stderr []byte) error {
 		msg = err.Error()
 	}
 	name := ""
-	if len(args) > 0 {
-		name = args[0]
+	for i := 0; i < len(args); i++ {
+		if args[i] == "-c" {
+			i++
+			continue
+		}
+		name = args[i]
+		break
 	}
 	return &gitErr{cmd: name, msg: msg, stderr: strings.TrimSpace(string(stderr))}
 }
@@ -95,10 +99,10 @@ func (g Git) start(ctx context.Context, args []string, setup func(*exec.Cmd) err
 	p := &proc{cmd: g.command(ctx, args...), args: args}
 	p.cmd.Stderr = &limitedBuffer{buf: &p.stderr, max: 64 << 10}
 	if err := setup(p.cmd); err != nil {
-		return nil, fmt.Errorf("%w %s: %v", ErrGit, args[0], err)
+		return nil, gitError(args, err, nil)
 	}
 	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%w %s: %v", ErrGit, args[0], err)
+		return nil, gitError(args, err, nil)
 	}
 	return p, nil
 }
