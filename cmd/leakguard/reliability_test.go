@@ -13,24 +13,40 @@ import (
 	"time"
 )
 
-// TestServeKill9 is issue 5's crash test: `leakguard serve` (the real
-// binary) takes signed partner batches and verifies under concurrent load,
-// is killed with SIGKILL mid-load and restarted on the same database.
-// Every token acknowledged with 200 must be revoked; no token may be
-// half-revoked (valid=false ⇔ one leak_reported event ⇔ one token.revoked
-// notification, delivered or still pending); after the restart the
-// receiver gets every notification at least once.
-func TestServeKill9(t *testing.T) {
+// TestServeReliability is issue 4/5's reliability suite against the real
+// binary (built once here) and real servers:
+//   - kill9: `leakguard serve` takes signed partner batches and verifies
+//     under concurrent load, is killed with SIGKILL mid-load and restarted
+//     on the same database. Every token acknowledged with 200 must be
+//     revoked; no token may be half-revoked (valid=false ⇔ one
+//     leak_reported event ⇔ one token.revoked notification, delivered or
+//     still pending); after the restart the receiver gets every
+//     notification at least once.
+//   - redis-faults: see testRedisFaults.
+//   - canary: see testCanary.
+//
+// PostgreSQL and redis-server cases skip when those are unavailable,
+// unless LEAKGUARD_REQUIRE_SERVICES=1.
+func TestServeReliability(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and kills the binary")
+		t.Skip("builds the binary, kills it, and runs redis-server")
 	}
 	bin := buildLeakguard(t)
-	t.Run("sqlite", func(t *testing.T) {
+	t.Run("kill9/sqlite", func(t *testing.T) {
 		testKill9(t, bin, "sqlite:"+filepath.Join(t.TempDir(), "lg.db"))
 	})
-	t.Run("postgres", func(t *testing.T) {
+	t.Run("kill9/postgres", func(t *testing.T) {
 		dsn, _ := testPostgres(t)
 		testKill9(t, bin, dsn)
+	})
+	t.Run("redis-faults", func(t *testing.T) { testRedisFaults(t, bin) })
+	t.Run("canary/sqlite+redis", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "lg.db")
+		testCanary(t, bin, "sqlite:"+path, dumpSQLiteFiles(path))
+	})
+	t.Run("canary/postgres+redis", func(t *testing.T) {
+		dsn, schema := testPostgres(t)
+		testCanary(t, bin, dsn, dumpPostgresSchema(dsn, schema))
 	})
 }
 
