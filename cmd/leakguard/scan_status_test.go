@@ -35,6 +35,8 @@ type statusBackend struct {
 	// sent returns every request body that left the scanning machine
 	// (remote backends), for the plaintext check.
 	sent func() []byte
+	// forget, if set, drops cached state about these token hashes.
+	forget func(hashes []string)
 }
 
 // localBackend opens dsn for the test's own issuing and checking.
@@ -112,6 +114,21 @@ func TestScanStatusAndRevoke(t *testing.T) {
 			dsn, _ := testPostgres(t)
 			return localBackend(t, dsn, clk)
 		}},
+		{"sqlite with redis", func(t *testing.T, clk *cliClock) statusBackend {
+			redisURL, rdb := testRedis(t)
+			b := localBackend(t, "sqlite:"+filepath.Join(t.TempDir(), "lg.db"), clk)
+			b.args = append(b.args, "--redis", redisURL)
+			b.forget = func(hashes []string) {
+				n := int64(0)
+				for _, h := range hashes {
+					n += rdb.Del(context.Background(), "leakguard:tok:h:"+h).Val()
+				}
+				if n == 0 {
+					t.Error("nothing was cached in Redis: was --redis applied?")
+				}
+			}
+			return b
+		}},
 		{"server", remoteBackend},
 	}
 	for _, tc := range tests {
@@ -172,6 +189,15 @@ func testScanStatusAndRevoke(t *testing.T, b statusBackend, clk *cliClock) {
 	old, _ := issue(patterns.TypeService, "1s")
 	stranger, ghp := newToken(t, "leakguard-user"), newToken(t, "github-pat")
 	plain := []string{leaked.Reveal(), gone.Reveal(), old.Reveal(), stranger, ghp}
+	if b.forget != nil {
+		t.Cleanup(func() {
+			var hs []string
+			for _, p := range plain {
+				hs = append(hs, patterns.HashToken(p))
+			}
+			b.forget(hs)
+		})
+	}
 	clk.Add(time.Hour)
 	dir := writeFiles(t, map[string]string{
 		"a.txt":     "\n\nkey = " + leaked.Reveal() + "\n",
