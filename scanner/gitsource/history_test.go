@@ -221,3 +221,23 @@ func TestCheckpoint(t *testing.T) {
 		t.Fatalf("third run: %d findings, stderr %q", len(got), msg)
 	}
 }
+
+// TestScanHistoryEmitError: an emit failure stops the pipeline, kills the
+// git processes and comes back as the scan's error.
+func TestScanHistoryEmitError(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t)
+	for i := range 20 {
+		r.write("f"+strconv.Itoa(i)+".txt", token(t, "emit"+strconv.Itoa(i))+"\n")
+	}
+	r.commit("a@example.org", "many")
+	stop := errors.New("output closed")
+	n := 0
+	err := ScanHistory(ctx(t), HistoryOptions{Repo: r.dir, Workers: 2}, newScanner(), func(scanner.Finding) error {
+		n++
+		return stop
+	})
+	if !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("err = %v after %d emits, want the emit error after 1", err, n)
+	}
+}
