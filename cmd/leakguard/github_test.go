@@ -112,7 +112,9 @@ func tokenState(t *testing.T, path, id string) (store.State, string) {
 	return tok.State(time.Now()), tok.InvalidReason
 }
 
-func ghpToken(t *testing.T, seed string) string {
+func ghpToken(t *testing.T, seed string) string { return ghpTokenB(t, seed) }
+
+func ghpTokenB(t testing.TB, seed string) string {
 	t.Helper()
 	f, _ := patterns.Default().ByID("github-pat")
 	return f.WithChecksum("ghp_", (seed + strings.Repeat("Q", 30))[:30])

@@ -19,7 +19,9 @@ import (
 )
 
 // testRedisURL returns the shared test Redis or skips.
-func testRedisURL(t *testing.T) (string, *redis.Client) {
+func testRedisURL(t *testing.T) (string, *redis.Client) { return testRedisURLB(t) }
+
+func testRedisURLB(t testing.TB) (string, *redis.Client) {
 	t.Helper()
 	u := os.Getenv("LEAKGUARD_TEST_REDIS")
 	if u == "" {
@@ -43,7 +45,9 @@ func testRedisURL(t *testing.T) (string, *redis.Client) {
 }
 
 // buildBinary builds leakguard into dir.
-func buildBinary(t *testing.T, dir string) string {
+func buildBinary(t *testing.T, dir string) string { return buildBinaryB(t, dir) }
+
+func buildBinaryB(t testing.TB, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "leakguard")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
@@ -60,6 +64,15 @@ type workerProc struct {
 }
 
 func startWorker(t *testing.T, bin string, env []string, args ...string) *workerProc {
+	return startWorkerEnv(t, bin, env, args...)
+}
+
+// startWorkerB starts a worker with the test process's environment.
+func startWorkerB(t testing.TB, bin string, args ...string) *workerProc {
+	return startWorkerEnv(t, bin, nil, args...)
+}
+
+func startWorkerEnv(t testing.TB, bin string, env []string, args ...string) *workerProc {
 	t.Helper()
 	logf, err := os.CreateTemp(t.TempDir(), "worker-*.log")
 	if err != nil {
