@@ -34,7 +34,11 @@ func scanGit(ctx context.Context, req gitScanRequest, sc *scanner.Scanner, emit 
 			Repo: repo, Files: req.Files, Stderr: req.Stderr,
 		}, sc, emit)
 	}
-	return gitsource.ScanHistory(ctx, gitsource.HistoryOptions{
+	o := gitsource.HistoryOptions{
 		Repo: repo, Range: req.Range, Paths: req.Files, Checkpoint: req.Checkpoint, Stderr: req.Stderr,
-	}, sc, emit)
+	}
+	if req.Stderr != nil && isTerminal(req.Stderr) {
+		o.Progress = req.Stderr // progress only on a terminal, never in CI or pipes
+	}
+	return gitsource.ScanHistory(ctx, o, sc, emit)
 }

@@ -20,9 +20,10 @@ type HistoryOptions struct {
 	Paths      []string // limit to these repository paths (pathspecs, literal)
 	Checkpoint string   // file recording scanned ref tips; "" = none
 	Stderr     io.Writer
-	Workers    int   // parallel scanners (0 = GOMAXPROCS)
-	MaxMemory  int64 // in-flight blob bytes (0 = 64 MiB)
-	MaxBlob    int64 // larger blobs are streamed, not buffered (0 = 8 MiB)
+	Progress   io.Writer // where a live status line goes (a terminal); nil = none
+	Workers    int       // parallel scanners (0 = GOMAXPROCS)
+	MaxMemory  int64     // in-flight blob bytes (0 = 64 MiB)
+	MaxBlob    int64     // larger blobs are streamed, not buffered (0 = 8 MiB)
 }
 
 // blob is one object to scan.
@@ -109,7 +110,12 @@ func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions,
 	hits := make(chan hit, 64)
 
 	grp.Go(func() error { return feedCatFile(revOut, cat.in) })
-	grp.Go(func() error { return readObjects(ctx, cat, sc, o.MaxBlob, budget, pool, blobs, hits) })
+	var prog progress
+	progCtx, stopProg := context.WithCancel(ctx)
+	progDone := make(chan struct{})
+	go func() { defer close(progDone); prog.show(progCtx, o.Progress) }()
+	defer func() { stopProg(); <-progDone }()
+	grp.Go(func() error { return readObjects(ctx, cat, sc, o.MaxBlob, budget, pool, &prog, blobs, hits) })
 	var workers sync.WaitGroup
 	for range o.Workers {
 		workers.Add(1)
@@ -200,7 +206,7 @@ func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
 // readObjects reads cat-file's output; blobs up to maxBlob go to the
 // scanners through the memory budget, larger ones are streamed here.
-func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob int64, b *budget, pool *sync.Pool, blobs chan<- blob, hits chan<- hit) error {
+func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob int64, b *budget, pool *sync.Pool, prog *progress, blobs chan<- blob, hits chan<- hit) error {
 	defer close(blobs)
 	r := NewBatchReader(cat.out)
 	for {
@@ -214,6 +220,7 @@ func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob
 		if h.Missing {
 			return fmt.Errorf("%w cat-file: object %s missing", ErrGit, h.OID)
 		}
+		prog.add(h.Size)
 		if h.Size > maxBlob {
 			if err := streamBlob(ctx, r, h, sc, hits); err != nil {
 				return err

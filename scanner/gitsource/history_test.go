@@ -83,9 +83,14 @@ func TestScanHistory(t *testing.T) {
 			t.Parallel()
 			o := tc.opts
 			o.Repo = r.dir
+			var prog bytes.Buffer
+			o.Progress = &prog
 			got := collect(t, func(emit func(scanner.Finding) error) error {
 				return ScanHistory(ctx(t), o, newScanner(), emit)
 			})
+			if !strings.HasSuffix(prog.String(), "\r\033[K") {
+				t.Errorf("progress line not cleared at the end: %q", prog.String())
+			}
 			if diff := diffKeys(keys(got), r.want); diff != "" {
 				t.Fatal(diff)
 			}
