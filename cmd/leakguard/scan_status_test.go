@@ -231,15 +231,7 @@ func testScanStatusAndRevoke(t *testing.T, b statusBackend, clk *cliClock) {
 
 	fresh, freshTok := issue(patterns.TypeUser, "")
 	plain = append(plain, fresh.Reveal())
-	commit := "65b9cfb0f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6"
-	patch := "commit " + commit + "\nAuthor: Ada <ada@example.org>\nDate:   Tue Jan 2 00:00:00 2024 +0000\n\n    add\n\n" +
-		"diff --git a/cfg.env b/cfg.env\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ b/cfg.env\n" +
-		"@@ -0,0 +1,2 @@\n+x=1\n+TOKEN=" + fresh.Reveal() + "\n"
-	r := s.run(strings.NewReader(patch), "--revoke", "--diff", "--format", "json")
-	if got, want := outcomes(t, dir, r.stdout), "cfg.env:2 revoked/revoked\n"; r.code != 1 || got != want {
-		t.Errorf("diff: exit %d, %q, want %q; stderr:\n%s", r.code, got, want, r.stderr)
-	}
-	checkLeak(t, b, fresh, freshTok.ID, "leaked: diff cfg.env:2 commit "+commit)
+	testDiffRevoke(t, s, fresh, freshTok.ID)
 
 	var sent []byte
 	if b.sent != nil {
@@ -256,6 +248,21 @@ func testScanStatusAndRevoke(t *testing.T, b statusBackend, clk *cliClock) {
 			t.Error("a request to the server holds a plaintext token")
 		}
 	}
+}
+
+// testDiffRevoke revokes a token added in `git log -p` output: the reason
+// names the commit.
+func testDiffRevoke(t *testing.T, s *statusScan, tok patterns.Secret, id string) {
+	t.Helper()
+	commit := "65b9cfb0f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6"
+	patch := "commit " + commit + "\nAuthor: Ada <ada@example.org>\nDate:   Tue Jan 2 00:00:00 2024 +0000\n\n    add\n\n" +
+		"diff --git a/cfg.env b/cfg.env\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ b/cfg.env\n" +
+		"@@ -0,0 +1,2 @@\n+x=1\n+TOKEN=" + tok.Reveal() + "\n"
+	r := s.run(strings.NewReader(patch), "--revoke", "--diff", "--format", "json")
+	if got, want := outcomes(t, "", r.stdout), "cfg.env:2 revoked/revoked\n"; r.code != 1 || got != want {
+		t.Errorf("diff: exit %d, %q, want %q; stderr:\n%s", r.code, got, want, r.stderr)
+	}
+	checkLeak(t, s.b, tok, id, "leaked: diff cfg.env:2 commit "+commit)
 }
 
 // checkLeak asserts a token is revoked with reason, one leak_reported
@@ -381,4 +388,43 @@ func TestScanNoStoreNoStatus(t *testing.T) {
 		t.Errorf("scan wrote to the data directory: %v", ents)
 	}
 	_ = scanner.StatusUnknown
+}
+
+// TestScanServerRefuses: a bearer token the server does not accept (a user
+// token, or garbage) is exit 2 with the server's error, and the findings
+// are still printed, status unknown.
+func TestScanServerRefuses(t *testing.T) {
+	t.Parallel()
+	clk := &cliClock{t: time.Now().UTC().Truncate(time.Second)}
+	b := remoteBackend(t, clk)
+	user, err := b.mgr.Issue(context.Background(), lifecycle.IssueRequest{Owner: "bob@example.org",
+		Name: "laptop", Type: patterns.TypeUser, Actor: "test", Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeFiles(t, map[string]string{"a.txt": user.Secret.Reveal() + "\n"})
+	tests := []struct{ name, bearer, stderr string }{
+		{"user token", user.Secret.Reveal(), "403 Forbidden: forbidden"},
+		{"not a token", "nonsense", "401 Unauthorized: unauthorized"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { // sequential: the check below follows them
+			bb := b
+			bb.env = map[string]string{serverTokenEnv: tc.bearer}
+			s := &statusScan{t: t, b: bb, clk: clk}
+			r := s.run(nil, "--revoke", "--format", "json", dir)
+			if r.code != 2 || !strings.Contains(r.stderr, tc.stderr) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, tc.stderr)
+			}
+			if got, want := outcomes(t, dir, r.stdout), "a.txt:1 unknown/none\n"; got != want {
+				t.Errorf("findings %q, want %q", got, want)
+			}
+			if strings.Contains(s.out.String(), user.Secret.Reveal()) {
+				t.Error("output holds a plaintext token")
+			}
+		})
+	}
+	if v, err := b.mgr.Verify(context.Background(), user.Secret); err != nil || !v.Valid {
+		t.Errorf("token no longer valid after refused scans: %v %v", v.Valid, err)
+	}
 }
