@@ -19,7 +19,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/leakguard/leakguard/patterns"
-	"github.com/leakguard/leakguard/scanner"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/lifecycle"
 )
@@ -387,7 +386,6 @@ func TestScanNoStoreNoStatus(t *testing.T) {
 	if ents, _ := os.ReadDir(data); len(ents) != 0 {
 		t.Errorf("scan wrote to the data directory: %v", ents)
 	}
-	_ = scanner.StatusUnknown
 }
 
 // TestScanServerRefuses: a bearer token the server does not accept (a user
