@@ -9,6 +9,18 @@ import (
 const (
 	AlgoNone      = "none"
 	AlgoCRC32IEEE = "crc32-ieee"
+	// AlgoBech32 is BIP-173's BCH checksum: six characters after the data
+	// part, computed over the human-readable part (the prefix up to its
+	// final '1', lower-cased) and the body. The body must carry whole bytes
+	// with zero padding bits, as Bech32-encoded keys do. Encoding is
+	// EncBech32 or EncBech32Upper, Length 6, Covers prefix+body.
+	AlgoBech32 = "bech32"
+	// AlgoBase58Check is Bitcoin's Base58Check: the whole token, prefix
+	// included, is one Base58 number whose last four bytes are the first
+	// four bytes of SHA-256(SHA-256(the bytes before them)). The checksum
+	// has no characters of its own: Encoding EncBase58, Length 0, Covers
+	// prefix+body. WithChecksum cannot build such tokens.
+	AlgoBase58Check = "base58check"
 )
 
 // Checksum encodings understood by Format. The positional encodings (base62,
@@ -22,6 +34,13 @@ const (
 	// order, each as two lower-case hex digits (Grafana's service-account
 	// tokens). Its length is always 8.
 	EncHexLE = "hex-le"
+	// EncBech32 and EncBech32Upper are Bech32's 32-character alphabet
+	// (qpzry9x8gf2tvdw0s3jn54khce6mua7l), in lower or upper case, most
+	// significant digit first. Only AlgoBech32 uses them.
+	EncBech32      = "bech32"
+	EncBech32Upper = "bech32-upper"
+	// EncBase58 is Bitcoin's Base58 alphabet; only AlgoBase58Check uses it.
+	EncBase58 = "base58"
 )
 
 // What a checksum covers.
@@ -65,6 +84,12 @@ func encodingDigits(enc string) (string, error) {
 		return base36Digits, nil
 	case EncHex, EncHexLE:
 		return hexDigits, nil
+	case EncBech32:
+		return bech32Charset, nil
+	case EncBech32Upper:
+		return bech32CharsetUpper, nil
+	case EncBase58:
+		return base58Alphabet, nil
 	}
 	return "", fmt.Errorf("unknown checksum encoding %q", enc)
 }
@@ -89,8 +114,13 @@ func (c *Checksum) validate(alpha *[256]bool) error {
 		c.Algorithm = AlgoNone
 		return nil
 	case AlgoCRC32IEEE:
+	case AlgoBech32, AlgoBase58Check:
+		return c.validateExtra(alpha)
 	default:
 		return fmt.Errorf("unknown checksum algorithm %q", c.Algorithm)
+	}
+	if c.Encoding == EncBech32 || c.Encoding == EncBech32Upper || c.Encoding == EncBase58 {
+		return fmt.Errorf("checksum encoding %s belongs to another algorithm", c.Encoding)
 	}
 	digits, err := encodingDigits(c.Encoding)
 	if err != nil {
@@ -122,8 +152,15 @@ func (c *Checksum) validate(alpha *[256]bool) error {
 }
 
 // sum computes the checksum value over body, continuing from the CRC of the
-// prefix when the checksum covers it. prefixCRC must be the CRC32 of prefix.
+// prefix when the checksum covers it. prefixCRC must be prefixInit(prefix):
+// the CRC32 of prefix (or, for Bech32, the state after its HRP).
 func (c *Checksum) sum(prefixCRC uint32, body []byte) uint32 {
+	switch c.Algorithm {
+	case AlgoBech32:
+		return bech32Sum(prefixCRC, body)
+	case AlgoBase58Check:
+		return 0
+	}
 	if c.Covers == CoversPrefixBody {
 		return crc32.Update(prefixCRC, crc32.IEEETable, body)
 	}

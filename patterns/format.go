@@ -3,7 +3,6 @@ package patterns
 import (
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"strings"
 )
 
@@ -87,12 +86,15 @@ func (f *Format) compile() error {
 	if err := f.Checksum.validate(&f.alpha); err != nil {
 		return err
 	}
+	if err := f.validateShape(); err != nil {
+		return err
+	}
 	if f.Checksum.Algorithm != AlgoNone {
 		f.digits, _ = encodingDigits(f.Checksum.Encoding)
 	}
 	f.prefixCRC = make([]uint32, len(f.Prefixes))
 	for i, p := range f.Prefixes {
-		f.prefixCRC[i] = crc32.ChecksumIEEE([]byte(p))
+		f.prefixCRC[i] = f.Checksum.prefixInit(p)
 	}
 	if f.Issued {
 		return f.checkIssuable()
@@ -199,8 +201,12 @@ func (f *Format) ValidTail(prefix string, tail []byte) bool {
 		}
 	}
 	cs := &f.Checksum
-	if cs.Algorithm == AlgoNone {
+	switch cs.Algorithm {
+	case AlgoNone:
 		return true
+	case AlgoBase58Check:
+		_, ok := f.prefixState(prefix)
+		return ok && base58CheckValid(prefix, tail)
 	}
 	n := len(tail) - cs.Length
 	sep := n - len(cs.Separator)
@@ -211,10 +217,14 @@ func (f *Format) ValidTail(prefix string, tail []byte) bool {
 	if !ok {
 		return false
 	}
-	return cs.matches(f.digits, cs.sum(pcrc, tail[:sep]), tail[n:])
+	if !cs.matches(f.digits, cs.sum(pcrc, tail[:sep]), tail[n:]) {
+		return false
+	}
+	return cs.Algorithm != AlgoBech32 || bech32PaddingOK(tail[:sep])
 }
 
-// prefixState returns the precomputed CRC32 of prefix.
+// prefixState returns the precomputed checksum state of prefix
+// (Checksum.prefixInit).
 func (f *Format) prefixState(prefix string) (uint32, bool) {
 	for i, p := range f.Prefixes {
 		if p == prefix {

@@ -59,6 +59,12 @@ func refValid(f *Format, token string) bool {
 		if sep != cs.Separator {
 			continue
 		}
+		if valid, handled := refValidExtra(cs, p, body, sum); handled {
+			if valid {
+				return true
+			}
+			continue
+		}
 		covered := body
 		if cs.Covers == CoversPrefixBody {
 			covered = p + body

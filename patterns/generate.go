@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 )
 
@@ -42,7 +41,7 @@ func (f *Format) WithChecksum(prefix, body string) string {
 	if cs.Algorithm == "" || cs.Algorithm == AlgoNone {
 		return prefix + body
 	}
-	v := cs.sum(crc32.ChecksumIEEE([]byte(prefix)), []byte(body))
+	v := cs.sum(cs.prefixInit(prefix), []byte(body))
 	return prefix + body + cs.Separator + cs.encode(v)
 }
 

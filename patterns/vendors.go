@@ -15,6 +15,23 @@ import "strings"
 // boundary rule a GitLab token directly followed by one of them (a full stop
 // ending a sentence) is not a match. Atlassian's ATATT3 tokens are not
 // included: their checksum scheme is not publicly documented.
+//
+// Vendor API tokens with a public checksum scheme are scarce. Checked and
+// left out (2026-05): Cloudflare's cfk_/cfut_/cfat_ and Zuplo's zpka_
+// (both documented as checksummed, the algorithm is not published);
+// GitLab's other tokens (gldt-, glagent-, glcbt-, glft-, glptt-, glimt-,
+// glffct-, glsoat-, gloas-: not routable, no checksum, per
+// .rubocop_todo/gitlab/token_without_routable.yml and the models); Grafana
+// satokengen keys other than glsa_ (the service id is a free-form slug);
+// Sentry sntryu_/sntrys_, Sourcegraph, Doppler, Tailscale, Supabase,
+// Linear, Shopify, Heroku, PyPI (no checksum, or none documented); Azure
+// identifiable keys and CASK (their checksum sits in a suffix signature,
+// not after a prefix, which a prefix catalog cannot anchor). So the
+// catalog reaches 20+ prefixes with three public checksummed secret-key
+// encodings instead: age identities (Bech32), Nostr nsec keys (Bech32) and
+// BIP-32/SLIP-0132 extended private keys (Base58Check). Of the vendor API
+// tokens proper there are 11 prefixes (GitHub 5, npm, GitLab 3, Review
+// Board, Grafana) besides leakguard's own 3.
 func Vendors() []Format {
 	return []Format{
 		githubFormat("github-pat", "GitHub personal access token (classic)", "ghp_",
@@ -37,6 +54,9 @@ func Vendors() []Format {
 		gitlabRunnerFormat(),
 		reviewBoardFormat(),
 		grafanaFormat(),
+		ageSecretKeyFormat(),
+		nostrSecretKeyFormat(),
+		bip32PrivateKeyFormat(),
 	}
 }
 
@@ -179,6 +199,93 @@ func grafanaFormat() Format {
 			"glsa_LeakguardSampleGlsa0123456789012_523a47c9", // big-endian checksum
 			"glsa_LeakguardSampleGlsa012345678901_a78fcf5d",  // 31-character secret
 			"glsa_LeakguardSampleGlsa0123456789012c9473a52",  // separator missing
+		},
+	}
+}
+
+// ageSecretKeyFormat declares age X25519 identities: Bech32 with the HRP
+// "AGE-SECRET-KEY-", 32 key bytes (52 characters), upper case.
+// Source: FiloSottile/age x25519.go (X25519Identity.String,
+// bech32.Encode("AGE-SECRET-KEY-", ...) then strings.ToUpper) and
+// internal/bech32/bech32.go (BIP-173). The sample body reads
+// LEAKGUARDSAMPLEAGESECRETKEY in Bech32's own alphabet.
+func ageSecretKeyFormat() Format {
+	const tp = "AGE-SECRET-KEY-1LEAKGUARDSAMPLEAGESECRETKEYQQQQQQQQQQQQQQQQQQQQQQQQQGJXR92"
+	return Format{
+		ID:            "age-secret-key",
+		Description:   "age encryption identity (X25519 private key)",
+		Prefixes:      []string{"AGE-SECRET-KEY-1"},
+		Alphabet:      bech32CharsetUpper,
+		BodyMin:       52,
+		BodyMax:       52,
+		Checksum:      Checksum{Algorithm: AlgoBech32, Encoding: EncBech32Upper, Length: 6, Covers: CoversPrefixBody},
+		Source:        "https://github.com/FiloSottile/age/blob/main/x25519.go",
+		TruePositives: []string{tp},
+		FalsePositives: []string{
+			tp[:len(tp)-1] + "3", // wrong checksum
+			strings.ToLower(tp),  // lower case: age writes identities in upper case
+			"AGE-SECRET-KEY-1LEAKGUARDSAMPLEAGESECRETKEYQQQQQQQQQQQQQQQQQQQQQQQQGJXR92", // 51 characters
+			strings.Replace(tp, "SAMPLE", "SAMPLB", 1),                                  // 'B' is not a Bech32 character
+		},
+	}
+}
+
+// nostrSecretKeyFormat declares Nostr private keys as NIP-19 shows them:
+// Bech32 (not Bech32m) with the HRP "nsec", 32 key bytes, lower case. The
+// second true positive is NIP-19's own example.
+// Source: nostr-protocol/nips 19.md ("Bare keys and ids").
+func nostrSecretKeyFormat() Format {
+	const tp = "nsec1leakguardsamplensecqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqf8s4w3"
+	return Format{
+		ID:          "nostr-secret-key",
+		Description: "Nostr private key (NIP-19 nsec)",
+		Prefixes:    []string{"nsec1"},
+		Alphabet:    bech32Charset,
+		BodyMin:     52,
+		BodyMax:     52,
+		Checksum:    Checksum{Algorithm: AlgoBech32, Encoding: EncBech32, Length: 6, Covers: CoversPrefixBody},
+		Source:      "https://github.com/nostr-protocol/nips/blob/master/19.md",
+		TruePositives: []string{tp,
+			"nsec1vl029mgpspedva04g90vltkh6fvh240zqtv9k0t9af8935ke9laqsnlfe5"},
+		FalsePositives: []string{
+			tp[:len(tp)-1] + "4", // wrong checksum
+			"nsec1leakguardsamplensecqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqf8s4w3",  // 51 characters
+			strings.Replace(tp, "sample", "sampie", 1),                        // 'i' is not Bech32
+			"nsec1leakguardsamplensecqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqp53yqnr", // valid checksum, non-zero padding
+		},
+	}
+}
+
+// bip32PrivateKeyFormat declares BIP-32 extended private keys: 78 bytes
+// (version, depth, parent fingerprint, child number, chain code, 0x00, key)
+// in Base58Check, 111 characters whose first four spell the version. The
+// prefixes are the Bitcoin private-key versions of BIP-32 (xprv, tprv) and
+// of the SLIP-0132 registry (yprv zprv Yprv Zprv uprv vprv Uprv Vprv).
+// The samples' chain code and key are the ASCII text "leakguard sample
+// ...". Sources: bitcoin/bips bip-0032.mediawiki ("Serialization format");
+// satoshilabs/slips slip-0132.md; Bitcoin Core src/base58.cpp
+// (EncodeBase58Check).
+func bip32PrivateKeyFormat() Format {
+	const tp = "xprv9s21ZrQH143K38x5Z81Dcc352QXqx4QdD9Kzb2iAorZDSTCbZAjdnGib7LmKrxznD759FPSSDRxtQMe8Z82TRxvvSsusCNPJmTUmzE2NCsR"
+	return Format{
+		ID:          "bip32-extended-private-key",
+		Description: "BIP-32 extended private key (HD wallet master or account key)",
+		Prefixes:    []string{"xprv", "yprv", "zprv", "Yprv", "Zprv", "tprv", "uprv", "vprv", "Uprv", "Vprv"},
+		Alphabet:    base58Alphabet,
+		BodyMin:     107,
+		BodyMax:     107,
+		Checksum:    Checksum{Algorithm: AlgoBase58Check, Encoding: EncBase58, Covers: CoversPrefixBody},
+		Source:      "https://github.com/satoshilabs/slips/blob/master/slip-0132.md",
+		TruePositives: []string{tp,
+			"zprvAWgYBBk7JR8GjjLKDqaU2nE5NLpjqJPd3NNS9pVwZsJyYeq44V4m2Q2s9kgVrnJd2PJkkLdZ8kfzAvsFzWrV2SJ8BZJiNC2HJuc4mMLWEqG",
+			"tprv8ZgxMBicQKsPdxBcDgrinFf4LXx4BaSdYhF7TT8dHq3hE3wgYY5PJ2632WvysLP6aYbvFV4CNnYgsDBsgLNQF2CWyX8Arj7MgZECRx9dQZJ",
+			"Vprv16YtLrHXxePM68mu3SmMzEUVPGbmXJeAV7G3TNZFZgNSzkDRjQHSzZxrYmtVuTLvCpuP1YMKoaQ3Xd5u9Jr5ubVh1i6RQnH9SsnNUeUrsRy",
+		},
+		FalsePositives: []string{
+			tp[:len(tp)-1] + "S",               // wrong checksum
+			tp[:len(tp)-1],                     // 110 characters
+			strings.Replace(tp, "Zr", "Z0", 1), // '0' is not Base58
+			"xpub" + tp[4:],                    // public keys are not secrets
 		},
 	}
 }
