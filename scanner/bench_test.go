@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -26,7 +27,7 @@ func sourceCorpus(b *testing.B, c *patterns.Catalog, size int) ([]byte, int) {
 	b.Helper()
 	var buf bytes.Buffer
 	buf.Grow(size + size/1024)
-	root := filepath.Join(runtime.GOROOT(), "src")
+	root := filepath.Join(goroot(b), "src")
 	rnd := rand.New(rand.NewPCG(1, 2))
 	planted, next := 0, 32<<10
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
@@ -196,4 +197,14 @@ func BenchmarkScanReader(b *testing.B) {
 		_ = s.Scan(struct{ io.Reader }{bytes.NewReader(data)}, func(Match) error { return nil })
 	}
 	m.report(b, len(data))
+}
+
+// goroot asks the go command for GOROOT (runtime.GOROOT is deprecated).
+func goroot(b *testing.B) string {
+	b.Helper()
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		b.Skipf("go env GOROOT: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }

@@ -150,10 +150,10 @@ func (c *Client) listUser(ctx context.Context, user, typ string) ([]Repo, error)
 	if typ == VisibilityPrivate {
 		typ = "owner" // the users endpoint lists public repositories only
 	}
-	opts := &github.RepositoryListOptions{Type: typ, Sort: "full_name", ListOptions: github.ListOptions{PerPage: 100}}
+	opts := &github.RepositoryListByUserOptions{Type: typ, Sort: "full_name", ListOptions: github.ListOptions{PerPage: 100}}
 	var out []Repo
 	for {
-		page, resp, err := c.gh.Repositories.List(ctx, user, opts)
+		page, resp, err := c.gh.Repositories.ListByUser(ctx, user, opts)
 		if err != nil {
 			return nil, fmt.Errorf("github: list repositories of %s: %w", user, err)
 		}
