@@ -70,9 +70,9 @@ func TestHookPrePushCommand(t *testing.T) {
 // definition in .pre-commit-hooks.yaml. Its entry and pass_filenames are
 // used as written; the hook runs as `language: system` with a freshly built
 // binary first in PATH, because `language: golang` builds the whole module
-// with `go install ./...` in pre-commit's own GOPATH, which needs the module
-// proxy (offline CI cannot) — the entry and file handling are what differ
-// between the two, and both are the ones tested here.
+// with `go install ./...` in pre-commit's own environment (~30 s, and it
+// needs the module proxy or a warm module cache): TestPreCommitTryRepoGolang
+// covers that path, opt-in. Entry and file handling are the same in both.
 func TestPreCommitFramework(t *testing.T) {
 	if _, err := exec.LookPath("pre-commit"); err != nil {
 		t.Skip("pre-commit not installed (apt-get install -y pre-commit; .ci/run does)")
@@ -160,4 +160,50 @@ func buildLeakguard(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// TestPreCommitTryRepoGolang builds the hook the way users get it — pre-commit's
+// golang language support running `go install ./...` from this repository — and
+// runs it with `pre-commit try-repo`. It takes ~30 s, so it is opt-in:
+// LEAKGUARD_TEST_PRECOMMIT_GOLANG=1. Offline, the module cache of this machine is
+// used (GOMODCACHE, GOPROXY=off, GOFLAGS=-mod=mod).
+func TestPreCommitTryRepoGolang(t *testing.T) {
+	if os.Getenv("LEAKGUARD_TEST_PRECOMMIT_GOLANG") != "1" {
+		t.Skip("set LEAKGUARD_TEST_PRECOMMIT_GOLANG=1 to build the hook with pre-commit's golang support")
+	}
+	if _, err := exec.LookPath("pre-commit"); err != nil {
+		t.Skip("pre-commit not installed")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	modcache, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGitDir(t)
+	tok := newToken(t, "github-pat")
+	g.write("clean.txt", "nothing here\n")
+	g.write("leak.txt", "key="+tok+"\n")
+	g.commitAll("files")
+	env := append(os.Environ(), "PRE_COMMIT_HOME="+t.TempDir(), "GIT_CONFIG_GLOBAL=/dev/null",
+		"GOMODCACHE="+strings.TrimSpace(string(modcache)), "GOPROXY=off", "GOFLAGS=-mod=mod")
+	for _, tc := range []struct {
+		file string
+		code int
+	}{{"leak.txt", 1}, {"clean.txt", 0}} {
+		cmd := exec.Command("pre-commit", "try-repo", root, "leakguard", "--files", tc.file)
+		cmd.Dir, cmd.Env = g.dir, env
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != tc.code || strings.Contains(string(out), tok) {
+			t.Fatalf("try-repo --files %s: exit %d, want %d:\n%s", tc.file, code, tc.code, out)
+		}
+	}
 }
