@@ -207,3 +207,53 @@ func TestPreCommitTryRepoGolang(t *testing.T) {
 		}
 	}
 }
+
+// TestPrePushHookEndToEnd installs the pre-push hook with the built binary
+// and pushes to a local bare repository: a push carrying a token (on a new
+// branch, or on an existing one) is refused, a clean one goes through.
+func TestPrePushHookEndToEnd(t *testing.T) {
+	bin := buildLeakguard(t)
+	remote := t.TempDir()
+	if out, err := exec.Command("git", "init", "-q", "--bare", "-b", "main", remote).CombinedOutput(); err != nil {
+		t.Fatalf("git init --bare: %v: %s", err, out)
+	}
+	g := newGitDir(t)
+	g.run("remote", "add", "origin", remote)
+	g.write("a.txt", "clean\n")
+	g.commitAll("base")
+	env := append(os.Environ(), "LEAKGUARD_BIN="+bin, "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+	push := func(args ...string) (string, int) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"push", "-q", "origin"}, args...)...)
+		cmd.Dir, cmd.Env = g.dir, env
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out), ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), 0
+	}
+	if out, code := push("main"); code != 0 {
+		t.Fatalf("first push (no hook yet): %s", out)
+	}
+	if res := runCmd(t, "", "hook", "install", "--pre-push", "--repo", g.dir); res.code != exitOK {
+		t.Fatalf("install: %s", res.stderr)
+	}
+	tok := newToken(t, "github-pat")
+	g.run("checkout", "-q", "-b", "topic")
+	g.write("b.txt", tok+"\n")
+	g.commitAll("token on a new branch")
+	if out, code := push("topic"); code == 0 || !strings.Contains(out, "push blocked") || strings.Contains(out, tok) {
+		t.Fatalf("push of a token on a new branch: exit %d:\n%s", code, out)
+	}
+	if out, code := push("topic:main"); code == 0 {
+		t.Fatalf("push of a token onto main: exit %d:\n%s", code, out)
+	}
+	g.run("checkout", "-q", "main")
+	g.write("c.txt", "still clean\n")
+	g.commitAll("clean work")
+	if out, code := push("main"); code != 0 {
+		t.Fatalf("clean push refused: %s", out)
+	}
+}
