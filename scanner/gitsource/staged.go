@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -181,21 +183,67 @@ func scanChange(ctx context.Context, g Git, c change, data []byte, sc *scanner.S
 	if len(ms) == 0 {
 		return nil
 	}
-	var added lineSet
+	var olds []string // the versions a line must be new against
 	if c.status != "A" {
-		var err error
-		if added, err = addedLines(ctx, g, c.oldOID, c.newOID); err != nil {
+		olds = append(olds, c.oldOID)
+	}
+	merged, err := mergeParents(ctx, g, c.path)
+	if err != nil {
+		return err
+	}
+	sets := make([]lineSet, 0, len(olds)+len(merged))
+	for _, old := range append(olds, merged...) {
+		added, err := addedLines(ctx, g, old, c.newOID)
+		if err != nil {
 			return err
 		}
+		sets = append(sets, added)
 	}
 	for _, m := range ms {
-		if c.status == "A" || added.has(m.Line) {
+		if addedInAll(sets, m.Line) {
 			if err := emit(scanner.NewFinding(m, scanner.SourceStaged, c.path)); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+func addedInAll(sets []lineSet, line int) bool {
+	for _, s := range sets {
+		if !s.has(line) {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeParents returns, while a merge is being concluded (MERGE_HEAD
+// exists), the blobs at path in the commits being merged: a line the
+// commit records is new only if it is new against HEAD and each of them,
+// so a merge does not re-report tokens its side branch already committed.
+// It runs only for blobs that hold a token.
+func mergeParents(ctx context.Context, g Git, path string) ([]string, error) {
+	out, err := g.Output(ctx, nil, "rev-parse", "--git-path", "MERGE_HEAD")
+	if err != nil {
+		return nil, err
+	}
+	p := strings.TrimSpace(string(out))
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(g.Dir, p)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, nil // no merge in progress
+	}
+	var blobs []string
+	for _, head := range strings.Fields(string(data)) {
+		id, err := g.Output(ctx, nil, "rev-parse", "--verify", "-q", head+":"+path)
+		if err == nil {
+			blobs = append(blobs, strings.TrimSpace(string(id)))
+		}
+	}
+	return blobs, nil
 }
 
 // addedLines diffs two blobs (as text, never through textconv or an

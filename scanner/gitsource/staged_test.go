@@ -133,3 +133,27 @@ func TestScanStagedNotARepository(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestScanStagedMerge: concluding a merge reports only what the merge
+// itself adds, not the side branch's already-committed lines.
+func TestScanStagedMerge(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t)
+	side, resolution := token(t, "sidebranch"), token(t, "resolution")
+	r.write("a.txt", "1\n2\n3\n")
+	r.commit("a@example.org", "base")
+	r.git("checkout", "-q", "-b", "side")
+	r.write("a.txt", "1\n2\n3\n"+side+"\n")
+	r.write("new-on-side.txt", side+"\n")
+	r.commit("a@example.org", "side")
+	r.git("checkout", "-q", "main")
+	r.write("b.txt", "main\n")
+	r.commit("a@example.org", "main")
+	r.git("merge", "-q", "--no-commit", "--no-ff", "side")
+	r.write("a.txt", "1\n2\n3\n"+side+"\n"+resolution+"\n")
+	r.git("add", "a.txt")
+	want := map[key]int{{patterns.HashToken(resolution), "a.txt", 5, "", "", "staged"}: 1}
+	if diff := diffKeys(keys(scanStaged(t, r.dir)), want); diff != "" {
+		t.Fatal(diff)
+	}
+}
