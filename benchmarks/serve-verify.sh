@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# serve-verify.sh: load POST /v1/tokens/verify of `leakguard serve` (SQLite +
+# a throw-away Redis cache) with wrk on loopback, and in the same run a bare
+# net/http handler (benchmarks/bare) for comparison; then the same load with
+# Redis paused (SIGSTOP). Every answer is checked ("valid":true with 200).
+#
+# Targets (issue 4): with Redis hits, >= 50 % of the bare handler's req/s and
+# p99 <= 5 ms; with Redis paused, p99 <= 100 ms and every answer right.
+#
+# Usage: benchmarks/serve-verify.sh            (DURATION=10s CONNS=32 THREADS=2 LOG_LEVEL=info)
+# Needs: go, wrk (apt-get install -y wrk), redis-server. Stops only what it starts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${DURATION:-10s}"
+CONNS="${CONNS:-32}"
+THREADS="${THREADS:-2}"
+LOG_LEVEL="${LOG_LEVEL:-info}"
+
+for bin in go wrk redis-server; do
+  command -v "$bin" >/dev/null || { echo "serve-verify: $bin not installed" >&2; exit 2; }
+done
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill -CONT "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 1 200); do curl -fs -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not up: $1" >&2; exit 2; }
+
+echo "== build"
+go build -o "$work/leakguard" ./cmd/leakguard
+go build -o "$work/bare" ./benchmarks/bare
+
+redis_port="$(free_port)"
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --loglevel warning &
+redis_pid=$!
+pids+=("$redis_pid")
+for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+
+db="sqlite:$work/lg.db"
+lg() { HOME="$work" XDG_DATA_HOME="$work" "$work/leakguard" "$@"; }
+# Tokens stay in files under $work (removed on exit); nothing prints them.
+lg token issue --db "$db" --owner bench@example.org --name verifier --type service >"$work/svc"
+lg token issue --db "$db" --owner bench@example.org --name probe --type user >"$work/user"
+
+serve_port="$(free_port)"
+# Started directly (not through lg) so that $! is the server's own PID.
+HOME="$work" XDG_DATA_HOME="$work" "$work/leakguard" serve --db "$db" --redis "redis://127.0.0.1:$redis_port/0" --addr "127.0.0.1:$serve_port" \
+  --log-level "$LOG_LEVEL" 2>"$work/serve.log" &
+pids+=("$!")
+bare_port="$(free_port)"
+"$work/bare" --addr "127.0.0.1:$bare_port" &
+pids+=("$!")
+wait_http "http://127.0.0.1:$serve_port/healthz"
+wait_http "http://127.0.0.1:$bare_port/"
+
+cat >"$work/verify.lua" <<EOF
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) wrong = 0 end
+wrk.method = "POST"
+wrk.body = '{"token":"$(cat "$work/user")"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $(cat "$work/svc")"
+function response(status, headers, body)
+  if status ~= 200 or not string.find(body, '"valid":true', 1, true) then wrong = wrong + 1 end
+end
+function done(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(threads) do n = n + t:get("wrong") end
+  io.write(string.format("wrong answers: %d\n", n))
+end
+EOF
+
+# run NAME URL: one wrk run; prints its summary and remembers req/s and p99.
+declare -A rps p99 wrong
+run() {
+  local name="$1" url="$2" out
+  out="$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$work/verify.lua" "$url")"
+  echo "-- $name"
+  echo "$out" | grep -E 'Latency|Req/Sec|requests in|Requests/sec|99%|Non-2xx|Socket errors|wrong answers'
+  rps[$name]="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
+  p99[$name]="$(echo "$out" | awk '$1=="99%" {print $2}')"
+  wrong[$name]="$(echo "$out" | awk '/wrong answers/ {print $3}')"
+}
+
+echo "== wrk -t$THREADS -c$CONNS -d$DURATION (cores: $(nproc), log level $LOG_LEVEL)"
+run warmup "http://127.0.0.1:$serve_port/v1/tokens/verify" >/dev/null
+run bare "http://127.0.0.1:$bare_port/v1/tokens/verify"
+run redis "http://127.0.0.1:$serve_port/v1/tokens/verify"
+kill -STOP "$redis_pid"
+run paused "http://127.0.0.1:$serve_port/v1/tokens/verify"
+kill -CONT "$redis_pid"
+run resumed "http://127.0.0.1:$serve_port/v1/tokens/verify"
+
+echo "== summary"
+ratio="$(awk -v a="${rps[redis]}" -v b="${rps[bare]}" 'BEGIN {printf "%.0f", 100*a/b}')"
+printf '%-8s %10s %10s %8s\n' run req/s p99 wrong
+for n in bare redis paused resumed; do printf '%-8s %10s %10s %8s\n' "$n" "${rps[$n]}" "${p99[$n]}" "${wrong[$n]}"; done
+echo "leakguard with Redis hits = ${ratio}% of bare req/s (target >= 50%)"
+if grep -q "$(cat "$work/user")" "$work/serve.log"; then echo "PLAINTEXT TOKEN IN LOG"; exit 1; fi
