@@ -41,7 +41,7 @@ go build -o "$work/leakguard" ./cmd/leakguard
 go build -o "$work/bare" ./benchmarks/bare
 
 redis_port="$(free_port)"
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --loglevel warning &
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --loglevel warning >"$work/redis.log" 2>&1 &
 redis_pid=$!
 pids+=("$redis_pid")
 for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
@@ -49,8 +49,8 @@ for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && bre
 db="sqlite:$work/lg.db"
 lg() { HOME="$work" XDG_DATA_HOME="$work" "$work/leakguard" "$@"; }
 # Tokens stay in files under $work (removed on exit); nothing prints them.
-lg token issue --db "$db" --owner bench@example.org --name verifier --type service >"$work/svc"
-lg token issue --db "$db" --owner bench@example.org --name probe --type user >"$work/user"
+lg token issue --db "$db" --owner bench@example.org --name verifier --type service >"$work/svc" 2>>"$work/cli.log"
+lg token issue --db "$db" --owner bench@example.org --name probe --type user >"$work/user" 2>>"$work/cli.log"
 
 serve_port="$(free_port)"
 # Started directly (not through lg) so that $! is the server's own PID.
@@ -102,7 +102,7 @@ run paused "http://127.0.0.1:$serve_port/v1/tokens/verify"
 kill -CONT "$redis_pid"
 run resumed "http://127.0.0.1:$serve_port/v1/tokens/verify"
 
-echo "== summary"
+echo "== summary (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 ratio="$(awk -v a="${rps[redis]}" -v b="${rps[bare]}" 'BEGIN {printf "%.0f", 100*a/b}')"
 printf '%-8s %10s %10s %8s\n' run req/s p99 wrong
 for n in bare redis paused resumed; do printf '%-8s %10s %10s %8s\n' "$n" "${rps[$n]}" "${p99[$n]}" "${wrong[$n]}"; done
