@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +21,9 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 // Precedence: flag > environment > default.
 func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return &exitError{code: exitOK} // -h: usage printed, nothing else to say
+		}
 		return &exitError{code: exitFail, err: err}
 	}
 	set := map[string]bool{}
