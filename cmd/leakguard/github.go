@@ -90,12 +90,9 @@ func (c *githubCommon) setup(sio IO) error {
 		return err
 	}
 	c.log, c.stdout, c.stderr = log, sio.Stdout, sio.Stderr
-	c.now, c.getenv = sio.Now, sio.Getenv
+	c.now, c.getenv = sio.Now, envOf(sio)
 	if c.now == nil {
 		c.now = time.Now
-	}
-	if c.getenv == nil {
-		c.getenv = func(string) string { return "" }
 	}
 	return nil
 }
@@ -141,14 +138,24 @@ func (c *githubCommon) catalog() (*patterns.Catalog, error) {
 	return cat, nil
 }
 
+// clientCatalog builds the GitHub API client and loads the token formats,
+// the start of every github subcommand.
+func (c *githubCommon) clientCatalog(ctx context.Context) (*githubapi.Client, *patterns.Catalog, error) {
+	cl, err := c.client(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, err := c.catalog()
+	if err != nil {
+		return nil, nil, err
+	}
+	return cl, cat, nil
+}
+
 // parseGitHubFlags parses a subcommand's flags (no positional arguments)
 // with their environment twins.
 func parseGitHubFlags(fs *flag.FlagSet, args []string, sio IO) error {
-	getenv := sio.Getenv
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
-	err := parseFlags(fs, args, getenv)
+	err := parseFlags(fs, args, envOf(sio))
 	var ee *exitError
 	if errors.As(err, &ee) && errors.Is(ee.err, flag.ErrHelp) {
 		return &exitError{code: exitOK}

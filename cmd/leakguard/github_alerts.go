@@ -49,11 +49,7 @@ func runGitHubAlerts(ctx context.Context, args []string, sio IO) error {
 	if err != nil {
 		return err
 	}
-	cl, err := o.client(ctx)
-	if err != nil {
-		return err
-	}
-	cat, err := o.catalog()
+	cl, cat, err := o.clientCatalog(ctx)
 	if err != nil {
 		return err
 	}

@@ -53,11 +53,7 @@ func parseGitHubScan(args []string, sio IO) (*githubScanOptions, error) {
 		return nil, usageError("--parallel must be at least 1")
 	}
 	if o.cacheDir == "" {
-		getenv := sio.Getenv
-		if getenv == nil {
-			getenv = func(string) string { return "" }
-		}
-		o.cacheDir = defaultCacheDir(getenv)
+		o.cacheDir = defaultCacheDir(envOf(sio))
 	}
 	return o, o.setup(sio)
 }
@@ -68,11 +64,7 @@ func runGitHubScan(ctx context.Context, args []string, sio IO) error {
 	if err != nil {
 		return err
 	}
-	cl, err := o.client(ctx)
-	if err != nil {
-		return err
-	}
-	cat, err := o.catalog()
+	cl, cat, err := o.clientCatalog(ctx)
 	if err != nil {
 		return err
 	}

@@ -98,10 +98,7 @@ func parseScanArgs(args []string, sio IO) (scanOptions, error) {
 		o.paths = append(o.paths, rest[0])
 		args = rest[1:]
 	}
-	getenv := sio.Getenv
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
+	getenv := envOf(sio)
 	if err := parseFlags(fs, nil, getenv); err != nil {
 		return o, err
 	}

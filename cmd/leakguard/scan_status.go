@@ -69,17 +69,9 @@ func openLocalResolver(ctx context.Context, o scanOptions, sio IO, cat *patterns
 	if now == nil {
 		now = time.Now
 	}
-	st, err := openStoreEnv(ctx, o.db, sio.Getenv, log, now)
+	st, err := openCachedStore(ctx, o.db, o.redis, sio.Getenv, log, now)
 	if err != nil {
 		return nil, err
-	}
-	if o.redis != "" {
-		cached, err := wrapRedis(ctx, st, o.redis, log, now)
-		if err != nil {
-			_ = st.Close()
-			return nil, err
-		}
-		st = cached
 	}
 	rv := revoker.New(st, cat, revoker.Options{Now: now, Logger: log})
 	return &localResolver{st: st, rv: rv, now: now, actor: defaultActor(sio)}, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -123,17 +124,9 @@ func (m *Main) defaults() error {
 // openStore opens the store (with the Redis cache when configured) and the
 // lifecycle manager.
 func (m *Main) openStore(ctx context.Context) error {
-	st, err := openStore(ctx, m.DB, m.Logger, m.Now)
+	st, err := openCachedStore(ctx, m.DB, m.Redis, os.Getenv, m.Logger, m.Now)
 	if err != nil {
 		return err
-	}
-	if m.Redis != "" {
-		cached, err := wrapRedis(ctx, st, m.Redis, m.Logger, m.Now)
-		if err != nil {
-			_ = st.Close()
-			return err
-		}
-		st = cached
 	}
 	m.Store = st
 	m.Manager = lifecycle.New(st, m.Catalog, lifecycle.Options{Policy: m.Policy, Now: m.Now, Logger: m.Logger})
@@ -247,12 +240,13 @@ func (m *Main) closeStore() {
 	}
 }
 
-// serveFlags registers serve's flags on fs, filling m and the policy text.
+// serveFlags are serve's flags that do not land directly in Main.
 type serveFlags struct {
-	defaultExpiry, maxExpiry, logLevel, config string
-	allowNever                                 bool
+	expiryFlags
+	logLevel, config string
 }
 
+// register adds serve's flags to fs, filling m and o.
 func (o *serveFlags) register(fs *flag.FlagSet, m *Main) {
 	fs.StringVar(&m.Addr, "addr", m.Addr, "listen `address`")
 	fs.StringVar(&m.DB, "db", "", "store `DSN`: empty = embedded SQLite in the data directory, sqlite:PATH, postgres://...")
@@ -262,48 +256,10 @@ func (o *serveFlags) register(fs *flag.FlagSet, m *Main) {
 	fs.DurationVar(&m.NotifyLease, "notify-lease", 2*time.Minute,
 		"how long a notification being delivered is held before a crash-recovered retry (longer than a delivery)")
 	fs.StringVar(&m.GitHubKeysURL, "github-keys-url", m.GitHubKeysURL, "GitHub secret-scanning public keys `URL`")
-	fs.StringVar(&o.defaultExpiry, "default-expiry", "90d", "expiry when none is asked: `DURATION` (24h, 90d) or never")
-	fs.StringVar(&o.maxExpiry, "max-expiry", "365d", "longest expiry granted: `DURATION` or never (no cap)")
-	fs.BoolVar(&o.allowNever, "allow-never", false, "allow tokens that never expire")
+	o.expiryFlags.register(fs, "longest expiry granted: `DURATION` or never (no cap)")
 	fs.DurationVar(&m.SweepInterval, "sweep-interval", m.SweepInterval, "how often expiry is swept")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&o.config, "config", "", "token-format configuration `FILE` (TOML)")
-}
-
-// policy builds the expiry policy from the flags, as token issue does.
-func (o *serveFlags) policy() (lifecycle.Policy, error) {
-	def, defNever, err := lifecycle.ParseExpiry(o.defaultExpiry)
-	if err != nil {
-		return lifecycle.Policy{}, usageError("--default-expiry: %v", err)
-	}
-	maxd, _, err := lifecycle.ParseExpiry(o.maxExpiry)
-	if err != nil {
-		return lifecycle.Policy{}, usageError("--max-expiry: %v", err)
-	}
-	if defNever && !o.allowNever {
-		return lifecycle.Policy{}, usageError("--default-expiry never needs --allow-never")
-	}
-	p := lifecycle.Policy{DefaultExpiry: def, MaxExpiry: maxd, AllowNever: o.allowNever}
-	if err := p.Validate(); err != nil {
-		return lifecycle.Policy{}, usageError("%v", err)
-	}
-	return p, nil
-}
-
-// catalog is --config's catalog, else the default.
-func (o *serveFlags) catalog() (*patterns.Catalog, error) {
-	if o.config == "" {
-		return patterns.Default(), nil
-	}
-	cfg, err := patterns.LoadConfig(o.config)
-	if err != nil {
-		return nil, usageError("%v", err)
-	}
-	cat, err := cfg.Catalog()
-	if err != nil {
-		return nil, usageError("%v", err)
-	}
-	return cat, nil
 }
 
 // runServe is `leakguard serve`: it serves until ctx ends (SIGTERM or
@@ -323,10 +279,10 @@ func runServe(ctx context.Context, args []string, sio IO) error {
 	if m.Logger, err = newLogger(sio.Stderr, o.logLevel); err != nil {
 		return err
 	}
-	if m.Policy, err = o.policy(); err != nil {
+	if m.Policy, err = o.policy(0); err != nil {
 		return err
 	}
-	if m.Catalog, err = o.catalog(); err != nil {
+	if m.Catalog, err = loadCatalog(o.config); err != nil {
 		return err
 	}
 	m.Now = sio.Now

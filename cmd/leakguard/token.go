@@ -22,9 +22,9 @@ const maxTokenInput = 4096
 
 // tokenFlags are the flags every token subcommand shares.
 type tokenFlags struct {
+	expiryFlags
 	db, redis, logLevel, config string
-	defaultExpiry, maxExpiry    string
-	allowNever, quiet           bool
+	quiet                       bool
 	format                      string
 }
 
@@ -34,50 +34,9 @@ func (o *tokenFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.redis, "redis", "", "optional Redis cache `URL` (redis://host:port/db)")
 	fs.StringVar(&o.logLevel, "log-level", "", "log `level` on stderr: debug, info, warn (default), error")
 	fs.StringVar(&o.config, "config", "", "token-format configuration `FILE` (TOML: custom prefixes)")
-	fs.StringVar(&o.defaultExpiry, "default-expiry", "90d", "expiry when none is asked: `DURATION` (24h, 90d) or never")
-	fs.StringVar(&o.maxExpiry, "max-expiry", "365d", "longest expiry granted (longer asks are capped): `DURATION` or never (no cap)")
-	fs.BoolVar(&o.allowNever, "allow-never", false, "allow tokens that never expire")
+	o.expiryFlags.register(fs, "longest expiry granted (longer asks are capped): `DURATION` or never (no cap)")
 	fs.BoolVar(&o.quiet, "quiet", false, "print nothing but the requested output and errors")
 	fs.StringVar(&o.format, "format", "text", "output `format`: text or json")
-}
-
-// policy builds the expiry policy from the flags.
-func (o *tokenFlags) policy() (lifecycle.Policy, error) {
-	def, defNever, err := lifecycle.ParseExpiry(o.defaultExpiry)
-	if err != nil {
-		return lifecycle.Policy{}, usageError("--default-expiry: %v", err)
-	}
-	maxd, _, err := lifecycle.ParseExpiry(o.maxExpiry)
-	if err != nil {
-		return lifecycle.Policy{}, usageError("--max-expiry: %v", err)
-	}
-	if defNever && !o.allowNever {
-		return lifecycle.Policy{}, usageError("--default-expiry never needs --allow-never")
-	}
-	if def == 0 && !defNever {
-		def = 90 * lifecycle.Day
-	}
-	p := lifecycle.Policy{DefaultExpiry: def, MaxExpiry: maxd, AllowNever: o.allowNever}
-	if err := p.Validate(); err != nil {
-		return lifecycle.Policy{}, usageError("%v", err)
-	}
-	return p, nil
-}
-
-// catalog is the token-format catalog: --config's, else the default.
-func (o *tokenFlags) catalog() (*patterns.Catalog, error) {
-	if o.config == "" {
-		return patterns.Default(), nil
-	}
-	cfg, err := patterns.LoadConfig(o.config)
-	if err != nil {
-		return nil, usageError("%v", err)
-	}
-	cat, err := cfg.Catalog()
-	if err != nil {
-		return nil, usageError("%v", err)
-	}
-	return cat, nil
 }
 
 // tokenEnv is an opened store with its lifecycle manager.
@@ -109,25 +68,17 @@ func (o *tokenFlags) open(ctx context.Context, sio IO) (*tokenEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	pol, err := o.policy()
+	pol, err := o.policy(90 * lifecycle.Day)
 	if err != nil {
 		return nil, err
 	}
-	cat, err := o.catalog()
+	cat, err := loadCatalog(o.config)
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStoreEnv(ctx, o.db, sio.Getenv, log, sio.Now)
+	st, err := openCachedStore(ctx, o.db, o.redis, sio.Getenv, log, sio.Now)
 	if err != nil {
 		return nil, err
-	}
-	if o.redis != "" {
-		cached, err := wrapRedis(ctx, st, o.redis, log, sio.Now)
-		if err != nil {
-			_ = st.Close()
-			return nil, err
-		}
-		st = cached
 	}
 	mgr := lifecycle.New(st, cat, lifecycle.Options{Policy: pol, Now: sio.Now, Logger: log})
 	return &tokenEnv{mgr: mgr, st: st, log: log}, nil

@@ -39,12 +39,8 @@ func parseWorker(args []string, sio IO) (*workerOptions, error) {
 	if o.concurrency < 1 || o.attempts < 1 {
 		return nil, usageError("--concurrency and --max-attempts must be at least 1")
 	}
-	getenv := sio.Getenv
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
 	if o.cacheDir == "" {
-		o.cacheDir = defaultCacheDir(getenv)
+		o.cacheDir = defaultCacheDir(envOf(sio))
 	}
 	if o.name == "" {
 		host, _ := os.Hostname()
@@ -60,11 +56,7 @@ func runWorker(ctx context.Context, args []string, sio IO) error {
 	if err != nil {
 		return err
 	}
-	cl, err := o.client(ctx)
-	if err != nil {
-		return err
-	}
-	cat, err := o.catalog()
+	cl, cat, err := o.clientCatalog(ctx)
 	if err != nil {
 		return err
 	}

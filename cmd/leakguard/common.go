@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/store"
+	"github.com/leakguard/leakguard/store/lifecycle"
+)
+
+// This file holds the wiring that serve, token, scan and the github
+// commands share. Flags whose help text differs per command stay declared
+// in their command's file; only the logic behind them lives here.
+
+// expiryFlags are the expiry-policy flags of serve and token.
+type expiryFlags struct {
+	defaultExpiry, maxExpiry string
+	allowNever               bool
+}
+
+// register adds --default-expiry, --max-expiry (with the command's help
+// text maxHelp) and --allow-never to fs.
+func (o *expiryFlags) register(fs *flag.FlagSet, maxHelp string) {
+	fs.StringVar(&o.defaultExpiry, "default-expiry", "90d", "expiry when none is asked: `DURATION` (24h, 90d) or never")
+	fs.StringVar(&o.maxExpiry, "max-expiry", "365d", maxHelp)
+	fs.BoolVar(&o.allowNever, "allow-never", false, "allow tokens that never expire")
+}
+
+// policy builds the expiry policy from the flags; an empty
+// --default-expiry stands for emptyDefault.
+func (o *expiryFlags) policy(emptyDefault time.Duration) (lifecycle.Policy, error) {
+	def, defNever, err := lifecycle.ParseExpiry(o.defaultExpiry)
+	if err != nil {
+		return lifecycle.Policy{}, usageError("--default-expiry: %v", err)
+	}
+	maxd, _, err := lifecycle.ParseExpiry(o.maxExpiry)
+	if err != nil {
+		return lifecycle.Policy{}, usageError("--max-expiry: %v", err)
+	}
+	if defNever && !o.allowNever {
+		return lifecycle.Policy{}, usageError("--default-expiry never needs --allow-never")
+	}
+	if def == 0 && !defNever {
+		def = emptyDefault
+	}
+	p := lifecycle.Policy{DefaultExpiry: def, MaxExpiry: maxd, AllowNever: o.allowNever}
+	if err := p.Validate(); err != nil {
+		return lifecycle.Policy{}, usageError("%v", err)
+	}
+	return p, nil
+}
+
+// loadCatalog is the token-format catalog of a --config file, else the
+// default one.
+func loadCatalog(config string) (*patterns.Catalog, error) {
+	if config == "" {
+		return patterns.Default(), nil
+	}
+	cfg, err := patterns.LoadConfig(config)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	cat, err := cfg.Catalog()
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	return cat, nil
+}
+
+// openCachedStore opens the --db store (see openStoreEnv) with the --redis
+// cache in front of it when redisURL is set. On error nothing is left open.
+func openCachedStore(ctx context.Context, dsn, redisURL string, getenv func(string) string, log zerolog.Logger, now func() time.Time) (store.Store, error) {
+	st, err := openStoreEnv(ctx, dsn, getenv, log, now)
+	if err != nil {
+		return nil, err
+	}
+	if redisURL == "" {
+		return st, nil
+	}
+	cached, err := wrapRedis(ctx, st, redisURL, log, now)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return cached, nil
+}
+
+// envOf is sio's environment lookup; a nil Getenv reads an empty
+// environment.
+func envOf(sio IO) func(string) string {
+	if sio.Getenv == nil {
+		return func(string) string { return "" }
+	}
+	return sio.Getenv
+}
