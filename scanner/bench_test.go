@@ -107,13 +107,44 @@ func (r rnd2reader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// benchCatalogs are the catalogs the throughput benchmarks load: the
+// default catalog and the default plus patterns.OptionalFormats (26
+// prefixes, none of the optional ones with a byte rare in source text).
+func benchCatalogs(b *testing.B) []struct {
+	name string
+	c    *patterns.Catalog
+} {
+	b.Helper()
+	fs := append(patterns.OwnFormats(nil), patterns.Vendors()...)
+	def := patterns.Default()
+	for _, f := range patterns.OptionalFormats() {
+		if _, dup := def.ByID(f.ID); !dup {
+			fs = append(fs, f)
+		}
+	}
+	full, err := patterns.NewCatalog(fs...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return []struct {
+		name string
+		c    *patterns.Catalog
+	}{{"default", def}, {"full", full}}
+}
+
 // BenchmarkScan measures single-goroutine throughput over Go source with
-// planted tokens and the whole default catalog, next to the memory-speed
-// floor (one bytes.IndexByte pass) and a plain Aho-Corasick pass.
+// planted tokens, per catalog, next to the memory-speed floor (one
+// bytes.IndexByte pass) and a plain Aho-Corasick pass.
 func BenchmarkScan(b *testing.B) {
-	c := patterns.Default()
+	for _, cc := range benchCatalogs(b) {
+		b.Run(cc.name, func(b *testing.B) { benchScan(b, cc.c) })
+	}
+}
+
+func benchScan(b *testing.B, c *patterns.Catalog) {
 	data, planted := sourceCorpus(b, c, benchCorpusSize)
 	s := New(c)
+	b.Logf("%d prefixes, anchors %s", len(s.prefixes), s.describeAnchors())
 	count := func(b *testing.B, n int) {
 		if n != planted {
 			b.Fatalf("found %d tokens, planted %d", n, planted)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cloudflare/ahocorasick"
@@ -61,8 +62,9 @@ type Scanner struct {
 	prefixes []prefixEntry // index = dictionary index of the automaton
 	dict     [][]byte
 	groups   []anchorGroup
-	maxLen   int // longest token of the catalog
-	maxPre   int // longest prefix
+	pairs    *pairIndex // nil: the pair path cannot serve this catalog
+	maxLen   int        // longest token of the catalog
+	maxPre   int        // longest prefix
 	chunk    int
 	allowWin int          // AllowWindow; tests shrink it
 	mode     scanMode     // tests force one path
@@ -76,6 +78,7 @@ const (
 	modeAuto   scanMode = iota
 	modeAnchor          // never fall back to the whole-region automaton
 	modeAC              // always use the whole-region automaton
+	modePair            // the pair path (scalar without SIMD), never fall back
 )
 
 // prefixEntry is one prefix of one format with its anchor.
@@ -84,6 +87,7 @@ type prefixEntry struct {
 	p      string
 	anchor byte
 	k      int // position of the anchor in p
+	pg, pk int // pair path: group index and position of the pair in p
 }
 
 // anchorGroup is the set of prefixes sharing one anchor byte, with the
@@ -115,6 +119,7 @@ func NewWithOptions(c *patterns.Catalog, o Options) *Scanner {
 		}
 	}
 	s.groups = chooseAnchors(s.prefixes)
+	s.pairs = choosePairs(s.prefixes, haveSIMD())
 	s.engines = make(chan *engine, runtime.GOMAXPROCS(0))
 	return s
 }
@@ -201,11 +206,24 @@ func (s *Scanner) newEngine() *engine {
 // look-ahead: either the rest of the input or at least maxLen+1 bytes.
 func (e *engine) scanRegion(buf []byte, from, to int) {
 	e.found = e.found[:0]
-	if e.s.mode == modeAC || !e.scanAnchors(buf, from, to) {
+	if !e.scanFast(buf, from, to) {
 		e.found = e.found[:0]
 		e.scanAutomaton(buf, from, to)
 	}
 	e.sortFound()
+}
+
+// scanFast runs the pair path where it is vectorised (or forced) and the
+// byte-anchor path otherwise; false means the automaton must do the work.
+func (e *engine) scanFast(buf []byte, from, to int) bool {
+	switch px := e.s.pairs; {
+	case e.s.mode == modeAC:
+		return false
+	case px != nil && (e.s.mode == modePair || px.simd && e.s.mode == modeAuto):
+		return e.scanPairs(buf, from, to)
+	default:
+		return e.scanAnchors(buf, from, to)
+	}
 }
 
 // Costs of the anchor path in rough units of 5 ns, against which the
@@ -381,4 +399,20 @@ func (g *anchorGroup) add(pe *prefixEntry) {
 			g.next[c] = true
 		}
 	}
+}
+
+// describeAnchors lists the anchor groups for benchmarks and tests.
+func (s *Scanner) describeAnchors() string {
+	var b strings.Builder
+	b.WriteString("bytes")
+	for _, g := range s.groups {
+		b.WriteString(" " + strconv.Quote(string(g.b)))
+	}
+	if s.pairs != nil {
+		b.WriteString("; pairs (simd " + strconv.FormatBool(s.pairs.simd) + ")")
+		for _, g := range s.pairs.groups {
+			b.WriteString(" " + strconv.Quote(string([]byte{g.a, g.b})))
+		}
+	}
+	return b.String()
 }

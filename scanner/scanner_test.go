@@ -82,11 +82,11 @@ func variants(full bool) []variant {
 		chunks = []int{1, 2, 3, 5, 8, 17, 64, 100, DefaultChunkSize}
 	}
 	for _, c := range chunks {
-		for _, m := range []scanMode{modeAuto, modeAnchor, modeAC} {
+		for _, m := range []scanMode{modeAuto, modeAnchor, modeAC, modePair} {
 			// Tiny chunks with the full allow window would copy 8 KiB per
 			// byte; small windows exercise the same edges.
 			w := 5
-			if c >= 64 && m != modeAnchor {
+			if c >= 64 && m != modeAnchor && m != modePair {
 				w = AllowWindow
 			}
 			vs = append(vs, variant{fmt.Sprintf("chunk%d/mode%d/allow%d", c, m, w), c, m, w, plain})

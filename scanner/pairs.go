@@ -1,0 +1,230 @@
+package scanner
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// The pair path. Every prefix gets an anchor pair: two adjacent bytes of it
+// (preferably a pair other prefixes share, e.g. "rv" for all ten BIP-32
+// prefixes). One vectorised pass per region (indexPairsSIMD: per 32 bytes,
+// two loads and four instructions per distinct pair) finds every place
+// where any anchor pair occurs, however common each byte is alone; two
+// byte tables (the bytes before and after the pair) reject most of those,
+// and the Aho-Corasick automaton runs only over the bytes around the rest.
+
+// maxPairs bounds the distinct anchor pairs of the pair path; a catalog
+// needing more uses the byte-anchor path.
+const maxPairs = 16
+
+// pairMaxPPM is how common (in parts per million of source text, estimated)
+// an anchor pair may be before a rarer, unshared one is preferred.
+const pairMaxPPM = 1000
+
+// pairGroup is the set of prefixes sharing one anchor pair, with the tables
+// that reject most pair hits before the automaton runs.
+type pairGroup struct {
+	a, b       byte
+	minK, maxK int // range of pair positions within the prefixes
+	after      int // longest len(p)-k
+	prevAny    bool
+	prev       [256]bool // a byte that may precede the pair
+	next       [256]bool // a byte that may follow the pair
+}
+
+// pairIndex is the pair path's search state, shared read-only by engines.
+type pairIndex struct {
+	groups     []pairGroup
+	minK, maxK int
+	simd       bool
+	tab        [maxPairs][64]byte // per pair: first byte ×32, second ×32
+	bits       [1 << 10]uint64    // pair (a<<8|b) present, for the scalar tail
+}
+
+// bytePPM estimates how often c occurs in source text, in parts per
+// million, from its rank in sourceByteOrder.
+func bytePPM(c byte) float64 {
+	return 50000 * math.Pow(0.95, float64(byteRank(c)))
+}
+
+func pairPPM(a, b byte) float64 { return bytePPM(a) * bytePPM(b) / 1e6 }
+
+// choosePairs assigns every prefix an anchor pair by greedy set cover:
+// repeatedly the pair (no commoner than pairMaxPPM) that most unassigned
+// prefixes contain. It returns nil when some prefix is shorter than two
+// bytes or more than maxPairs pairs would be needed.
+func choosePairs(pes []prefixEntry, simd bool) *pairIndex {
+	left := make([]int, 0, len(pes))
+	for i := range pes {
+		if len(pes[i].p) < 2 {
+			return nil
+		}
+		left = append(left, i)
+	}
+	px := &pairIndex{simd: simd, minK: math.MaxInt}
+	for len(left) > 0 {
+		pr := bestPair(pes, left)
+		gi := len(px.groups)
+		if gi == maxPairs {
+			return nil
+		}
+		px.groups = append(px.groups, pairGroup{a: pr[0], b: pr[1], minK: math.MaxInt})
+		g := &px.groups[gi]
+		rest := left[:0]
+		for _, i := range left {
+			pe := &pes[i]
+			k := pairAt(pe.p, pr)
+			if k < 0 {
+				rest = append(rest, i)
+				continue
+			}
+			pe.pg, pe.pk = gi, k
+			g.add(pe)
+			px.minK, px.maxK = min(px.minK, k), max(px.maxK, k)
+		}
+		left = rest
+		for j := range 32 {
+			px.tab[gi][j], px.tab[gi][32+j] = pr[0], pr[1]
+		}
+		k := uint(pr[0])<<8 | uint(pr[1])
+		px.bits[k>>6] |= 1 << (k & 63)
+	}
+	return px
+}
+
+// bestPair picks the pair that the most prefixes of left contain among
+// pairs no commoner than pairMaxPPM (ties: the rarer, then the smaller), or
+// else the rarest pair of the first prefix.
+func bestPair(pes []prefixEntry, left []int) [2]byte {
+	count := map[[2]byte]int{}
+	for _, i := range left {
+		p := pes[i].p
+		seen := map[[2]byte]bool{}
+		for k := 0; k+1 < len(p); k++ {
+			pr := [2]byte{p[k], p[k+1]}
+			if !seen[pr] && pairPPM(pr[0], pr[1]) <= pairMaxPPM {
+				seen[pr] = true
+				count[pr]++
+			}
+		}
+	}
+	better := func(x, y [2]byte) int { // <0 when x is the better pair
+		return cmp.Or(count[y]-count[x], cmp.Compare(pairPPM(x[0], x[1]), pairPPM(y[0], y[1])),
+			cmp.Compare(x[0], y[0]), cmp.Compare(x[1], y[1]))
+	}
+	var cands [][2]byte
+	for pr := range count {
+		cands = append(cands, pr)
+	}
+	if len(cands) == 0 {
+		p := pes[left[0]].p
+		for k := 0; k+1 < len(p); k++ {
+			cands = append(cands, [2]byte{p[k], p[k+1]})
+		}
+	}
+	return slices.MinFunc(cands, better)
+}
+
+// pairAt returns the first position of pr in p, or -1.
+func pairAt(p string, pr [2]byte) int {
+	for k := 0; k+1 < len(p); k++ {
+		if p[k] == pr[0] && p[k+1] == pr[1] {
+			return k
+		}
+	}
+	return -1
+}
+
+// add widens the group's ranges and tables for one prefix.
+func (g *pairGroup) add(pe *prefixEntry) {
+	k := pe.pk
+	g.minK, g.maxK = min(g.minK, k), max(g.maxK, k)
+	g.after = max(g.after, len(pe.p)-k)
+	if k == 0 {
+		g.prevAny = true
+	} else {
+		g.prev[pe.p[k-1]] = true
+	}
+	if k+2 < len(pe.p) {
+		g.next[pe.p[k+2]] = true
+		return
+	}
+	for c := range 256 {
+		if pe.f.InAlphabet(byte(c)) || pe.f.TailMin() == 0 {
+			g.next[c] = true
+		}
+	}
+}
+
+// index returns the least i with (b[i], b[i+1]) an anchor pair, or -1.
+func (px *pairIndex) index(b []byte) int {
+	done := 0
+	if px.simd && len(b) >= 33 {
+		if i := indexPairsSIMD(b, &px.tab, len(px.groups)); i >= 0 {
+			return i
+		}
+		done = (len(b) - 1) / 32 * 32
+	}
+	for i := done; i+1 < len(b); i++ {
+		k := uint(b[i])<<8 | uint(b[i+1])
+		if px.bits[k>>6]&(1<<(k&63)) != 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// group returns the index of the group of the pair (a, b); the pair must
+// be an anchor pair.
+func (px *pairIndex) group(a, b byte) int {
+	for gi := range px.groups {
+		if px.groups[gi].a == a && px.groups[gi].b == b {
+			return gi
+		}
+	}
+	return -1
+}
+
+// scanPairs is the pair path. It returns false, leaving the work undone,
+// when pairs are so dense that the whole-region automaton is cheaper.
+func (e *engine) scanPairs(buf []byte, from, to int) bool {
+	px := e.s.pairs
+	budget := (to-from)/4 + 256
+	lo, hi := from+px.minK, min(to+px.maxK+1, len(buf))
+	for lo+1 < hi {
+		j := px.index(buf[lo:hi])
+		if j < 0 {
+			break
+		}
+		i := lo + j
+		lo = i + 1
+		budget -= costHit
+		gi := px.group(buf[i], buf[i+1])
+		g := &px.groups[gi]
+		if (g.prevAny || i > 0 && g.prev[buf[i-1]]) && (i+2 >= len(buf) || g.next[buf[i+2]]) {
+			budget -= costVerify
+			e.verifyPair(buf, i, gi, from, to)
+		}
+		if budget < 0 && e.s.mode == modeAuto {
+			return false
+		}
+	}
+	return true
+}
+
+// verifyPair runs the automaton over the bytes around a pair hit at i and
+// keeps the prefixes of group gi whose pair is exactly there.
+func (e *engine) verifyPair(buf []byte, i, gi, from, to int) {
+	g := &e.s.pairs.groups[gi]
+	ws, we := max(i-g.maxK, 0), min(i+g.after, len(buf))
+	for _, idx := range e.ac.Match(buf[ws:we]) {
+		pe := &e.s.prefixes[idx]
+		start := i - pe.pk
+		if pe.pg != gi || start < from || start >= to || start < ws ||
+			start+len(pe.p) > len(buf) || string(buf[start:start+len(pe.p)]) != pe.p {
+			continue
+		}
+		e.try(buf, start, idx)
+	}
+}

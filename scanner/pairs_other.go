@@ -1,0 +1,10 @@
+//go:build !amd64
+
+package scanner
+
+// haveSIMD reports whether indexPairsSIMD runs vectorised here: not on
+// this architecture, where the byte-anchor path is used instead.
+func haveSIMD() bool { return false }
+
+// indexPairsSIMD is never called without haveSIMD.
+func indexPairsSIMD([]byte, *[maxPairs][64]byte, int) int { return -1 }
