@@ -484,19 +484,18 @@ func TestPublishedKeyVectors(t *testing.T) {
 	}
 }
 
-// fullCatalog is Default plus OptionalFormats.
+// fullCatalog is Default, which includes OptionalFormats.
 func fullCatalog(t testing.TB) *Catalog {
 	t.Helper()
-	c, err := NewCatalog(append(append(OwnFormats(nil), Vendors()...), OptionalFormats()...)...)
+	c, err := NewCatalog(append(OwnFormats(nil), Vendors()...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-// TestCatalogPrefixCount pins the prefix counts vendors.go documents: 15 in
-// Default (short of the 20+ asked for, see Vendors), 26 with
-// OptionalFormats.
+// TestCatalogPrefixCount pins the prefix count vendors.go documents: 26 in
+// Default, OptionalFormats included.
 func TestCatalogPrefixCount(t *testing.T) {
 	t.Parallel()
 	count := func(c *Catalog) int {
@@ -506,11 +505,11 @@ func TestCatalogPrefixCount(t *testing.T) {
 		}
 		return n
 	}
-	if n := count(Default()); n != 15 {
+	if n := count(Default()); n != 26 {
 		t.Errorf("Default has %d prefixes; update the counts in vendors.go", n)
 	}
 	if n := count(fullCatalog(t)); n != 26 {
-		t.Errorf("Default plus OptionalFormats has %d prefixes; update vendors.go", n)
+		t.Errorf("Vendors with own formats has %d prefixes; update vendors.go", n)
 	}
 }
 
