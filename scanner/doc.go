@@ -2,14 +2,18 @@
 // streams, files and directory trees.
 //
 // Matching is two-stage. First, candidate places: each prefix has an anchor
-// (its rarest byte in source text), found with bytes.IndexByte at memory
-// speed; the Aho-Corasick automaton of every prefix (cloudflare/ahocorasick)
-// then says which prefixes occur around each candidate, or, when anchors are
-// dense, which occur in the whole chunk, and bytes.Index locates those. Then
-// the token: the maximal run of the format's alphabet after the prefix must
-// have a valid length and checksum (CONTRACT §1). Only checksum-valid tokens
-// become matches. Reference is the slow, literal definition the fast path is
-// fuzzed against.
+// pair (two adjacent bytes of it, shared between prefixes where possible:
+// "rv" for all ten BIP-32 prefixes), and one AVX2 pass per chunk finds
+// every anchor pair (pairs_amd64.s); without AVX2 each prefix is anchored
+// on its rarest byte instead, found with bytes.IndexByte. Tables of the
+// neighbouring bytes reject most candidates; the Aho-Corasick automaton of
+// every prefix (cloudflare/ahocorasick) then says which prefixes occur
+// around each survivor, or, when candidates are dense, which occur in the
+// whole chunk, and bytes.Index locates those. Then the token: the maximal
+// run of the format's alphabet after the prefix must have a valid length
+// and checksum (CONTRACT §1). Only checksum-valid tokens become matches.
+// Reference is the slow, literal definition the fast path is fuzzed
+// against, in every mode.
 //
 // Scan streams any io.Reader in bounded chunks with an overlap, so memory
 // does not grow with the input or its line length; ScanPaths walks trees in

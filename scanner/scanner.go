@@ -38,17 +38,20 @@ type Options struct {
 // Scanner finds the checksum-valid tokens of a catalog. It is safe for
 // concurrent use by any number of goroutines.
 //
-// How it works. Every prefix gets an anchor: its byte that is rarest in
-// source text. Per region (chunk) the engine runs bytes.IndexByte (SIMD) for
-// each distinct anchor byte; a hit passes two byte-table checks (neighbours
-// of the anchor) and then the Aho-Corasick automaton of every prefix runs over
+// How it works. Every prefix gets an anchor pair, two adjacent bytes of it
+// (pairs.go): per region (chunk) one vectorised pass finds every place any
+// anchor pair occurs, whatever the catalog's size. Without AVX2 every
+// prefix gets an anchor byte instead, its byte that is rarest in source
+// text, and the engine runs bytes.IndexByte (SIMD) for each distinct anchor
+// byte. Either way a hit passes two byte-table checks (the neighbours of
+// the anchor) and then the Aho-Corasick automaton of every prefix runs over
 // the few bytes around it, answering which prefixes occur there. A prefix
-// counts only where its anchor sits exactly at the hit, so each occurrence is
-// found once. When anchors are dense (more than one hit per 64 bytes, e.g.
-// "____" runs), the region falls back to one automaton pass over the whole
-// region to learn which prefixes occur and bytes.Index locates only those.
-// Either way the tail after a prefix is the maximal run of the format's
-// alphabet, which Format.ValidTail must accept (CONTRACT §1).
+// counts only where its anchor sits exactly at the hit, so each occurrence
+// is found once. When anchors are dense (more than one hit per 64 bytes,
+// e.g. "____" runs), the region falls back to one automaton pass over the
+// whole region to learn which prefixes occur and bytes.Index locates only
+// those. Either way the tail after a prefix is the maximal run of the
+// format's alphabet, which Format.ValidTail must accept (CONTRACT §1).
 //
 // Concurrency. ahocorasick.Matcher.Match mutates per-node counters and is
 // not safe for concurrent use; MatchThreadSafe is, but pays an atomic add on
@@ -76,7 +79,7 @@ type scanMode int
 
 const (
 	modeAuto   scanMode = iota
-	modeAnchor          // never fall back to the whole-region automaton
+	modeAnchor          // the byte-anchor path, never fall back to the automaton
 	modeAC              // always use the whole-region automaton
 	modePair            // the pair path (scalar without SIMD), never fall back
 )
@@ -233,7 +236,7 @@ const (
 	costVerify = 6 // an automaton run over the window around a hit
 )
 
-// scanAnchors is the fast path. It returns false, leaving the work undone,
+// scanAnchors is the byte-anchor path. It returns false, leaving the work undone,
 // when anchors are so dense that the whole-region automaton is cheaper.
 func (e *engine) scanAnchors(buf []byte, from, to int) bool {
 	budget := (to-from)/4 + 256
