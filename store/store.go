@@ -225,3 +225,15 @@ type Store interface {
 	// Close releases resources.
 	Close() error
 }
+
+// BatchGetter is an optional interface of a Store that looks up several
+// hashes at once, e.g. in one network round trip (store/rediscache does it
+// with one MGET). Callers check for it with a type assertion and otherwise
+// call TokenByHash per hash; both must give the same answers.
+type BatchGetter interface {
+	// TokensByHash returns, for each hashes[i], exactly what
+	// TokenByHash(ctx, hashes[i]) would: toks[i] and errs[i] (ErrNotFound,
+	// wrapped, for an unknown hash). Both slices have len(hashes).
+	// Duplicates are allowed.
+	TokensByHash(ctx context.Context, hashes []string) (toks []*Token, errs []error)
+}

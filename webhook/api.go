@@ -29,7 +29,7 @@ const apiSource = "api"
 // apiRoutes registers the token API of CONTRACT §4.
 func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /v1/tokens", s.authed(false, s.createToken))
-	mux.Handle("POST /v1/tokens/verify", s.authed(true, s.verifyToken))
+	mux.Handle("POST /v1/tokens/verify", http.HandlerFunc(s.verifyRoute))
 	mux.Handle("POST /v1/tokens/revoke", s.authed(false, s.revokeToken))
 	mux.Handle("GET /v1/tokens", s.authed(false, s.listTokens))
 	mux.Handle("GET /v1/tokens/{id}", s.authed(false, s.getToken))
@@ -61,11 +61,27 @@ func (s *Server) authed(allowService bool, h authedFunc) http.Handler {
 // authenticate verifies "Bearer <token>" through the Manager, like any
 // other token. The header's value never reaches a log or an error.
 func (s *Server) authenticate(ctx context.Context, header string) (*store.Token, error) {
+	bearer, err := bearerSecret(header)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.cfg.Manager.Verify(ctx, bearer)
+	return callerFrom(v, err)
+}
+
+// bearerSecret extracts the token of an "Authorization: Bearer <token>"
+// header, or ErrUnauthorized when there is none.
+func bearerSecret(header string) (patterns.Secret, error) {
 	scheme, tok, ok := strings.Cut(strings.TrimSpace(header), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-		return nil, fmt.Errorf("%w: missing bearer token", ErrUnauthorized)
+		return patterns.Secret{}, fmt.Errorf("%w: missing bearer token", ErrUnauthorized)
 	}
-	v, err := s.cfg.Manager.Verify(ctx, patterns.NewSecret(strings.TrimSpace(tok)))
+	return patterns.NewSecret(strings.TrimSpace(tok)), nil
+}
+
+// callerFrom turns the bearer token's verification into the caller, or
+// ErrUnauthorized when it is malformed, unknown or invalid.
+func callerFrom(v lifecycle.Verification, err error) (*store.Token, error) {
 	if errors.Is(err, lifecycle.ErrMalformed) {
 		return nil, fmt.Errorf("%w: bearer token is malformed", ErrUnauthorized)
 	}
@@ -141,26 +157,66 @@ type verifyResponse struct {
 	Message       string     `json:"message,omitempty"`
 }
 
-// verifyToken is POST /v1/tokens/verify. A value that is not a token of an
+// verifyRoute is POST /v1/tokens/verify. A value that is not a token of an
 // issued format is a 400 (malformed_token); unknown, expired and revoked
 // tokens are 200 with valid=false and the message.
-func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request, _ *store.Token) error {
-	var req verifyRequest
-	if err := s.decode(w, r, &req); err != nil {
-		return err
+func (s *Server) verifyRoute(w http.ResponseWriter, r *http.Request) {
+	if err := s.verifyToken(w, r); err != nil {
+		s.fail(w, r, err)
 	}
-	v, err := s.cfg.Manager.Verify(r.Context(), patterns.NewSecret(req.Token))
+}
+
+// verifyToken looks up the caller's bearer token and the token to verify
+// together (with the Redis cache: one round trip for both), then answers
+// exactly as authed(true, ...) would: a missing or bad bearer token is 401
+// and a user token 403 whatever the body holds, then body errors, then the
+// target's result. The target is looked up only when the bearer token
+// passes the checksum, and gets Verify's side effects (last_used_at,
+// verified_invalid) only once the caller is authorized, so an
+// unauthenticated request learns and changes nothing about it.
+func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) error {
+	bearer, err := bearerSecret(r.Header.Get("Authorization"))
 	if err != nil {
 		return err
 	}
+	var req verifyRequest
+	decodeErr := s.decode(w, r, &req)
+	secrets := []patterns.Secret{bearer}
+	if _, ok := s.cfg.Manager.IssuedFormat(bearer); ok && decodeErr == nil {
+		secrets = append(secrets, patterns.NewSecret(req.Token))
+	}
+	mgr := s.cfg.Manager
+	vs, errs := mgr.LookupMany(r.Context(), secrets...)
+	if errs[0] == nil {
+		mgr.Observe(vs[0])
+	}
+	caller, err := callerFrom(vs[0], errs[0])
+	if err != nil {
+		return err
+	}
+	if err := authorize(caller, true); err != nil {
+		return err
+	}
+	if decodeErr != nil {
+		return decodeErr
+	}
+	if errs[1] != nil {
+		return errs[1]
+	}
+	mgr.Observe(vs[1])
+	writeJSON(w, http.StatusOK, s.verifyResponse(vs[1]))
+	return nil
+}
+
+// verifyResponse is the API form of a verification.
+func (s *Server) verifyResponse(v lifecycle.Verification) verifyResponse {
 	resp := verifyResponse{Valid: v.Valid, Message: v.Message}
 	if t := v.Token; t != nil {
 		rec := lifecycle.NewRecord(t, s.cfg.Manager.Now())
 		resp.ID, resp.Owner, resp.Type = t.ID, t.Owner, t.Type
 		resp.ExpiresAt, resp.InvalidAt, resp.InvalidReason = rec.ExpiresAt, rec.InvalidAt, rec.InvalidReason
 	}
-	writeJSON(w, http.StatusOK, resp)
-	return nil
+	return resp
 }
 
 type revokeRequest struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
@@ -22,6 +23,8 @@ type Verification struct {
 	Valid   bool
 	Token   *store.Token // nil if unknown or malformed
 	Message string       // why it is invalid; "" when valid
+
+	at time.Time // when it was judged (for Observe)
 }
 
 // IssuedFormat returns the issued format s is a checksum-valid token of. It
@@ -51,17 +54,99 @@ func (m *Manager) Verify(ctx context.Context, s patterns.Secret) (Verification, 
 		return Verification{Message: MsgMalformed}, ErrMalformed
 	}
 	t, err := m.st.TokenByHash(ctx, s.Hash())
+	v, err := m.judge(t, err, m.Now())
+	if err == nil {
+		m.Observe(v)
+	}
+	return v, err
+}
+
+// VerifyMany is Verify for several secrets with one batch look-up (see
+// LookupMany): vs[i], errs[i] are what Verify(ctx, secrets[i]) returns,
+// side effects included.
+func (m *Manager) VerifyMany(ctx context.Context, secrets ...patterns.Secret) (vs []Verification, errs []error) {
+	vs, errs = m.LookupMany(ctx, secrets...)
+	for i := range vs {
+		if errs[i] == nil {
+			m.Observe(vs[i])
+		}
+	}
+	return vs, errs
+}
+
+// LookupMany judges every secret as Verify does, but without Verify's side
+// effects (last_used_at, verified_invalid): the caller decides which
+// results count and passes them to Observe. Malformed secrets are rejected
+// by checksum first and never reach the store; the others are looked up
+// together, in one call when the store is a store.BatchGetter (the Redis
+// cache: one round trip), else one TokenByHash each. vs[i], errs[i]
+// belong to secrets[i].
+func (m *Manager) LookupMany(ctx context.Context, secrets ...patterns.Secret) (vs []Verification, errs []error) {
+	vs, errs = make([]Verification, len(secrets)), make([]error, len(secrets))
+	idx := make([]int, 0, len(secrets))
+	hashes := make([]string, 0, len(secrets))
+	for i, s := range secrets {
+		if _, ok := m.IssuedFormat(s); !ok {
+			vs[i], errs[i] = Verification{Message: MsgMalformed}, ErrMalformed
+			continue
+		}
+		idx = append(idx, i)
+		hashes = append(hashes, s.Hash())
+	}
+	toks, terrs := m.tokensByHash(ctx, hashes)
+	now := m.Now()
+	for j, i := range idx {
+		vs[i], errs[i] = m.judge(toks[j], terrs[j], now)
+	}
+	return vs, errs
+}
+
+// tokensByHash looks hashes up in one batch if the store can, else one by
+// one.
+func (m *Manager) tokensByHash(ctx context.Context, hashes []string) ([]*store.Token, []error) {
+	if len(hashes) == 0 {
+		return nil, nil
+	}
+	if bg, ok := m.st.(store.BatchGetter); ok {
+		return bg.TokensByHash(ctx, hashes)
+	}
+	toks, errs := make([]*store.Token, len(hashes)), make([]error, len(hashes))
+	for i, h := range hashes {
+		toks[i], errs[i] = m.st.TokenByHash(ctx, h)
+	}
+	return toks, errs
+}
+
+// judge turns a look-up's outcome into a Verification at now.
+func (m *Manager) judge(t *store.Token, err error, now time.Time) (Verification, error) {
 	if errors.Is(err, store.ErrNotFound) {
-		return Verification{Message: MsgUnknown}, nil
+		return Verification{Message: MsgUnknown, at: now}, nil
 	}
 	if err != nil {
 		return Verification{}, fmt.Errorf("verify: %w", err)
 	}
-	now := m.Now()
 	if msg := t.InvalidMessage(now); msg != "" {
-		m.bg.invalidSeen(t.ID, now, msg)
-		return Verification{Token: t, Message: msg}, nil
+		return Verification{Token: t, Message: msg, at: now}, nil
 	}
-	m.bg.touch(t.ID, now)
-	return Verification{Valid: true, Token: t}, nil
+	return Verification{Valid: true, Token: t, at: now}, nil
+}
+
+// Observe applies Verify's side effects for v, a result of LookupMany the
+// caller acted on: a valid token's last_used_at is touched and an invalid
+// one gets a verified_invalid event (each at most once per TouchInterval
+// per process, in the background). Unknown and malformed results have
+// none.
+func (m *Manager) Observe(v Verification) {
+	if v.Token == nil {
+		return
+	}
+	at := v.at
+	if at.IsZero() {
+		at = m.Now()
+	}
+	if v.Valid {
+		m.bg.touch(v.Token.ID, at)
+		return
+	}
+	m.bg.invalidSeen(v.Token.ID, at, v.Message)
 }

@@ -1,0 +1,71 @@
+package rediscache
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/leakguard/leakguard/store"
+)
+
+// Cache implements store.BatchGetter.
+var _ store.BatchGetter = (*Cache)(nil)
+
+// TokensByHash looks up every hash with one MGET (one round trip, one
+// deadline of Options.OpTimeout, one breaker decision) and gives each the
+// answer TokenByHash would: a hit is decoded; a miss reads next and fills
+// the entry with SET NX; a hash that is malformed or has a queued
+// overwrite skips Redis; any Redis trouble or undecodable value falls
+// through to next without a fill. See store.BatchGetter.
+func (c *Cache) TokensByHash(ctx context.Context, hashes []string) ([]*store.Token, []error) {
+	toks, errs := make([]*store.Token, len(hashes)), make([]error, len(hashes))
+	idx := make([]int, 0, len(hashes)) // positions asked of Redis
+	keys := make([]string, 0, len(hashes))
+	for i, h := range hashes {
+		if !store.ValidHash(h) || c.queue.has(h) {
+			toks[i], errs[i] = c.Store.TokenByHash(ctx, h)
+			continue
+		}
+		idx = append(idx, i)
+		keys = append(keys, c.keys.hash(h))
+	}
+	if len(keys) == 0 {
+		return toks, errs
+	}
+	var vals []any
+	err := c.do(ctx, func(ctx context.Context) error {
+		var e error
+		vals, e = c.rdb.MGet(ctx, keys...).Result()
+		if e == nil && len(vals) != len(keys) {
+			e = fmt.Errorf("rediscache: MGET returned %d values for %d keys", len(vals), len(keys))
+		}
+		return e
+	})
+	for j, i := range idx {
+		if err != nil {
+			toks[i], errs[i] = c.readThrough(ctx, hashes[i], false)
+			continue
+		}
+		toks[i], errs[i] = c.fromValue(ctx, hashes[i], vals[j])
+	}
+	return toks, errs
+}
+
+// fromValue answers hash from one MGET value: nil is a miss (read next and
+// fill), a string is an entry (decoded, or read from next without a fill
+// when it cannot be).
+func (c *Cache) fromValue(ctx context.Context, hash string, v any) (*store.Token, error) {
+	// A nil value is MGET's form of redis.Nil.
+	s, ok := v.(string)
+	if !ok {
+		return c.readThrough(ctx, hash, v == nil)
+	}
+	t, found, derr := decodeEntry([]byte(s), hash)
+	switch {
+	case derr != nil:
+		c.log.Debug().Err(derr).Str("hash", hash).Msg("rediscache: ignoring unreadable entry")
+		return c.readThrough(ctx, hash, false)
+	case !found:
+		return nil, fmt.Errorf("rediscache: token by hash: %w", store.ErrNotFound)
+	}
+	return t, nil
+}
