@@ -21,6 +21,7 @@ import (
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/lifecycle"
+	"github.com/leakguard/leakguard/store/storetest"
 )
 
 // statusBackend is a token store as scan reaches it: the flags and
@@ -114,7 +115,7 @@ func TestScanStatusAndRevoke(t *testing.T) {
 			return localBackend(t, dsn, clk)
 		}},
 		{"sqlite with redis", func(t *testing.T, clk *cliClock) statusBackend {
-			redisURL, rdb := testRedis(t)
+			redisURL, rdb := storetest.RedisClient(t)
 			b := localBackend(t, "sqlite:"+filepath.Join(t.TempDir(), "lg.db"), clk)
 			b.args = append(b.args, "--redis", redisURL)
 			b.forget = func(hashes []string) {

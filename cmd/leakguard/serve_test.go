@@ -13,11 +13,8 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	neturl "net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,6 +26,7 @@ import (
 
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store/lifecycle"
+	"github.com/leakguard/leakguard/store/storetest"
 	"github.com/leakguard/leakguard/webhook"
 )
 
@@ -235,22 +233,7 @@ func TestServeFlags(t *testing.T) {
 
 // TestServeReadyzWithRedis checks that /readyz reports the Redis cache.
 func TestServeReadyzWithRedis(t *testing.T) {
-	url := os.Getenv("LEAKGUARD_TEST_REDIS")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/15"
-	}
-	u, err := neturl.Parse(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c, err := net.DialTimeout("tcp", u.Host, time.Second); err != nil {
-		if os.Getenv("LEAKGUARD_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("redis unreachable: %v", err)
-		}
-		t.Skipf("redis unreachable: %v", err)
-	} else {
-		c.Close()
-	}
+	url := storetest.RedisURL(t)
 	m := NewMain()
 	m.Addr, m.DB, m.Redis = "127.0.0.1:0", "sqlite:"+filepath.Join(t.TempDir(), "lg.db"), url
 	if err := m.Run(context.Background()); err != nil {

@@ -3,19 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store/postgres"
+	"github.com/leakguard/leakguard/store/storetest"
 )
 
 // testPostgres returns a DSN whose search_path is a fresh schema (created
@@ -23,31 +18,9 @@ import (
 // unreachable unless LEAKGUARD_REQUIRE_SERVICES=1.
 func testPostgres(t *testing.T) (dsn, schema string) {
 	t.Helper()
-	dsn = os.Getenv("LEAKGUARD_TEST_POSTGRES")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
+	dsn, schema = storetest.PostgresSchema(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		if os.Getenv("LEAKGUARD_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("PostgreSQL unreachable: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable (set LEAKGUARD_TEST_POSTGRES): %v", err)
-	}
-	_ = conn.Close(ctx)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema = "lg_cli_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if conn, err := pgx.Connect(ctx, dsn); err == nil {
-			_, _ = conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-			_ = conn.Close(ctx)
-		}
-	})
 	st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema})
 	if err != nil {
 		t.Fatalf("create schema: %v", err)
@@ -89,39 +62,13 @@ func TestTokenLifecycleCLIPostgres(t *testing.T) {
 	}
 }
 
-// testRedis returns the shared test Redis URL, skipping when unreachable
-// unless LEAKGUARD_REQUIRE_SERVICES=1.
-func testRedis(t *testing.T) (string, *redis.Client) {
-	t.Helper()
-	u := os.Getenv("LEAKGUARD_TEST_REDIS")
-	if u == "" {
-		u = "redis://127.0.0.1:6379/15"
-	}
-	opt, err := redis.ParseURL(u)
-	if err != nil {
-		t.Fatalf("LEAKGUARD_TEST_REDIS: %v", err)
-	}
-	rdb := redis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		_ = rdb.Close()
-		if os.Getenv("LEAKGUARD_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("Redis unreachable: %v", err)
-		}
-		t.Skipf("Redis unreachable (set LEAKGUARD_TEST_REDIS): %v", err)
-	}
-	t.Cleanup(func() { _ = rdb.Close() })
-	return u, rdb
-}
-
 // TestTokenLifecycleCLIPostgresRedis runs the scenario through the Redis
 // cache (wrapRedis' default key prefix; the keys are per-token hashes and
 // ids, removed afterwards) and searches every cached value for plaintext.
 func TestTokenLifecycleCLIPostgresRedis(t *testing.T) {
 	t.Parallel()
 	dsn, _ := testPostgres(t)
-	redisURL, rdb := testRedis(t)
+	redisURL, rdb := storetest.RedisClient(t)
 	c := newCLI(t, dsn)
 	c.env["LEAKGUARD_REDIS"] = redisURL
 	testTokenLifecycle(t, c)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leakguard/leakguard/store/storetest"
 	"github.com/leakguard/leakguard/webhook/githubapi/githubtest"
 )
 
@@ -17,7 +18,7 @@ import (
 // through the Redis Streams queue with 1 and 2 worker processes, each
 // from cold mirrors and no checkpoints. Run with -benchtime=1x.
 func BenchmarkGitHubOrgWorkers(b *testing.B) {
-	redisURL, rdb := testRedisURLB(b)
+	redisURL, rdb := storetest.RedisClient(b)
 	bin := buildBinaryB(b, b.TempDir())
 	srv := githubtest.New()
 	defer srv.Close()

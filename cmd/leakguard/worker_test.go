@@ -14,35 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard/store/storetest"
 	"github.com/leakguard/leakguard/webhook/githubapi/githubtest"
-	"github.com/redis/go-redis/v9"
 )
-
-// testRedisURL returns the shared test Redis or skips.
-func testRedisURL(t *testing.T) (string, *redis.Client) { return testRedisURLB(t) }
-
-func testRedisURLB(t testing.TB) (string, *redis.Client) {
-	t.Helper()
-	u := os.Getenv("LEAKGUARD_TEST_REDIS")
-	if u == "" {
-		u = "redis://127.0.0.1:6379/15"
-	}
-	opt, err := redis.ParseURL(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { _ = rdb.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		if os.Getenv("LEAKGUARD_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("redis unreachable: %v", err)
-		}
-		t.Skipf("shared redis unreachable (set LEAKGUARD_TEST_REDIS): %v", err)
-	}
-	return u, rdb
-}
 
 // buildBinary builds leakguard into dir.
 func buildBinary(t *testing.T, dir string) string { return buildBinaryB(t, dir) }
@@ -116,7 +90,7 @@ func TestWorkersSurviveKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs worker processes")
 	}
-	redisURL, rdb := testRedisURL(t)
+	redisURL, rdb := storetest.RedisClient(t)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	prefix := "lgtest:worker:" + hex.EncodeToString(b[:])

@@ -2,15 +2,11 @@ package lifecycle_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/leakguard/leakguard/patterns"
@@ -18,6 +14,7 @@ import (
 	"github.com/leakguard/leakguard/store/lifecycle"
 	"github.com/leakguard/leakguard/store/postgres"
 	"github.com/leakguard/leakguard/store/sqlite"
+	"github.com/leakguard/leakguard/store/storetest"
 )
 
 type testClock struct {
@@ -45,12 +42,9 @@ func TestScenarioSQLite(t *testing.T) {
 
 func TestScenarioPostgres(t *testing.T) {
 	t.Parallel()
-	dsn := postgresDSN(t)
+	dsn := storetest.PostgresDSN(t)
 	testScenario(t, func(t *testing.T, now func() time.Time) store.Store {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		schema := "lg_lifecycle_" + hex.EncodeToString(b[:])
-		t.Cleanup(func() { dropSchema(t, dsn, schema) })
+		schema := storetest.NewSchema(t, dsn)
 		st, err := postgres.Open(context.Background(), dsn, postgres.Options{Now: now, Schema: schema, MaxConns: 4})
 		if err != nil {
 			t.Fatal(err)
@@ -58,42 +52,6 @@ func TestScenarioPostgres(t *testing.T) {
 		t.Cleanup(func() { _ = st.Close() })
 		return st
 	})
-}
-
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("LEAKGUARD_TEST_POSTGRES")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err == nil {
-		err = conn.Ping(ctx)
-		_ = conn.Close(ctx)
-	}
-	if err != nil {
-		if os.Getenv("LEAKGUARD_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("PostgreSQL unreachable: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable (set LEAKGUARD_TEST_POSTGRES): %v", err)
-	}
-	return dsn
-}
-
-func dropSchema(t *testing.T, dsn, schema string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Errorf("drop schema %s: %v", schema, err)
-		return
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-		t.Errorf("drop schema %s: %v", schema, err)
-	}
 }
 
 // testScenario walks tokens through their lives on a real store: policy,

@@ -2,10 +2,7 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -18,56 +15,8 @@ import (
 	"github.com/leakguard/leakguard/store/storetest"
 )
 
-// testDSN returns the shared test database, skipping (or failing with
-// LEAKGUARD_REQUIRE_SERVICES=1) when it cannot be reached.
-func testDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("LEAKGUARD_TEST_POSTGRES")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err == nil {
-		err = conn.Ping(ctx)
-		_ = conn.Close(ctx)
-	}
-	if err != nil {
-		if os.Getenv("LEAKGUARD_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("PostgreSQL at LEAKGUARD_TEST_POSTGRES unreachable: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable (set LEAKGUARD_TEST_POSTGRES): %v", err)
-	}
-	return dsn
-}
-
-// newSchema returns a fresh schema name and drops the schema at cleanup.
-func newSchema(t *testing.T, dsn string) string {
-	t.Helper()
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "lg_test_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return schema
-}
-
 // open opens a store on schema and closes it at cleanup (registered after
-// newSchema's, so it runs first).
+// storetest.NewSchema's, so it runs first).
 func open(t *testing.T, dsn, schema string) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(context.Background(), dsn, postgres.Options{Log: zerolog.Nop(), Schema: schema, MaxConns: 4})
@@ -80,9 +29,9 @@ func open(t *testing.T, dsn, schema string) *postgres.Store {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	dsn := testDSN(t)
+	dsn := storetest.PostgresDSN(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
-		return open(t, dsn, newSchema(t, dsn))
+		return open(t, dsn, storetest.NewSchema(t, dsn))
 	})
 }
 
@@ -91,9 +40,9 @@ func TestConformance(t *testing.T) {
 // them, so the concurrency cases race across connections pools.
 func TestTwoProcesses(t *testing.T) {
 	t.Parallel()
-	dsn := testDSN(t)
+	dsn := storetest.PostgresDSN(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
-		schema := newSchema(t, dsn)
+		schema := storetest.NewSchema(t, dsn)
 		return &twoPools{Store: open(t, dsn, schema), other: open(t, dsn, schema)}
 	})
 }
@@ -131,8 +80,8 @@ func (s *twoPools) ClaimNotifications(ctx context.Context, now time.Time, limit 
 
 func TestConcurrentMigrations(t *testing.T) {
 	t.Parallel()
-	dsn := testDSN(t)
-	schema := newSchema(t, dsn)
+	dsn := storetest.PostgresDSN(t)
+	schema := storetest.NewSchema(t, dsn)
 	const n = 4
 	var wg sync.WaitGroup
 	errs := make(chan error, n)

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/leakguard/leakguard/store"
+	"github.com/leakguard/leakguard/store/storetest"
 )
 
 func TestLookupFillsAndHits(t *testing.T) {
@@ -122,7 +123,7 @@ func TestRevokeOverwritesEntry(t *testing.T) {
 			}
 			// Another process sharing Redis sees it too.
 			o := testOptions(prefix)
-			o.URL = sharedRedisURL()
+			o.URL = storetest.RedisURL(t)
 			other, err := New(db, o)
 			if err != nil {
 				t.Fatal(err)
@@ -382,7 +383,7 @@ func TestRedisDownStoreUsable(t *testing.T) {
 	ctx := context.Background()
 	db := newMemStore()
 	o := testOptions("lgtest:down:")
-	o.URL = "redis://127.0.0.1:" + freePort(t)
+	o.URL = "redis://127.0.0.1:" + storetest.FreePort(t)
 	c, err := New(db, o)
 	if err != nil {
 		t.Fatal(err)
@@ -407,9 +408,13 @@ func TestRedisDownStoreUsable(t *testing.T) {
 
 func TestCloseClosesNextNotCallerClient(t *testing.T) {
 	t.Parallel()
-	rdb := sharedClient(t)
+	_, shared := storetest.RedisClient(t)
+	ro := *shared.Options()
+	ro.ContextTimeoutEnabled = true // New requires it of a caller's client
+	rdb := redis.NewClient(&ro)
+	t.Cleanup(func() { _ = rdb.Close() })
 	db := newMemStore()
-	o := testOptions(testPrefix(t, rdb))
+	o := testOptions(storetest.KeyPrefix(t, rdb, "lgtest:"))
 	o.Client, o.Logger = rdb, zerolog.Nop()
 	c, err := New(db, o)
 	if err != nil {

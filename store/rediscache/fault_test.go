@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/leakguard/leakguard/store"
+	"github.com/leakguard/leakguard/store/storetest"
 )
 
 // callBound is a generous bound on any call while Redis misbehaves; the
@@ -18,10 +19,10 @@ import (
 const callBound = time.Second
 
 // newFaultCache wraps next with a cache on the private server p.
-func newFaultCache(t *testing.T, p *redisProc, next store.Store, tweak func(*Options)) *Cache {
+func newFaultCache(t *testing.T, p *storetest.RedisProc, next store.Store, tweak func(*Options)) *Cache {
 	t.Helper()
 	o := testOptions("lgfault:")
-	o.URL, o.OpTimeout = p.url(), 100*time.Millisecond
+	o.URL, o.OpTimeout = p.URL(), 100*time.Millisecond
 	if tweak != nil {
 		tweak(&o)
 	}
@@ -66,7 +67,7 @@ func expect(t *testing.T, c *Cache, hash string, want *store.Token) {
 // reaches Redis after SIGCONT.
 func TestPausedRedis(t *testing.T) {
 	t.Parallel()
-	p := startRedis(t)
+	p := storetest.RedisServer(t)
 	db := newMemStore()
 	c := newFaultCache(t, p, db, nil)
 	keep, victim, unknown := create(t, c), create(t, c), unknownHash(t)
@@ -74,11 +75,11 @@ func TestPausedRedis(t *testing.T) {
 	expect(t, c, victim.Hash, victim)
 	expect(t, c, unknown, nil) // negative entry
 
-	p.pause()
+	p.Pause()
 	paused := true
 	defer func() {
 		if paused {
-			p.resume()
+			p.Resume()
 		}
 	}()
 	hammer(t, c, keep, unknown)
@@ -97,13 +98,13 @@ func TestPausedRedis(t *testing.T) {
 		expect(t, c, keep.Hash, keep)
 	}
 
-	p.resume()
+	p.Resume()
 	paused = false
 	waitFor(t, "queue drained", func() bool {
 		expect(t, c, victim.Hash, revoked) // never valid, at any point
 		return c.Pending() == 0
 	})
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + p.port})
+	rdb := redis.NewClient(&redis.Options{Addr: p.Addr()})
 	defer func() { _ = rdb.Close() }()
 	if cachedValid(t, rdb, "lgfault:", victim.Hash) || rawEntry(t, rdb, "lgfault:", victim.Hash) == "" {
 		t.Errorf("after recovery the entry should say revoked: %q", rawEntry(t, rdb, "lgfault:", victim.Hash))
@@ -153,13 +154,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // comes back by itself.
 func TestKilledRedisRecovers(t *testing.T) {
 	t.Parallel()
-	p := startRedis(t)
+	p := storetest.RedisServer(t)
 	db := newMemStore()
 	c := newFaultCache(t, p, db, nil)
 	tok, unknown := create(t, c), unknownHash(t)
 	expect(t, c, tok.Hash, tok)
 
-	p.kill()
+	p.Kill()
 	hammer(t, c, tok, unknown)
 	var revoked *store.Token
 	timed(t, "Revoke", func() { revoked = revoke(t, c, tok) })
@@ -173,7 +174,7 @@ func TestKilledRedisRecovers(t *testing.T) {
 		t.Error("RedisPing = nil while Redis is down")
 	}
 
-	p.restart()
+	p.Restart()
 	waitFor(t, "recovery", func() bool {
 		expect(t, c, tok.Hash, revoked)
 		expect(t, c, born.Hash, born)
@@ -199,7 +200,7 @@ func TestKilledRedisRecovers(t *testing.T) {
 func TestRevokeDuringPauseOtherProcessBound(t *testing.T) {
 	t.Parallel()
 	const ttl = 3 * time.Second
-	p := startRedis(t)
+	p := storetest.RedisServer(t)
 	db := newMemStore()
 	short := func(o *Options) { o.TTL = ttl }
 	c1 := newFaultCache(t, p, db, func(o *Options) { short(o); o.Cooldown = time.Minute })
@@ -209,7 +210,7 @@ func TestRevokeDuringPauseOtherProcessBound(t *testing.T) {
 	tok := create(t, c1)
 	expect(t, c2, tok.Hash, tok) // process 2 caches "valid"
 
-	p.pause()
+	p.Pause()
 	// A failed lookup opens process 1's breaker, so the revoke's overwrite
 	// is not even sent (a command sent to a paused server would still run
 	// when it wakes up): the overwrite is truly lost with process 1.
@@ -218,7 +219,7 @@ func TestRevokeDuringPauseOtherProcessBound(t *testing.T) {
 	timed(t, "Revoke", func() { revoked = revoke(t, c1, tok) })
 	revokedAt := time.Now()
 	timed(t, "Close", func() { _ = c1.Close() }) // process 1 is gone with its queue
-	p.resume()
+	p.Resume()
 
 	slack := 500 * time.Millisecond
 	var lastValid time.Duration

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,82 +13,17 @@ import (
 
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
+	"github.com/leakguard/leakguard/store/storetest"
 )
-
-// requireServices reports whether missing services fail instead of skip.
-func requireServices() bool { return os.Getenv("LEAKGUARD_REQUIRE_SERVICES") == "1" }
-
-// skipOrFail skips the test, or fails it under LEAKGUARD_REQUIRE_SERVICES=1.
-func skipOrFail(t testing.TB, format string, a ...any) {
-	t.Helper()
-	if requireServices() {
-		t.Fatalf(format, a...)
-	}
-	t.Skipf(format, a...)
-}
-
-// sharedRedisURL is the shared test Redis (DB 15 by default).
-func sharedRedisURL() string {
-	if u := os.Getenv("LEAKGUARD_TEST_REDIS"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/15"
-}
-
-// sharedClient connects to the shared test Redis, skipping if it is down.
-func sharedClient(t testing.TB) *redis.Client {
-	t.Helper()
-	o, err := redis.ParseURL(sharedRedisURL())
-	if err != nil {
-		t.Fatalf("LEAKGUARD_TEST_REDIS: %v", err)
-	}
-	o.ContextTimeoutEnabled = true
-	rdb := redis.NewClient(o)
-	t.Cleanup(func() { _ = rdb.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		skipOrFail(t, "shared redis %s unreachable: %v", o.Addr, err)
-	}
-	return rdb
-}
-
-// testPrefix returns a key prefix unique to this call and deletes every
-// key under it when the test ends. Nothing else in the shared DB is touched.
-func testPrefix(t testing.TB, rdb *redis.Client) string {
-	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	p := "lgtest:" + hex.EncodeToString(b[:]) + ":"
-	t.Cleanup(func() { deletePrefix(t, rdb, p) })
-	return p
-}
-
-// deletePrefix deletes the keys under prefix (SCAN + DEL, never FLUSHDB).
-func deletePrefix(t testing.TB, rdb *redis.Client, prefix string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ks := scanKeys(ctx, t, rdb, prefix)
-	if len(ks) > 0 {
-		if err := rdb.Del(ctx, ks...).Err(); err != nil {
-			t.Errorf("clean up %s: %v", prefix, err)
-		}
-	}
-}
 
 // scanKeys lists every key under prefix.
 func scanKeys(ctx context.Context, t testing.TB, rdb *redis.Client, prefix string) []string {
 	t.Helper()
-	var out []string
-	it := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
-	for it.Next(ctx) {
-		out = append(out, it.Val())
-	}
-	if err := it.Err(); err != nil {
+	ks, err := storetest.ScanKeys(ctx, rdb, prefix)
+	if err != nil {
 		t.Fatalf("scan %s: %v", prefix, err)
 	}
-	return out
+	return ks
 }
 
 // testOptions are short timings so fault tests run quickly. OpTimeout is
@@ -107,10 +41,10 @@ func testOptions(prefix string) Options {
 // prefix. It returns the cache, a raw client and the prefix.
 func newSharedCache(t testing.TB, next store.Store, tweak func(*Options)) (*Cache, *redis.Client, string) {
 	t.Helper()
-	rdb := sharedClient(t)
-	prefix := testPrefix(t, rdb)
+	url, rdb := storetest.RedisClient(t)
+	prefix := storetest.KeyPrefix(t, rdb, "lgtest:")
 	o := testOptions(prefix)
-	o.URL = sharedRedisURL()
+	o.URL = url
 	if tweak != nil {
 		tweak(&o)
 	}

@@ -2,16 +2,14 @@ package redisqueue_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/leakguard/leakguard/store/redisqueue"
+	"github.com/leakguard/leakguard/store/storetest"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 )
@@ -20,24 +18,7 @@ import (
 // LEAKGUARD_REQUIRE_SERVICES=1).
 func sharedRedis(t *testing.T) *redis.Client {
 	t.Helper()
-	u := os.Getenv("LEAKGUARD_TEST_REDIS")
-	if u == "" {
-		u = "redis://127.0.0.1:6379/15"
-	}
-	o, err := redis.ParseURL(u)
-	if err != nil {
-		t.Fatalf("LEAKGUARD_TEST_REDIS: %v", err)
-	}
-	rdb := redis.NewClient(o)
-	t.Cleanup(func() { _ = rdb.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		if os.Getenv("LEAKGUARD_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("redis unreachable: %v", err)
-		}
-		t.Skipf("shared redis unreachable (set LEAKGUARD_TEST_REDIS): %v", err)
-	}
+	_, rdb := storetest.RedisClient(t)
 	return rdb
 }
 
@@ -45,17 +26,9 @@ func sharedRedis(t *testing.T) *redis.Client {
 // after the test.
 func newQueue(t *testing.T, rdb *redis.Client, o redisqueue.Options) *redisqueue.Queue {
 	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	o.Prefix = "lgtest:rq:" + hex.EncodeToString(b[:])
+	o.Prefix = "lgtest:rq:" + storetest.RandomHex(6)
 	o.Log = zerolog.Nop()
-	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, _ := rdb.Keys(ctx, o.Prefix+":*").Result()
-		if len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
-	})
+	t.Cleanup(func() { storetest.DeleteKeys(t, rdb, o.Prefix+":") })
 	return redisqueue.New(rdb, o)
 }
 
