@@ -52,9 +52,12 @@ func pairPPM(a, b byte) float64 { return bytePPM(a) * bytePPM(b) / 1e6 }
 
 // choosePairs assigns every prefix an anchor pair by greedy set cover:
 // repeatedly the pair (no commoner than pairMaxPPM) that most unassigned
-// prefixes contain. It returns nil when some prefix is shorter than two
-// bytes or more than maxPairs pairs would be needed.
+// prefixes contain. It returns nil when there are no prefixes, some prefix
+// is shorter than two bytes, or more than maxPairs pairs would be needed.
 func choosePairs(pes []prefixEntry, simd bool) *pairIndex {
+	if len(pes) == 0 {
+		return nil // indexPairsAVX2 needs at least one pair
+	}
 	left := make([]int, 0, len(pes))
 	for i := range pes {
 		if len(pes[i].p) < 2 {

@@ -52,3 +52,36 @@ func TestChoosePairs(t *testing.T) {
 		t.Errorf("%d pairs for %d prefixes (%s), want at most 8", n, len(s.prefixes), s.describeAnchors())
 	}
 }
+
+// TestChoosePairsLimits: a catalog the pair path cannot serve (more than
+// maxPairs pairs) gets none and scans on the byte-anchor path, still
+// agreeing with Reference. (Prefixes shorter than two bytes, the other
+// limit, are not valid formats.)
+func TestChoosePairsLimits(t *testing.T) {
+	t.Parallel()
+	many := make([]patterns.Format, 0, maxPairs+1)
+	var data []byte
+	for i := range maxPairs + 1 {
+		p := string([]byte{'A' + byte(i), 'a' + byte(i), '!'})
+		many = append(many, patterns.Format{ID: "m" + p, Prefixes: []string{p}, Alphabet: "0-9", BodyMin: 2, BodyMax: 4})
+		data = append(data, p+"123 "+p+"1\n"...)
+	}
+	for _, tc := range []struct {
+		name string
+		fs   []patterns.Format
+	}{
+		{"too-many-pairs", many},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := patterns.NewCatalog(tc.fs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := New(c); s.pairs != nil {
+				t.Fatalf("pair index for %s", s.describeAnchors())
+			}
+			checkAgainstReference(t, c, data, variants(false))
+		})
+	}
+}
