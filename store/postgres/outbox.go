@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,26 +11,17 @@ import (
 	"github.com/leakguard/leakguard/store"
 )
 
-// maxErrorLen caps the stored last_error.
-const maxErrorLen = 1000
-
 // insertNotification enqueues n (if not nil) inside a transaction.
 // CreatedAt and NextAttemptAt default to at.
 func insertNotification(ctx context.Context, tx pgx.Tx, n *store.Notification, at time.Time) error {
 	if n == nil {
 		return nil
 	}
-	if err := n.Validate(); err != nil {
+	created, next, err := n.Schedule(at)
+	if err != nil {
 		return err
 	}
-	created, next := n.CreatedAt, n.NextAttemptAt
-	if created.IsZero() {
-		created = at
-	}
-	if next.IsZero() {
-		next = created
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO outbox (id, type, payload, created_at, attempts, next_attempt_at, last_error)
+	_, err = tx.Exec(ctx, `INSERT INTO outbox (id, type, payload, created_at, attempts, next_attempt_at, last_error)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, n.ID, n.Type, n.Payload, created, n.Attempts, next, n.LastError)
 	if err != nil {
 		return fmt.Errorf("enqueue notification %s: %w", n.ID, err)
@@ -107,7 +97,7 @@ func (s *Store) MarkDelivered(ctx context.Context, id string) error {
 // the next attempt at next. ErrNotFound if the notification is not there.
 func (s *Store) MarkFailed(ctx context.Context, id string, next time.Time, errMsg string) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1,
-		last_error = $2 WHERE id = $3`, next, truncate(errMsg, maxErrorLen), id)
+		last_error = $2 WHERE id = $3`, next, store.TruncateError(errMsg), id)
 	if err != nil {
 		return fmt.Errorf("postgres: mark failed %s: %w", id, mapErr(err))
 	}
@@ -115,12 +105,4 @@ func (s *Store) MarkFailed(ctx context.Context, id string, next time.Time, errMs
 		return fmt.Errorf("postgres: mark failed %s: %w", id, store.ErrNotFound)
 	}
 	return nil
-}
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
 }

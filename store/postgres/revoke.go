@@ -18,15 +18,9 @@ import (
 // row waits for the first to commit and then reports already = true; an
 // already invalid token is returned unchanged and nothing is written.
 func (s *Store) Revoke(ctx context.Context, req store.RevokeRequest) (*store.Token, bool, error) {
-	label := revokeLabel(req)
-	if err := req.Validate(); err != nil {
+	label := req.Label()
+	if err := req.Prepare(s.now); err != nil {
 		return nil, false, fmt.Errorf("postgres: revoke %s: %w", label, err)
-	}
-	if req.At.IsZero() {
-		req.At = s.now()
-	}
-	if req.Kind == "" {
-		req.Kind = store.EventRevoked
 	}
 	var (
 		tok     *store.Token
@@ -47,9 +41,7 @@ func (s *Store) Revoke(ctx context.Context, req store.RevokeRequest) (*store.Tok
 			return err
 		}
 		tok = t
-		ev := store.Event{TokenID: t.ID, Kind: req.Kind, At: req.At, Actor: req.Actor,
-			Source: req.Source, Detail: req.Reason}
-		if err := insertEvent(ctx, tx, ev); err != nil {
+		if err := insertEvent(ctx, tx, req.Event(t.ID)); err != nil {
 			return err
 		}
 		return insertNotification(ctx, tx, req.Notify, req.At)
@@ -58,18 +50,6 @@ func (s *Store) Revoke(ctx context.Context, req store.RevokeRequest) (*store.Tok
 		return nil, false, fmt.Errorf("postgres: revoke %s: %w", label, err)
 	}
 	return tok, already, nil
-}
-
-// revokeLabel names the token of a revoke request in errors: its id, else
-// the start of its hash.
-func revokeLabel(req store.RevokeRequest) string {
-	if req.ID != "" {
-		return req.ID
-	}
-	if len(req.Hash) > 12 {
-		return "hash " + req.Hash[:12]
-	}
-	return "hash " + req.Hash
 }
 
 // revokeWhere selects the token of a revoke request; the condition's

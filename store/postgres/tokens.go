@@ -54,20 +54,11 @@ func scanTokens(rows pgx.Rows) ([]*store.Token, error) {
 // CreateToken inserts t and its issued event ev in one transaction.
 // CreatedAt and ev.At default to the store's clock, ev.Kind to EventIssued.
 func (s *Store) CreateToken(ctx context.Context, t *store.Token, ev store.Event) error {
-	if err := t.Validate(); err != nil {
+	ev, err := store.PrepareCreate(t, ev, s.now)
+	if err != nil {
 		return fmt.Errorf("postgres: create token: %w", err)
 	}
-	if t.CreatedAt.IsZero() {
-		t.CreatedAt = s.now()
-	}
-	ev.TokenID = t.ID
-	if ev.Kind == "" {
-		ev.Kind = store.EventIssued
-	}
-	if ev.At.IsZero() {
-		ev.At = t.CreatedAt
-	}
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err = s.write(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO tokens (`+tokenCols+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			t.ID, t.Hash, t.Type, t.FormatID, t.Owner, t.Name, t.Last4, t.CreatedAt,

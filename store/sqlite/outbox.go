@@ -4,14 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/leakguard/leakguard/store"
 )
-
-// maxErrorLen caps the stored last_error.
-const maxErrorLen = 1000
 
 // insertNotification enqueues n (if not nil) inside a write transaction.
 // CreatedAt and NextAttemptAt default to at.
@@ -19,17 +15,11 @@ func insertNotification(ctx context.Context, tx *sql.Tx, n *store.Notification, 
 	if n == nil {
 		return nil
 	}
-	if err := n.Validate(); err != nil {
+	created, next, err := n.Schedule(at)
+	if err != nil {
 		return err
 	}
-	created, next := n.CreatedAt, n.NextAttemptAt
-	if created.IsZero() {
-		created = at
-	}
-	if next.IsZero() {
-		next = created
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, type, payload, created_at, attempts, next_attempt_at, last_error)
+	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (id, type, payload, created_at, attempts, next_attempt_at, last_error)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, n.ID, n.Type, n.Payload, fmtTime(created), n.Attempts, fmtTime(next), n.LastError)
 	if err != nil {
 		return fmt.Errorf("enqueue notification %s: %w", n.ID, err)
@@ -106,7 +96,7 @@ func (s *Store) MarkDelivered(ctx context.Context, id string) error {
 // the next attempt at next. ErrNotFound if the notification is not there.
 func (s *Store) MarkFailed(ctx context.Context, id string, next time.Time, errMsg string) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
-		WHERE id = ?`, fmtTime(next), truncate(errMsg, maxErrorLen), id)
+		WHERE id = ?`, fmtTime(next), store.TruncateError(errMsg), id)
 	if err != nil {
 		return fmt.Errorf("sqlite: mark failed %s: %w", id, mapErr(err))
 	}
@@ -114,12 +104,4 @@ func (s *Store) MarkFailed(ctx context.Context, id string, next time.Time, errMs
 		return fmt.Errorf("sqlite: mark failed %s: %w", id, store.ErrNotFound)
 	}
 	return nil
-}
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
 }
