@@ -59,7 +59,7 @@ func (c *Cache) fromValue(ctx context.Context, hash string, v any) (*store.Token
 	if !ok {
 		return c.readThrough(ctx, hash, v == nil)
 	}
-	t, found, derr := decodeEntry([]byte(s), hash)
+	t, found, derr := c.memo.decode(s, hash)
 	switch {
 	case derr != nil:
 		c.log.Debug().Err(derr).Str("hash", hash).Msg("rediscache: ignoring unreadable entry")

@@ -52,6 +52,7 @@ type Cache struct {
 	br        *breaker
 	queue     *queue
 	log       zerolog.Logger
+	memo      decodeMemo
 
 	stop      chan struct{}
 	loopDone  chan struct{}
@@ -110,14 +111,14 @@ func (c *Cache) TokenByHash(ctx context.Context, hash string) (*store.Token, err
 		// mistake?) never reaches a Redis key.
 		return c.Store.TokenByHash(ctx, hash)
 	}
-	var val []byte
+	var val string
 	err := c.do(ctx, func(ctx context.Context) error {
 		var e error
-		val, e = c.rdb.Get(ctx, c.keys.hash(hash)).Bytes()
+		val, e = c.rdb.Get(ctx, c.keys.hash(hash)).Result()
 		return e
 	})
 	if err == nil {
-		t, found, derr := decodeEntry(val, hash)
+		t, found, derr := c.memo.decode(val, hash)
 		switch {
 		case derr != nil:
 			c.log.Debug().Err(derr).Str("hash", hash).Msg("rediscache: ignoring unreadable entry")
