@@ -8,8 +8,9 @@ import (
 
 // The pair path. Every prefix gets an anchor pair: two adjacent bytes of it
 // (preferably a pair other prefixes share, e.g. "rv" for all ten BIP-32
-// prefixes). One vectorised pass per region (indexPairsSIMD: per 32 bytes,
-// two loads and four instructions per distinct pair) finds every place
+// prefixes). One vectorised pass per region (indexPairsSIMD, a Teddy-style
+// nibble-table search: per 32 bytes two loads and ~16 vector instructions
+// whatever the number of pairs) finds every place
 // where any anchor pair occurs, however common each byte is alone; two
 // byte tables (the bytes before and after the pair) reject most of those,
 // and the Aho-Corasick automaton runs only over the bytes around the rest.
@@ -38,8 +39,20 @@ type pairIndex struct {
 	groups     []pairGroup
 	minK, maxK int
 	simd       bool
-	tab        [maxPairs][64]byte // per pair: first byte ×32, second ×32
-	bits       [1 << 10]uint64    // pair (a<<8|b) present, for the scalar tail
+	nib        [4][32]byte     // nibble → bucket tables of indexPairsAVX2
+	bits       [1 << 10]uint64 // pair (a<<8|b) present, for the scalar tail
+}
+
+// addNibbles enters pair gi into the nibble tables, in bucket gi%8 (exact
+// up to 8 pairs; beyond, buckets are shared and hits may be false).
+func (px *pairIndex) addNibbles(gi int, pr [2]byte) {
+	bit := byte(1) << (gi % 8)
+	for lane := 0; lane < 32; lane += 16 {
+		px.nib[0][lane+int(pr[0]&15)] |= bit
+		px.nib[1][lane+int(pr[0]>>4)] |= bit
+		px.nib[2][lane+int(pr[1]&15)] |= bit
+		px.nib[3][lane+int(pr[1]>>4)] |= bit
+	}
 }
 
 // bytePPM estimates how often c occurs in source text, in parts per
@@ -56,7 +69,7 @@ func pairPPM(a, b byte) float64 { return bytePPM(a) * bytePPM(b) / 1e6 }
 // is shorter than two bytes, or more than maxPairs pairs would be needed.
 func choosePairs(pes []prefixEntry, simd bool) *pairIndex {
 	if len(pes) == 0 {
-		return nil // indexPairsAVX2 needs at least one pair
+		return nil
 	}
 	left := make([]int, 0, len(pes))
 	for i := range pes {
@@ -87,9 +100,7 @@ func choosePairs(pes []prefixEntry, simd bool) *pairIndex {
 			px.minK, px.maxK = min(px.minK, k), max(px.maxK, k)
 		}
 		left = rest
-		for j := range 32 {
-			px.tab[gi][j], px.tab[gi][32+j] = pr[0], pr[1]
-		}
+		px.addNibbles(gi, pr)
 		k := uint(pr[0])<<8 | uint(pr[1])
 		px.bits[k>>6] |= 1 << (k & 63)
 	}
@@ -160,11 +171,12 @@ func (g *pairGroup) add(pe *prefixEntry) {
 	}
 }
 
-// index returns the least i with (b[i], b[i+1]) an anchor pair, or -1.
+// index returns the least i with (b[i], b[i+1]) an anchor pair, or -1;
+// with more than 8 pairs it may also return a position holding none.
 func (px *pairIndex) index(b []byte) int {
 	done := 0
 	if px.simd && len(b) >= 33 {
-		if i := indexPairsSIMD(b, &px.tab, len(px.groups)); i >= 0 {
+		if i := indexPairsSIMD(b, &px.nib); i >= 0 {
 			return i
 		}
 		done = (len(b) - 1) / 32 * 32
@@ -178,8 +190,7 @@ func (px *pairIndex) index(b []byte) int {
 	return -1
 }
 
-// group returns the index of the group of the pair (a, b); the pair must
-// be an anchor pair.
+// group returns the index of the group of the pair (a, b), or -1.
 func (px *pairIndex) group(a, b byte) int {
 	for gi := range px.groups {
 		if px.groups[gi].a == a && px.groups[gi].b == b {
@@ -204,6 +215,9 @@ func (e *engine) scanPairs(buf []byte, from, to int) bool {
 		lo = i + 1
 		budget -= costHit
 		gi := px.group(buf[i], buf[i+1])
+		if gi < 0 {
+			continue
+		}
 		g := &px.groups[gi]
 		if (g.prevAny || i > 0 && g.prev[buf[i-1]]) && (i+2 >= len(buf) || g.next[buf[i+2]]) {
 			budget -= costVerify

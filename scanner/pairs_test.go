@@ -1,6 +1,8 @@
 package scanner
 
 import (
+	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -53,35 +55,35 @@ func TestChoosePairs(t *testing.T) {
 	}
 }
 
-// TestChoosePairsLimits: a catalog the pair path cannot serve (more than
-// maxPairs pairs) gets none and scans on the byte-anchor path, still
-// agreeing with Reference. (Prefixes shorter than two bytes, the other
-// limit, are not valid formats.)
+// TestChoosePairsLimits: with 9..16 pairs the vectorised search shares
+// buckets between pairs and reports false candidates, which the pair path
+// must drop; with more than maxPairs the catalog gets no pair index and
+// scans on the byte-anchor path. Both still agree with Reference.
 func TestChoosePairsLimits(t *testing.T) {
 	t.Parallel()
-	many := make([]patterns.Format, 0, maxPairs+1)
-	var data []byte
-	for i := range maxPairs + 1 {
-		p := string([]byte{'A' + byte(i), 'a' + byte(i), '!'})
-		many = append(many, patterns.Format{ID: "m" + p, Prefixes: []string{p}, Alphabet: "0-9", BodyMin: 2, BodyMax: 4})
-		data = append(data, p+"123 "+p+"1\n"...)
-	}
-	for _, tc := range []struct {
-		name string
-		fs   []patterns.Format
-	}{
-		{"too-many-pairs", many},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, n := range []int{12, maxPairs + 1} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			t.Parallel()
-			c, err := patterns.NewCatalog(tc.fs...)
+			var fs []patterns.Format
+			var data []byte
+			for i := range n {
+				p := string([]byte{'A' + byte(i), 'a' + byte(i), '!'})
+				fs = append(fs, patterns.Format{ID: "m" + p, Prefixes: []string{p}, Alphabet: "0-9", BodyMin: 2, BodyMax: 4})
+				// The crossed pair (first byte of pair i, second of pair
+				// i+1) is a false candidate when they share a bucket.
+				data = append(data, p+"123 "+p+"1 "+string([]byte{'A' + byte(i), 'a' + byte(i+1), '!'})+"12\n"...)
+			}
+			c, err := patterns.NewCatalog(fs...)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s := New(c); s.pairs != nil {
-				t.Fatalf("pair index for %s", s.describeAnchors())
+			if s := New(c); (s.pairs != nil) != (n <= maxPairs) {
+				t.Fatalf("%d pairs: %s", n, s.describeAnchors())
 			}
-			checkAgainstReference(t, c, data, variants(false))
+			// Pairs 0 and 8 ("Aa", "Ii") share a bucket: "Ai" and "Ia" match
+			// the nibble tables without being pairs.
+			data = append(data, " Ai!12 Ia!123 Aa!12\n"...)
+			checkAgainstReference(t, c, bytes.Repeat(data, 3), variants(false))
 		})
 	}
 }
