@@ -55,6 +55,7 @@ func BenchmarkVerifyHandler(b *testing.B) {
 	svc, user := issue(patterns.TypeService), issue(patterns.TypeUser)
 	h, body := srv.Handler(), `{"token":"`+user.Reveal()+`"}`
 	b.ReportAllocs()
+	b.SetParallelism(8) // 8 x GOMAXPROCS concurrent requests, like wrk -c16 on 2 cores
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

@@ -11,7 +11,8 @@ import (
 var _ store.BatchGetter = (*Cache)(nil)
 
 // TokensByHash looks up every hash with one MGET (one round trip, one
-// deadline of Options.OpTimeout, one breaker decision) and gives each the
+// deadline of Options.OpTimeout, one breaker decision; concurrent calls
+// share MGETs, see coalescer) and gives each the
 // answer TokenByHash would: a hit is decoded; a miss reads next and fills
 // the entry with SET NX; a hash that is malformed or has a queued
 // overwrite skips Redis; any Redis trouble or undecodable value falls
@@ -31,15 +32,7 @@ func (c *Cache) TokensByHash(ctx context.Context, hashes []string) ([]*store.Tok
 	if len(keys) == 0 {
 		return toks, errs
 	}
-	var vals []any
-	err := c.do(ctx, func(ctx context.Context) error {
-		var e error
-		vals, e = c.rdb.MGet(ctx, keys...).Result()
-		if e == nil && len(vals) != len(keys) {
-			e = fmt.Errorf("rediscache: MGET returned %d values for %d keys", len(vals), len(keys))
-		}
-		return e
-	})
+	vals, err := c.co.mget(ctx, keys)
 	for j, i := range idx {
 		if err != nil {
 			toks[i], errs[i] = c.readThrough(ctx, hashes[i], false)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -192,4 +193,77 @@ func TestTokensByHashPausedRedis(t *testing.T) {
 	if got := db.hashReads.Load() - reads; got != 0 {
 		t.Errorf("after recovery a batch read the database %d times, want 0 (all hits)", got)
 	}
+}
+
+// TestTokensByHashCoalesced: many concurrent batches share MGETs and each
+// caller still gets exactly its own answers.
+func TestTokensByHashCoalesced(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newMemStore()
+	c, _, _ := newSharedCache(t, db, nil)
+	const callers = 32
+	toks := make([]*store.Token, callers)
+	for i := range toks {
+		toks[i] = create(t, c)
+		if i%3 == 0 {
+			toks[i] = revoke(t, c, toks[i])
+		}
+	}
+	counter := &cmdCounter{}
+	c.rdb.AddHook(counter)
+	var wg sync.WaitGroup
+	var calls atomic.Int64
+	for i := range callers {
+		wg.Go(func() {
+			mine, unknown := toks[i], unknownHash(t)
+			for range 20 {
+				calls.Add(1)
+				got, errs := c.TokensByHash(ctx, []string{mine.Hash, unknown, mine.Hash})
+				for _, j := range []int{0, 2} {
+					if errs[j] != nil || got[j].ID != mine.ID || got[j].Valid != mine.Valid {
+						t.Errorf("caller %d: got %+v, %v; want %s valid=%v", i, got[j], errs[j], mine.ID, mine.Valid)
+					}
+				}
+				if !errors.Is(errs[1], store.ErrNotFound) {
+					t.Errorf("caller %d: unknown hash gave %+v, %v", i, got[1], errs[1])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d batch look-ups, %d Redis commands (MGETs shared, plus negative-entry fills)", calls.Load(), counter.n.Load())
+}
+
+// TestTokensByHashWaiterGivesUp: a caller waiting behind an MGET to a
+// paused Redis returns when its context ends, and answers stay right.
+func TestTokensByHashWaiterGivesUp(t *testing.T) {
+	t.Parallel()
+	p := storetest.RedisServer(t)
+	db := newMemStore()
+	c := newFaultCache(t, p, db, func(o *Options) { o.OpTimeout = 2 * time.Second; o.Cooldown = time.Minute })
+	tok := create(t, c)
+	_, _ = c.TokensByHash(context.Background(), []string{tok.Hash}) // fill
+	p.Pause()
+	defer p.Resume()
+	leader := make(chan struct{})
+	go func() { // blocks in an MGET until OpTimeout
+		defer close(leader)
+		got, errs := c.TokensByHash(context.Background(), []string{tok.Hash})
+		if errs[0] != nil || got[0].ID != tok.ID {
+			t.Errorf("leader: %+v, %v", got[0], errs[0])
+		}
+	}()
+	time.Sleep(50 * time.Millisecond) // let it send
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	got, errs := c.TokensByHash(ctx, []string{tok.Hash})
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("waiter took %v; want about its 100 ms context", d)
+	}
+	if errs[0] != nil || got[0].ID != tok.ID { // memStore ignores the ended context
+		t.Errorf("waiter: %+v, %v", got[0], errs[0])
+	}
+	<-leader
 }

@@ -53,6 +53,7 @@ type Cache struct {
 	queue     *queue
 	log       zerolog.Logger
 	memo      decodeMemo
+	co        coalescer
 
 	stop      chan struct{}
 	loopDone  chan struct{}
@@ -85,6 +86,7 @@ func New(next store.Store, opt Options) (*Cache, error) {
 		br: newBreaker(opt.Cooldown, opt.Now, opt.Logger), queue: newQueue(opt.MaxPending),
 		log: opt.Logger, stop: make(chan struct{}), loopDone: make(chan struct{}),
 	}
+	c.co.c = c
 	go c.retryLoop(c.stop, c.loopDone)
 	return c, nil
 }

@@ -50,6 +50,13 @@
 //     breaker skips Redis for Options.Cooldown (default 1 s), then lets one
 //     probe through; the first success closes it again. A Redis outage thus
 //     costs at most one OpTimeout per cool-down, never an answer.
+//   - TokensByHash (store.BatchGetter) answers several hashes with one MGET,
+//     each exactly as TokenByHash would (misses fill with SET NX, trouble
+//     falls through). Concurrent MGETs are coalesced: requests that arrive
+//     while one is in flight go out together in the next, never in one
+//     that was sent before they asked, so the rules above hold per request.
+//     Decoded entries are memoized by their exact value, which cannot go
+//     stale: a changed state is a different value.
 //   - Ping checks next only, so a Redis outage never makes the store
 //     unusable; RedisPing reports Redis health separately (for /readyz).
 //

@@ -1,0 +1,111 @@
+package rediscache
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// maxBatchKeys caps the keys of one coalesced MGET.
+const maxBatchKeys = 256
+
+// mgetReq is one caller's share of a coalesced MGET.
+type mgetReq struct {
+	keys []string
+	vals []any // len(keys) values when err is nil
+	err  error
+	done chan struct{}
+}
+
+// coalescer merges concurrent MGETs: while one MGET is in flight, the
+// requests that arrive wait and then go out together in the next one, so N
+// concurrent verifies cost about one round trip instead of N, with no
+// added delay when there is no concurrency. Every batch is one Cache.do
+// call (its own OpTimeout deadline, one breaker decision) that belongs to
+// no single request, so one caller's cancellation cannot fail the others.
+// A waiting caller gives up when its context ends.
+type coalescer struct {
+	c *Cache
+
+	mu      sync.Mutex
+	pending []*mgetReq
+	running bool
+}
+
+// mget returns the values of keys (nil for a missing key) as one MGET
+// shared with concurrent callers.
+func (co *coalescer) mget(ctx context.Context, keys []string) ([]any, error) {
+	r := &mgetReq{keys: keys, done: make(chan struct{})}
+	co.mu.Lock()
+	co.pending = append(co.pending, r)
+	lead := !co.running
+	co.running = true
+	co.mu.Unlock()
+	if lead {
+		co.run()
+	}
+	select {
+	case <-r.done:
+		return r.vals, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("rediscache: waiting for MGET: %w", ctx.Err())
+	}
+}
+
+// run sends one batch of pending requests and hands the next batch, if
+// any, to a new goroutine (so no caller waits for more than the batch in
+// flight and its own).
+func (co *coalescer) run() {
+	co.mu.Lock()
+	batch, n := co.take()
+	co.mu.Unlock()
+	co.send(batch, n)
+	co.mu.Lock()
+	if len(co.pending) == 0 {
+		co.running = false
+		co.mu.Unlock()
+		return
+	}
+	co.mu.Unlock()
+	go co.run()
+}
+
+// take removes up to maxBatchKeys keys' worth of requests (at least one)
+// from pending. The caller holds mu.
+func (co *coalescer) take() ([]*mgetReq, int) {
+	i, n := 0, 0
+	for i < len(co.pending) && (i == 0 || n+len(co.pending[i].keys) <= maxBatchKeys) {
+		n += len(co.pending[i].keys)
+		i++
+	}
+	batch := co.pending[:i:i]
+	co.pending = append([]*mgetReq(nil), co.pending[i:]...)
+	return batch, n
+}
+
+// send runs one MGET for batch and completes every request in it.
+func (co *coalescer) send(batch []*mgetReq, n int) {
+	keys := make([]string, 0, n)
+	for _, r := range batch {
+		keys = append(keys, r.keys...)
+	}
+	var vals []any
+	err := co.c.do(context.Background(), func(ctx context.Context) error {
+		var e error
+		vals, e = co.c.rdb.MGet(ctx, keys...).Result()
+		if e == nil && len(vals) != len(keys) {
+			e = fmt.Errorf("rediscache: MGET returned %d values for %d keys", len(vals), len(keys))
+		}
+		return e
+	})
+	off := 0
+	for _, r := range batch {
+		if err != nil {
+			r.err = err
+		} else {
+			r.vals = vals[off : off+len(r.keys) : off+len(r.keys)]
+		}
+		off += len(r.keys)
+		close(r.done)
+	}
+}
