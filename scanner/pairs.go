@@ -10,10 +10,10 @@ import (
 // (preferably a pair other prefixes share, e.g. "rv" for all ten BIP-32
 // prefixes). One vectorised pass per region (indexPairsSIMD, a Teddy-style
 // nibble-table search: per 32 bytes two loads and ~16 vector instructions
-// whatever the number of pairs) finds every place
-// where any anchor pair occurs, however common each byte is alone; two
-// byte tables (the bytes before and after the pair) reject most of those,
-// and the Aho-Corasick automaton runs only over the bytes around the rest.
+// whatever the number of pairs) finds every place where any anchor pair
+// occurs, however common each byte is alone; two byte tables (the bytes
+// before and after the pair) reject most of those, and the Aho-Corasick
+// automaton runs only over the bytes around the rest.
 
 // maxPairs bounds the distinct anchor pairs of the pair path; a catalog
 // needing more uses the byte-anchor path.
