@@ -66,11 +66,19 @@ type githubCommon struct {
 }
 
 func (c *githubCommon) declare(fs *flag.FlagSet) {
-	fs.StringVar(&c.apiURL, "api-url", githubapi.DefaultAPIURL, "GitHub REST API `URL` (GitHub Enterprise: https://HOST/api/v3/)")
+	c.declareBase(fs)
 	fs.StringVar(&c.db, "db", "", "token store DSN (sqlite:PATH or postgres://...; empty: the embedded store)")
-	fs.StringVar(&c.config, "config", "", "token-format configuration `FILE` (TOML)")
 	fs.StringVar(&c.format, "format", report.FormatText, "output format: text, json (JSON Lines) or sarif")
 	fs.StringVar(&c.output, "output", "", "write the report to `FILE` (atomically) instead of stdout")
+}
+
+// declareBase registers the flags every GitHub command uses, including
+// `worker`, which reports to its coordinator and has no store or report
+// of its own.
+func (c *githubCommon) declareBase(fs *flag.FlagSet) {
+	c.format = report.FormatText
+	fs.StringVar(&c.apiURL, "api-url", githubapi.DefaultAPIURL, "GitHub REST API `URL` (GitHub Enterprise: https://HOST/api/v3/)")
+	fs.StringVar(&c.config, "config", "", "token-format configuration `FILE` (TOML)")
 	fs.StringVar(&c.logLevel, "log-level", "", "log level: debug, info, warn, error (default info; error with --quiet)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress or summary on stderr (errors still)")
 	fs.DurationVar(&c.progressEvery, "progress-interval", 30*time.Second, "period of the progress lines when stderr is not a terminal")

@@ -21,7 +21,7 @@ type workerOptions struct {
 func parseWorker(args []string, sio IO) (*workerOptions, error) {
 	o := &workerOptions{}
 	fs := newFlagSet("worker", sio.Stderr)
-	o.declare(fs)
+	o.declareBase(fs)
 	fs.StringVar(&o.redisURL, "redis", "", "Redis `URL` of the queue (redis://...), as given to 'github scan --queue'")
 	fs.StringVar(&o.prefix, "queue-prefix", "leakguard:github", "Redis key prefix of the queue")
 	fs.StringVar(&o.cacheDir, "cache-dir", "", "directory of bare mirrors (default: the user cache directory; one per worker process)")
