@@ -51,6 +51,11 @@ func (s *Scanner) ScanPaths(ctx context.Context, paths []string, opts WalkOption
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
+	if opts.Workers == 1 && len(paths) == 1 {
+		if ok, failed, err := s.streamTree(ctx, paths[0], opts, emit); ok {
+			return scanResult(failed, err)
+		}
+	}
 	files, walkErrs := discover(ctx, paths, opts.Workers)
 	failed := len(walkErrs)
 	for _, pe := range walkErrs {
@@ -61,8 +66,18 @@ func (s *Scanner) ScanPaths(ctx context.Context, paths []string, opts WalkOption
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
-	n, err := s.scanFiles(ctx, files, opts, emit)
-	failed += n
+	var n int
+	var err error
+	if opts.Workers == 1 {
+		n, err = s.scanInline(ctx, files, opts, emit)
+	} else {
+		n, err = s.scanFiles(ctx, files, opts, emit)
+	}
+	return scanResult(failed+n, err)
+}
+
+// scanResult is ScanPaths' error: err, or ErrIncomplete when paths failed.
+func scanResult(failed int, err error) error {
 	if err != nil {
 		return err
 	}
@@ -70,6 +85,15 @@ func (s *Scanner) ScanPaths(ctx context.Context, paths []string, opts WalkOption
 		return fmt.Errorf("scan: %d path(s) could not be read: %w", failed, ErrIncomplete)
 	}
 	return nil
+}
+
+// walkFile is a file to scan. A file found inside a tree (tree set) is
+// known to be regular from its directory entry and is read with
+// openTreeFile; a path given as an argument may be anything (a FIFO, a
+// device, a /proc file) and is read with openFile.
+type walkFile struct {
+	path string
+	tree bool
 }
 
 // pathErr is a path that could not be read.
@@ -82,24 +106,26 @@ type pathErr struct {
 // parallel.
 type walker struct {
 	ctx   context.Context
-	sem   chan struct{} // bounds the extra goroutines listing directories
+	sem   chan struct{} // bounds the extra goroutines listing directories (workers-1)
 	wg    sync.WaitGroup
 	mu    sync.Mutex
-	files []string
+	files []walkFile
 	errs  []pathErr
 }
 
 // discover returns the files to scan, sorted and without duplicates, and
 // the paths that failed, sorted.
-func discover(ctx context.Context, paths []string, workers int) ([]string, []pathErr) {
-	w := &walker{ctx: ctx, sem: make(chan struct{}, workers)}
+func discover(ctx context.Context, paths []string, workers int) ([]walkFile, []pathErr) {
+	// The caller's goroutine is one of the workers: with one worker the
+	// walk runs inline, with no goroutine hand-offs.
+	w := &walker{ctx: ctx, sem: make(chan struct{}, workers-1)}
 	for _, p := range paths {
 		w.arg(p)
 	}
 	w.wg.Wait()
-	slices.Sort(w.files)
+	slices.SortFunc(w.files, func(a, b walkFile) int { return strings.Compare(a.path, b.path) })
 	slices.SortFunc(w.errs, func(a, b pathErr) int { return strings.Compare(a.path, b.path) })
-	return slices.Compact(w.files), w.errs
+	return slices.CompactFunc(w.files, func(a, b walkFile) bool { return a.path == b.path }), w.errs
 }
 
 // arg handles a path given by the user: it is followed if it is a symlink.
@@ -111,7 +137,7 @@ func (w *walker) arg(p string) {
 	case fi.IsDir():
 		w.dir(p)
 	default:
-		w.add(p)
+		w.add(walkFile{path: p})
 	}
 }
 
@@ -145,12 +171,12 @@ func (w *walker) dir(dir string) {
 				w.dir(p)
 			}
 		case t.IsRegular():
-			w.add(p)
+			w.add(walkFile{path: p, tree: true})
 		}
 	}
 }
 
-func (w *walker) add(p string) {
+func (w *walker) add(p walkFile) {
 	w.mu.Lock()
 	w.files = append(w.files, p)
 	w.mu.Unlock()
@@ -184,7 +210,7 @@ type fileResult struct {
 // scanFiles scans files in parallel and emits their results in order. A
 // worker may run at most a window of files ahead of the emitter, which
 // bounds the findings held in memory. It returns how many files failed.
-func (s *Scanner) scanFiles(ctx context.Context, files []string, opts WalkOptions, emit func(Finding) error) (int, error) {
+func (s *Scanner) scanFiles(ctx context.Context, files []walkFile, opts WalkOptions, emit func(Finding) error) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]fileResult, len(files))
@@ -213,19 +239,11 @@ func (s *Scanner) scanFiles(ctx context.Context, files []string, opts WalkOption
 			return failed, fmt.Errorf("scan: %w", err)
 		}
 		r := &results[i]
-		for _, f := range r.findings {
-			if err := emit(f); err != nil {
-				return failed, err
-			}
+		if err := deliver(files[i].path, r.findings, r.size, r.err, opts, emit); err != nil {
+			return failed, err
 		}
 		if r.err != nil {
 			failed++
-			if opts.OnError != nil {
-				opts.OnError(files[i], r.err)
-			}
-		}
-		if opts.OnFile != nil {
-			opts.OnFile(files[i], r.size)
 		}
 		*r = fileResult{}
 		<-slots
@@ -233,9 +251,50 @@ func (s *Scanner) scanFiles(ctx context.Context, files []string, opts WalkOption
 	return failed, nil
 }
 
+// scanInline scans files one after the other on the caller's goroutine and
+// emits as it goes: with one worker, the channels and goroutines of
+// scanFiles only add scheduler hand-offs (futex wake-ups and sysmon
+// activity, costly on one core). It returns how many files failed.
+func (s *Scanner) scanInline(ctx context.Context, files []walkFile, opts WalkOptions, emit func(Finding) error) (int, error) {
+	failed := 0
+	for _, wf := range files {
+		if err := ctx.Err(); err != nil {
+			return failed, fmt.Errorf("scan: %w", err)
+		}
+		findings, size, err := s.scanFile(ctx, wf, opts.IncludeAllowed)
+		if cerr := ctx.Err(); cerr != nil {
+			return failed, fmt.Errorf("scan: %w", cerr)
+		}
+		if err := deliver(wf.path, findings, size, err, opts, emit); err != nil {
+			return failed, err
+		}
+		if err != nil {
+			failed++
+		}
+	}
+	return failed, nil
+}
+
+// deliver emits one file's findings in order, then reports its read error
+// (if any) and its size to opts.OnError and opts.OnFile.
+func deliver(path string, findings []Finding, size int64, readErr error, opts WalkOptions, emit func(Finding) error) error {
+	for _, f := range findings {
+		if err := emit(f); err != nil {
+			return err
+		}
+	}
+	if readErr != nil && opts.OnError != nil {
+		opts.OnError(path, readErr)
+	}
+	if opts.OnFile != nil {
+		opts.OnFile(path, size)
+	}
+	return nil
+}
+
 // scanWorker takes the next file whenever the emitter is less than a window
 // behind, scans it, and marks it done.
-func (s *Scanner) scanWorker(ctx context.Context, files []string, results []fileResult,
+func (s *Scanner) scanWorker(ctx context.Context, files []walkFile, results []fileResult,
 	slots chan struct{}, next *atomic.Int64, includeAllowed bool) {
 	for {
 		select {
@@ -255,15 +314,27 @@ func (s *Scanner) scanWorker(ctx context.Context, files []string, results []file
 }
 
 // scanFile scans one file and returns its findings and the bytes read.
-func (s *Scanner) scanFile(ctx context.Context, path string, includeAllowed bool) ([]Finding, int64, error) {
-	f, err := openFile(path)
+func (s *Scanner) scanFile(ctx context.Context, wf walkFile, includeAllowed bool) ([]Finding, int64, error) {
+	var f io.ReadCloser
+	var err error
+	if wf.tree {
+		f, err = openTreeFile(wf.path)
+	} else {
+		f, err = openFile(wf.path)
+	}
 	if err != nil {
 		return nil, 0, err
 	}
 	defer f.Close()
-	cr := &countingReader{ctx: ctx, r: f}
+	return s.scanReader(ctx, f, wf.path, includeAllowed)
+}
+
+// scanReader scans one opened file and returns its findings (source
+// "file", at path) and the bytes read.
+func (s *Scanner) scanReader(ctx context.Context, r io.Reader, path string, includeAllowed bool) ([]Finding, int64, error) {
+	cr := &countingReader{ctx: ctx, r: r}
 	var out []Finding
-	err = s.Scan(cr, func(m Match) error {
+	err := s.Scan(cr, func(m Match) error {
 		if !m.Allowed || includeAllowed {
 			out = append(out, NewFinding(m, SourceFile, path))
 		}

@@ -231,3 +231,138 @@ func TestWalkEmitErrorStopsWithoutLeaks(t *testing.T) {
 		t.Errorf("cancelled: err %v", err)
 	}
 }
+
+// TestWalkOneWorkerMatchesParallel checks the one-worker streaming walk
+// (walk_linux.go: entries visited in path order while listing) against the
+// list-sort-scan path: same findings, same order, same OnFile sequence, on
+// names where directory order and path order differ ("a" before "a-b" and
+// "a.go" as names, but "a/x" after them as paths), below and beyond the
+// depth at which directory descriptors stay open.
+func TestWalkOneWorkerMatchesParallel(t *testing.T) {
+	t.Parallel()
+	own := token(t, "leakguard-user", body30)
+	tmp := t.TempDir()
+	deep := tmp
+	for i := 0; i < maxOpenDirsForTest+6; i++ {
+		deep = filepath.Join(deep, fmt.Sprintf("d%d", i%3))
+		writeFile(t, filepath.Join(deep, "f.txt"), "x "+own+"\n")
+	}
+	for _, name := range []string{"a/x", "a-b", "a.go", "a0", "a/.git/y", "b/a/x", "b/a.txt", "b/a/.hidden",
+		"c/d/e", "c/d-e", "c/d.e", "C", "z/", "empty"} {
+		if strings.HasSuffix(name, "/") {
+			if err := os.MkdirAll(filepath.Join(tmp, name), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		content := strings.Repeat("line\n", len(name)) + own + "\n"
+		if name == "empty" {
+			content = ""
+		}
+		writeFile(t, filepath.Join(tmp, filepath.FromSlash(name)), content)
+	}
+	if err := os.Symlink(filepath.Join(tmp, "a"), filepath.Join(tmp, "b", "link")); err != nil {
+		t.Fatal(err)
+	}
+	for _, root := range []string{tmp, tmp + "/", tmp + "/b"} {
+		t.Run(filepath.Base(root), func(t *testing.T) {
+			one, oneFiles := walkRecord(t, root, 1)
+			par, parFiles := walkRecord(t, root, 3)
+			if len(one) == 0 || !slices.Equal(one, par) {
+				t.Errorf("one worker:\n%q\nthree workers:\n%q", one, par)
+			}
+			if !slices.Equal(oneFiles, parFiles) || !slices.IsSorted(oneFiles) {
+				t.Errorf("OnFile order, one worker:\n%q\nthree workers:\n%q", oneFiles, parFiles)
+			}
+		})
+	}
+}
+
+// maxOpenDirsForTest is the depth beyond which the streaming walk opens
+// files by path (maxOpenDirs on Linux).
+const maxOpenDirsForTest = 64
+
+// walkRecord runs ScanPaths over root with the given workers and returns
+// the findings and the OnFile calls ("path size").
+func walkRecord(t *testing.T, root string, workers int) ([]string, []string) {
+	t.Helper()
+	var files []string
+	lines := walkLines(t, []string{root}, WalkOptions{Workers: workers, OnFile: func(p string, n int64) {
+		files = append(files, fmt.Sprintf("%s %d", p, n))
+	}})
+	return lines, files
+}
+
+// TestWalkReadsWholeFiles scans files of sizes around the read buffer's
+// (a short read of a tree file is taken as its end) with a small chunk, and
+// requires what ScanBytes finds in the same bytes, with each worker count.
+func TestWalkReadsWholeFiles(t *testing.T) {
+	t.Parallel()
+	own := token(t, "leakguard-user", body30)
+	const chunk = 4096
+	sc := NewWithOptions(patterns.Default(), Options{ChunkSize: chunk})
+	tmp := t.TempDir()
+	want := map[string]int{}
+	for _, size := range []int{0, 1, len(own), chunk - 1, chunk, chunk + 1, 3*chunk + 7, 5 * chunk, 1 << 20} {
+		var b strings.Builder
+		for b.Len() < size {
+			b.WriteString("filler " + own + "\n")
+		}
+		content := b.String()[:size]
+		name := filepath.Join(tmp, fmt.Sprintf("f%08d", size))
+		writeFile(t, name, content)
+		n := 0
+		if err := sc.ScanBytes([]byte(content), func(Match) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		want[name] = n
+	}
+	for _, workers := range []int{1, 2} {
+		got := map[string]int{}
+		sizes := map[string]int64{}
+		err := sc.ScanPaths(context.Background(), []string{tmp}, WalkOptions{Workers: workers,
+			OnFile: func(p string, n int64) { sizes[p] = n }},
+			func(f Finding) error { got[f.Path]++; return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, n := range want {
+			fi, err := os.Stat(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[name] != n || sizes[name] != fi.Size() {
+				t.Errorf("workers %d, %s: %d findings, %d bytes read; want %d, %d",
+					workers, filepath.Base(name), got[name], sizes[name], n, fi.Size())
+			}
+		}
+	}
+}
+
+// TestWalkUnreadableSubdirectory reports a directory that cannot be listed
+// and scans the rest, with one worker and with several.
+func TestWalkUnreadableSubdirectory(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() == 0 {
+		t.Skip("running as root: permissions do not stop reads")
+	}
+	own := token(t, "leakguard-user", body30)
+	tmp := t.TempDir()
+	writeFile(t, filepath.Join(tmp, "a", "ok.txt"), own)
+	writeFile(t, filepath.Join(tmp, "b", "hidden.txt"), own)
+	writeFile(t, filepath.Join(tmp, "c.txt"), own)
+	if err := os.Chmod(filepath.Join(tmp, "b"), 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(filepath.Join(tmp, "b"), 0o755) })
+	for _, workers := range []int{1, 3} {
+		var failed []string
+		n := 0
+		err := New(patterns.Default()).ScanPaths(context.Background(), []string{tmp}, WalkOptions{Workers: workers,
+			OnError: func(p string, err error) { failed = append(failed, p) }},
+			func(Finding) error { n++; return nil })
+		if !errors.Is(err, ErrIncomplete) || n != 2 || !slices.Equal(failed, []string{filepath.Join(tmp, "b")}) {
+			t.Errorf("workers %d: err %v, %d findings, failed %q", workers, err, n, failed)
+		}
+	}
+}
