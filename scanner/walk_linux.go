@@ -13,11 +13,16 @@ import (
 	"strings"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // maxOpenDirs is how many directory descriptors a streaming walk keeps open
 // (one per level); below that depth, files are opened by their full path.
 const maxOpenDirs = 64
+
+// closeBatch is the most file descriptors kept open for one close_range.
+const closeBatch = 64
 
 // direntBufSize is the getdents64 buffer: most directories fit in one call.
 const direntBufSize = 32 << 10
@@ -38,6 +43,14 @@ type treeWalk struct {
 	name   []byte // NUL-terminated name for openat
 	file   treeFile
 	failed int
+	// lo..hi are the descriptors of scanned files not yet closed (none when
+	// hi < lo): a run of consecutive numbers, all held by this walk, so one
+	// close_range(2) closes them and nothing else (a number inside the
+	// run cannot belong to anyone else while it is held here). Files are
+	// opened one after the other and get the lowest free number, so the
+	// run grows by one per file until a directory is opened or it reaches
+	// closeBatch: ~64 files per close system call instead of one each.
+	lo, hi int
 }
 
 // dirEntry is a directory entry to visit: key is the name, with "/"
@@ -54,8 +67,9 @@ func (s *Scanner) streamTree(ctx context.Context, root string, opts WalkOptions,
 	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
 		return false, 0, nil
 	}
-	w := &treeWalk{s: s, ctx: ctx, opts: opts, emit: emit, dirent: make([]byte, direntBufSize)}
+	w := &treeWalk{s: s, ctx: ctx, opts: opts, emit: emit, dirent: make([]byte, direntBufSize), lo: 0, hi: -1}
 	err := w.dir(atFDCWD, root, root, 0)
+	w.flush()
 	return true, w.failed, err
 }
 
@@ -72,6 +86,7 @@ func (w *treeWalk) dir(parent int, name, path string, depth int) error {
 	if depth > 0 {
 		flags |= syscall.O_NOFOLLOW // never follow a symlink inside the tree
 	}
+	w.flush()
 	fd, err := openat(parent, w.cstr(name), flags)
 	if err != nil {
 		w.fail(path, &fs.PathError{Op: "open", Path: path, Err: err})
@@ -191,7 +206,7 @@ func (w *treeWalk) scan(dirfd int, name, path string) error {
 	} else {
 		w.file = treeFile{fd: fd, path: path}
 		findings, size, err = w.s.scanReader(w.ctx, &w.file, path, w.opts.IncludeAllowed)
-		_ = rawClose(fd) // read-only: nothing to lose, as with scanFile's deferred Close
+		w.release(fd)
 	}
 	if cerr := w.ctx.Err(); cerr != nil {
 		return fmt.Errorf("scan: %w", cerr)
@@ -207,4 +222,34 @@ func (w *treeWalk) fail(path string, err error) {
 	if w.opts.OnError != nil {
 		w.opts.OnError(path, err)
 	}
+}
+
+// release queues fd for closing, closing the queued run first if fd does
+// not extend it.
+func (w *treeWalk) release(fd int) {
+	if w.hi >= w.lo && fd == w.hi+1 && w.hi-w.lo+1 < closeBatch {
+		w.hi = fd
+		return
+	}
+	w.flush()
+	w.lo, w.hi = fd, fd
+}
+
+// flush closes the queued descriptors (before a directory is opened, so a
+// directory's descriptor never sits inside a run, and at the end).
+func (w *treeWalk) flush() {
+	if w.hi < w.lo {
+		return
+	}
+	if w.hi > w.lo {
+		_, _, errno := syscall.RawSyscall(unix.SYS_CLOSE_RANGE, uintptr(w.lo), uintptr(w.hi), 0)
+		if errno == 0 { // else ENOSYS before Linux 5.9: close one by one
+			w.lo, w.hi = 0, -1
+			return
+		}
+	}
+	for fd := w.lo; fd <= w.hi; fd++ {
+		_ = rawClose(fd)
+	}
+	w.lo, w.hi = 0, -1
 }
