@@ -67,6 +67,9 @@ func (s *Scanner) streamTree(ctx context.Context, root string, opts WalkOptions,
 	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
 		return false, 0, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return true, 0, fmt.Errorf("scan: %w", err)
+	}
 	w := &treeWalk{s: s, ctx: ctx, opts: opts, emit: emit, dirent: make([]byte, direntBufSize), lo: 0, hi: -1}
 	err := w.dir(atFDCWD, root, root, 0)
 	w.flush()

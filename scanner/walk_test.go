@@ -226,9 +226,13 @@ func TestWalkEmitErrorStopsWithoutLeaks(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err = New(patterns.Default()).ScanPaths(ctx, []string{tmp}, WalkOptions{}, func(Finding) error { return nil })
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled: err %v", err)
+	for _, workers := range []int{1, 4} {
+		for _, dir := range []string{tmp, t.TempDir()} {
+			err = New(patterns.Default()).ScanPaths(ctx, []string{dir}, WalkOptions{Workers: workers}, func(Finding) error { return nil })
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("cancelled, %d workers: err %v", workers, err)
+			}
+		}
 	}
 }
 
