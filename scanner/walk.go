@@ -38,7 +38,9 @@ type WalkOptions struct {
 // then column, however the workers are scheduled.
 //
 // Directories are read recursively and in parallel; files are scanned in
-// parallel by opts.Workers goroutines. Within a tree, symbolic links are
+// parallel by opts.Workers goroutines. With one worker and one path, the
+// tree is scanned on the caller's goroutine while it is listed, in the
+// same order (walk_linux.go; elsewhere it is listed first). Within a tree, symbolic links are
 // never followed, non-regular files (FIFOs, devices, sockets) are skipped and
 // directories named ".git" are skipped (history is a separate source); a
 // path given as an argument is read even when it is a symlink or a FIFO, as
