@@ -157,13 +157,20 @@ func startOrgProgress(c *githubCommon, r *orgRun) func() {
 	return func() { close(done); wg.Wait() }
 }
 
-// progressLine is "github scan: 12/200 repositories, 3 findings, 1m2s, ETA 3m".
+// progressLine is "github scan: 12/200 repositories, 3400 objects, 52 MiB
+// (0.8 MiB/s), 3 findings, 1m2s, ETA 3m".
 func (r *orgRun) progressLine() string {
 	r.mu.Lock()
 	done, total, findings, failed := r.done+r.failed, r.total, r.findings, r.failed
+	objects, mib := r.objects, float64(r.bytes)/(1<<20)
 	r.mu.Unlock()
-	el := r.o.now().Sub(r.start).Round(time.Second)
-	line := fmt.Sprintf("github scan: %d/%d repositories, %d %s", done, total, findings, plural(findings, "finding"))
+	elapsed := r.o.now().Sub(r.start)
+	el := elapsed.Round(time.Second)
+	line := fmt.Sprintf("github scan: %d/%d repositories, %d objects, %.0f MiB", done, total, objects, mib)
+	if secs := elapsed.Seconds(); secs >= 1 {
+		line += fmt.Sprintf(" (%.1f MiB/s)", mib/secs)
+	}
+	line += fmt.Sprintf(", %d %s", findings, plural(findings, "finding"))
 	if failed > 0 {
 		line += fmt.Sprintf(", %d failed", failed)
 	}

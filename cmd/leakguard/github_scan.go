@@ -104,6 +104,7 @@ type orgRun struct {
 	mu                        sync.Mutex
 	done, unchanged, empty    int
 	findings, revoked, failed int
+	objects, bytes            int64
 	failures                  []githubapi.Skipped
 }
 
@@ -179,6 +180,8 @@ func (r *orgRun) accept(ctx context.Context, res orgscan.Result, commit func() e
 	defer r.mu.Unlock()
 	r.done++
 	r.findings += len(res.Findings)
+	r.objects += res.Objects
+	r.bytes += res.Bytes
 	r.revoked += revoked
 	if res.Unchanged {
 		r.unchanged++

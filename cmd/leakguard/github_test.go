@@ -245,3 +245,19 @@ func TestGitHubAlertsResolve(t *testing.T) {
 		t.Errorf("summary:\n%s", stderr)
 	}
 }
+
+// TestOrgProgressLine: the progress line counts repositories, objects,
+// bytes and rate, findings and the ETA.
+func TestOrgProgressLine(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	now := start.Add(10 * time.Second)
+	o := &githubScanOptions{}
+	o.now = func() time.Time { return now }
+	r := &orgRun{o: o, start: start, total: 4, done: 1, findings: 2, objects: 1200, bytes: 20 << 20}
+	got := r.progressLine()
+	want := "github scan: 1/4 repositories, 1200 objects, 20 MiB (2.0 MiB/s), 2 findings, 10s, ETA 30s"
+	if got != want {
+		t.Errorf("progressLine() = %q, want %q", got, want)
+	}
+}

@@ -20,10 +20,11 @@ type HistoryOptions struct {
 	Paths      []string // limit to these repository paths (pathspecs, literal)
 	Checkpoint string   // file recording scanned ref tips; "" = none
 	Stderr     io.Writer
-	Progress   io.Writer // where a live status line goes (a terminal); nil = none
-	Workers    int       // parallel scanners (0 = GOMAXPROCS)
-	MaxMemory  int64     // in-flight blob bytes (0 = 64 MiB)
-	MaxBlob    int64     // larger blobs are streamed, not buffered (0 = 8 MiB)
+	Progress   io.Writer     // where a live status line goes (a terminal); nil = none
+	Stats      *HistoryStats // if set, counts what the scan reads (for callers' progress)
+	Workers    int           // parallel scanners (0 = GOMAXPROCS)
+	MaxMemory  int64         // in-flight blob bytes (0 = 64 MiB)
+	MaxBlob    int64         // larger blobs are streamed, not buffered (0 = 8 MiB)
 }
 
 // blob is one object to scan.
@@ -110,12 +111,15 @@ func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions,
 	hits := make(chan hit, 64)
 
 	grp.Go(func() error { return feedCatFile(revOut, cat.in) })
-	var prog progress
+	prog := o.Stats
+	if prog == nil {
+		prog = new(HistoryStats)
+	}
 	progCtx, stopProg := context.WithCancel(ctx)
 	progDone := make(chan struct{})
 	go func() { defer close(progDone); prog.show(progCtx, o.Progress) }()
 	defer func() { stopProg(); <-progDone }()
-	grp.Go(func() error { return readObjects(ctx, cat, sc, o.MaxBlob, budget, pool, &prog, blobs, hits) })
+	grp.Go(func() error { return readObjects(ctx, cat, sc, o.MaxBlob, budget, pool, prog, blobs, hits) })
 	var workers sync.WaitGroup
 	for range o.Workers {
 		workers.Add(1)
@@ -206,7 +210,7 @@ func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
 // readObjects reads cat-file's output; blobs up to maxBlob go to the
 // scanners through the memory budget, larger ones are streamed here.
-func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob int64, b *budget, pool *sync.Pool, prog *progress, blobs chan<- blob, hits chan<- hit) error {
+func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob int64, b *budget, pool *sync.Pool, prog *HistoryStats, blobs chan<- blob, hits chan<- hit) error {
 	defer close(blobs)
 	r := NewBatchReader(cat.out)
 	for {

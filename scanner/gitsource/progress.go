@@ -10,17 +10,19 @@ import (
 
 // progress counts what a history scan has read and, when a writer is set
 // (a terminal), redraws one status line on it twice a second.
-type progress struct {
-	blobs, bytes atomic.Int64
+// HistoryStats counts the blobs and bytes a history scan has read. Its
+// counters may be read while the scan runs (progress displays).
+type HistoryStats struct {
+	Blobs, Bytes atomic.Int64
 }
 
-func (p *progress) add(size int64) {
-	p.blobs.Add(1)
-	p.bytes.Add(size)
+func (p *HistoryStats) add(size int64) {
+	p.Blobs.Add(1)
+	p.Bytes.Add(size)
 }
 
 // show redraws the status line on w until ctx ends, then clears it.
-func (p *progress) show(ctx context.Context, w io.Writer) {
+func (p *HistoryStats) show(ctx context.Context, w io.Writer) {
 	if w == nil {
 		return
 	}
@@ -33,9 +35,9 @@ func (p *progress) show(ctx context.Context, w io.Writer) {
 			fmt.Fprint(w, "\r\033[K")
 			return
 		case <-t.C:
-			mb := float64(p.bytes.Load()) / (1 << 20)
+			mb := float64(p.Bytes.Load()) / (1 << 20)
 			fmt.Fprintf(w, "\r\033[Kleakguard: %d blobs, %.0f MiB scanned, %.0f MiB/s",
-				p.blobs.Load(), mb, mb/time.Since(start).Seconds())
+				p.Blobs.Load(), mb, mb/time.Since(start).Seconds())
 		}
 	}
 }

@@ -32,6 +32,8 @@ type Result struct {
 	Checkpoint []byte            `json:"checkpoint"` // save once Findings are durable
 	Unchanged  bool              `json:"unchanged"`  // no new commits since the checkpoint
 	Empty      bool              `json:"empty"`      // the repository has no commits
+	Objects    int64             `json:"objects"`    // blobs read by this scan
+	Bytes      int64             `json:"bytes"`      // bytes of those blobs
 }
 
 // Scanner scans repositories through a mirror cache.
@@ -65,8 +67,9 @@ func (s *Scanner) ScanRepo(ctx context.Context, r Repo, prev []byte) (Result, er
 		}
 	}
 	var msgs bytes.Buffer
+	var stats gitsource.HistoryStats
 	err = gitsource.ScanHistory(ctx, gitsource.HistoryOptions{
-		Repo: dir, Checkpoint: cp, Stderr: &msgs, Workers: s.Workers,
+		Repo: dir, Checkpoint: cp, Stderr: &msgs, Workers: s.Workers, Stats: &stats,
 	}, s.Scanner, func(f scanner.Finding) error {
 		res.Findings = append(res.Findings, toGitHub(f, r))
 		return nil
@@ -74,6 +77,7 @@ func (s *Scanner) ScanRepo(ctx context.Context, r Repo, prev []byte) (Result, er
 	if err != nil {
 		return res, fmt.Errorf("orgscan: scan %s: %w", r.FullName, err)
 	}
+	res.Objects, res.Bytes = stats.Blobs.Load(), stats.Bytes.Load()
 	s.Log.Debug().Str("repo", r.FullName).Str("detail", strings.TrimSpace(msgs.String())).Msg("history scanned")
 	if res.Checkpoint, err = os.ReadFile(cp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return res, fmt.Errorf("orgscan: %w", err)
