@@ -169,6 +169,8 @@ func TestAPIBadInputWritesNothing(t *testing.T) {
 		{"bad limit", "GET", "/v1/tokens?limit=0", ``, 400, "bad_request"},
 		{"unknown parameter", "GET", "/v1/tokens?token=x", ``, 400, "bad_request"},
 		{"no route", "GET", "/v2/nothing", ``, 404, "not_found"},
+		{"wrong method", "DELETE", "/v1/tokens", ``, 405, "method_not_allowed"},
+		{"wrong method on a pattern", "POST", "/v1/tokens/tok_nope", ``, 405, "method_not_allowed"},
 	}
 	before := countTokens(t, e)
 	for _, tc := range tests {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -33,6 +34,8 @@ var (
 	ErrBadSignature = errors.New("bad signature")
 	// ErrNoRoute is a path the server does not serve.
 	ErrNoRoute = errors.New("no such route")
+	// ErrMethod is a served path asked with a method it does not take.
+	ErrMethod = errors.New("method not allowed")
 )
 
 // errorTable is the one mapping from error kinds to HTTP statuses and error
@@ -50,6 +53,7 @@ var errorTable = []struct {
 	{ErrForbidden, http.StatusForbidden, "forbidden"},
 	{ErrTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
 	{ErrNoRoute, http.StatusNotFound, "not_found"},
+	{ErrMethod, http.StatusMethodNotAllowed, "method_not_allowed"},
 	{lifecycle.ErrMalformed, http.StatusBadRequest, "malformed_token"},
 	{lifecycle.ErrPolicy, http.StatusBadRequest, "expiry_not_allowed"},
 	{ErrBadRequest, http.StatusBadRequest, "bad_request"},
@@ -196,8 +200,27 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.fail(w, r, fmt.Errorf("%w: %s %s", ErrMethod, r.Method, r.URL.Path))
+			return
+		}
 		s.fail(w, r, fmt.Errorf("%w: %s %s", ErrNoRoute, r.Method, r.URL.Path))
 	})
+}
+
+// allowedMethods lists the methods mux serves r's path with (other than
+// through the catch-all "/"), for a 405 with an Allow header.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // Handler returns the server's HTTP handler (routes and middleware).
