@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -27,7 +25,7 @@ import (
 // fresh tokens outside the timer, so every batch really revokes 334 tokens.
 // Target: < 1 s per batch.
 func BenchmarkPartnerBatch1000Postgres(b *testing.B) {
-	dsn := benchPostgres(b)
+	dsn, _ := testPostgres(b)
 	key := newPartnerKey(b)
 	m := NewMain()
 	m.Addr, m.DB, m.GitHubKeysURL = "127.0.0.1:0", dsn, key.srv.URL
@@ -110,46 +108,6 @@ func unknownOfOurFormat(b *testing.B, i int) string {
 	_, _ = rand.Read(r[:])
 	body := fmt.Sprintf("%014d%s", i, hex.EncodeToString(r[:]))[:f.BodyMin]
 	return f.WithChecksum(f.Prefixes[0], body)
-}
-
-// benchPostgres returns a DSN whose search_path is a fresh schema, dropped
-// at cleanup; it skips when PostgreSQL is unreachable unless
-// LEAKGUARD_REQUIRE_SERVICES=1.
-func benchPostgres(b *testing.B) string {
-	b.Helper()
-	dsn := os.Getenv("LEAKGUARD_TEST_POSTGRES")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		requireServices(b, "PostgreSQL unreachable (set LEAKGUARD_TEST_POSTGRES): %v", err)
-	}
-	var r [6]byte
-	_, _ = rand.Read(r[:])
-	schema := "lg_bench_" + hex.EncodeToString(r[:])
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		b.Fatal(err)
-	}
-	_ = conn.Close(ctx)
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if conn, err := pgx.Connect(ctx, dsn); err == nil {
-			_, _ = conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-			_ = conn.Close(ctx)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // logDurability logs the server's commit durability settings.

@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/leakguard/leakguard/store/storetest"
 )
 
 // canaryRun is one serve process whose every output is searched for the
 // plaintext of the tokens it handled.
 type canaryRun struct {
 	bin, db string
-	rd      *throwawayRedis
+	rd      *storetest.RedisProc
 	logs    *syncBuffer
 	rc      *notifyReceiver
 	key     *partnerKey
@@ -36,11 +37,11 @@ type canaryRun struct {
 // contents), every Redis key and value, the logs, every response body and
 // every notification for their plaintext.
 func testCanary(t *testing.T, bin, db string, dump func(t *testing.T) [][]byte) {
-	c := &canaryRun{bin: bin, db: db, rd: startThrowawayRedis(t), logs: &syncBuffer{},
+	c := &canaryRun{bin: bin, db: db, rd: storetest.RedisServer(t), logs: &syncBuffer{},
 		rc: newNotifyReceiver(t), key: newPartnerKey(t)}
 	admin := issueAdminCLI(t, bin, db, c.logs)
 	c.tokens = append(c.tokens, admin)
-	c.srv = startServe(t, bin, c.logs, "--db", db, "--redis", c.rd.url(), "--notify-url", c.rc.srv.URL,
+	c.srv = startServe(t, bin, c.logs, "--db", db, "--redis", c.rd.URL(), "--notify-url", c.rc.srv.URL,
 		"--notify-secret", c.rc.secret(), "--notify-lease", "1s", "--github-keys-url", c.key.srv.URL, "--log-level", "debug")
 	c.api, c.issuer = newAPIClient(c.srv.url(), admin), newAPIClient(c.srv.url(), admin)
 	c.api.keep, c.issuer.keep = true, true
@@ -182,7 +183,7 @@ func (c *canaryRun) reads(t *testing.T, users []issued) {
 // stderr join the logs.
 func (c *canaryRun) cliVerify(t *testing.T, tok string) {
 	t.Helper()
-	cmd := exec.Command(c.bin, "token", "verify", "--db", c.db, "--redis", c.rd.url(), "--log-level", "debug")
+	cmd := exec.Command(c.bin, "token", "verify", "--db", c.db, "--redis", c.rd.URL(), "--log-level", "debug")
 	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir())
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(tok+"\n"), c.logs, c.logs
 	if err := cmd.Run(); err == nil {
@@ -191,9 +192,9 @@ func (c *canaryRun) cliVerify(t *testing.T, tok string) {
 }
 
 // dumpRedis returns every key and every value of the throw-away server.
-func dumpRedis(t *testing.T, rd *throwawayRedis) [][]byte {
+func dumpRedis(t *testing.T, rd *storetest.RedisProc) [][]byte {
 	t.Helper()
-	rdb := rd.client()
+	rdb := rd.Client()
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/hmac"
@@ -14,7 +13,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -26,7 +24,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/leakguard/leakguard/store/storetest"
 )
 
 // The reliability suite (issue 5) runs the real binary as a child process
@@ -232,7 +230,7 @@ type serveProc struct {
 // stopped (SIGTERM, then SIGKILL) when the test ends if still running.
 func startServe(t testing.TB, bin string, logs *syncBuffer, args ...string) *serveProc {
 	t.Helper()
-	p := &serveProc{t: t, addr: "127.0.0.1:" + freeTCPPort(t), logs: logs, done: make(chan struct{})}
+	p := &serveProc{t: t, addr: "127.0.0.1:" + storetest.FreePort(t), logs: logs, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", p.addr}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = logs, logs
 	p.cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir())
@@ -298,17 +296,6 @@ func issueAdminCLI(t testing.TB, bin, db string, logs *syncBuffer) string {
 		t.Fatalf("token issue --type admin: %v\n%s", err, logs.Bytes())
 	}
 	return strings.TrimSpace(out.String())
-}
-
-// freeTCPPort returns a loopback TCP port that was free a moment ago.
-func freeTCPPort(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // apiClient calls a serve process's HTTP API with a bearer token and can
@@ -449,86 +436,4 @@ func (c *apiClient) eventKinds(t testing.TB, id string) []string {
 		kinds[i] = e.Kind
 	}
 	return kinds
-}
-
-// requireServices fails under LEAKGUARD_REQUIRE_SERVICES=1, else skips.
-func requireServices(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("LEAKGUARD_REQUIRE_SERVICES") == "1" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
-// throwawayRedis is a private redis-server on a free port: no
-// persistence, loopback only, stopped by its PID when the test ends.
-type throwawayRedis struct {
-	t    testing.TB
-	bin  string
-	port string
-	cmd  *exec.Cmd
-}
-
-// startThrowawayRedis starts a private redis-server, skipping the test if
-// redis-server is not installed (failing under LEAKGUARD_REQUIRE_SERVICES=1).
-func startThrowawayRedis(t testing.TB) *throwawayRedis {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		requireServices(t, "redis-server not installed: %v", err)
-	}
-	r := &throwawayRedis{t: t, bin: bin, port: freeTCPPort(t)}
-	r.start()
-	t.Cleanup(r.kill)
-	return r
-}
-
-// url is the server's redis:// URL.
-func (r *throwawayRedis) url() string { return "redis://127.0.0.1:" + r.port + "/0" }
-
-// client returns a short-timeout client for inspecting the server.
-func (r *throwawayRedis) client() *redis.Client {
-	return redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + r.port, ContextTimeoutEnabled: true,
-		DialTimeout: 200 * time.Millisecond, ReadTimeout: time.Second, MaxRetries: -1})
-}
-
-// start runs the server and waits until it answers PING.
-func (r *throwawayRedis) start() {
-	r.t.Helper()
-	r.cmd = exec.Command(r.bin, "--port", r.port, "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatalf("start redis-server: %v", err)
-	}
-	rdb := r.client()
-	defer rdb.Close()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := rdb.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("redis-server on %s not ready: %v", r.port, err)
-		}
-	}
-}
-
-// signal sends sig to this server's PID.
-func (r *throwawayRedis) signal(sig syscall.Signal) {
-	r.t.Helper()
-	if err := syscall.Kill(r.cmd.Process.Pid, sig); err != nil {
-		r.t.Fatalf("signal %v to redis-server: %v", sig, err)
-	}
-}
-
-// kill stops the server with SIGKILL (also while paused) and reaps it.
-func (r *throwawayRedis) kill() {
-	if r.cmd == nil {
-		return
-	}
-	_ = r.cmd.Process.Kill()
-	_ = r.cmd.Wait()
-	r.cmd = nil
 }

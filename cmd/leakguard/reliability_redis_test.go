@@ -9,9 +9,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/leakguard/leakguard/store/storetest"
 )
 
 // verifyBound is the longest any verify may take while Redis is slow,
@@ -25,11 +26,11 @@ const verifyBound = time.Second
 // verifyBound, and a token revoked through the partner endpoint must never
 // be accepted after the 200.
 func testRedisFaults(t *testing.T, bin string) {
-	rd := startThrowawayRedis(t)
+	rd := storetest.RedisServer(t)
 	key, logs := newPartnerKey(t), &syncBuffer{}
 	db := "sqlite:" + filepath.Join(t.TempDir(), "lg.db")
 	admin := issueAdminCLI(t, bin, db, logs)
-	srv := startServe(t, bin, logs, "--db", db, "--redis", rd.url(), "--github-keys-url", key.srv.URL, "--log-level", "warn")
+	srv := startServe(t, bin, logs, "--db", db, "--redis", rd.URL(), "--github-keys-url", key.srv.URL, "--log-level", "warn")
 	api := newAPIClient(srv.url(), admin)
 	svc := api.issue(t, "service", "verifier")
 	f := &faultLoad{t: t, api: newAPIClient(srv.url(), svc.Token), admin: api, key: key,
@@ -45,11 +46,11 @@ func testRedisFaults(t *testing.T, bin string) {
 	f.start(4)
 
 	f.phase("warm", nil, 0)
-	f.phase("paused", func() { rd.signal(syscall.SIGSTOP) }, 0)
-	f.phase("resumed", func() { rd.signal(syscall.SIGCONT) }, 10)
-	f.phase("paused again", func() { rd.signal(syscall.SIGSTOP) }, 20)
-	f.phase("killed", rd.kill, 30)
-	f.phase("restarted", rd.start, 40)
+	f.phase("paused", rd.Pause, 0)
+	f.phase("resumed", rd.Resume, 10)
+	f.phase("paused again", rd.Pause, 20)
+	f.phase("killed", rd.Kill, 30)
+	f.phase("restarted", rd.Restart, 40)
 
 	f.stopLoad()
 	waitRedisReady(t, api)
@@ -192,9 +193,9 @@ func (f *faultLoad) stopLoad() {
 }
 
 // redisKeys counts the keys in the throw-away server.
-func redisKeys(t *testing.T, rd *throwawayRedis) int64 {
+func redisKeys(t *testing.T, rd *storetest.RedisProc) int64 {
 	t.Helper()
-	rdb := rd.client()
+	rdb := rd.Client()
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

@@ -15,8 +15,8 @@ import (
 
 // testPostgres returns a DSN whose search_path is a fresh schema (created
 // and migrated here, dropped at cleanup), skipping when PostgreSQL is
-// unreachable unless LEAKGUARD_REQUIRE_SERVICES=1.
-func testPostgres(t *testing.T) (dsn, schema string) {
+// unreachable unless LEAKGUARD_REQUIRE_SERVICES=1 (storetest.PostgresSchema).
+func testPostgres(t testing.TB) (dsn, schema string) {
 	t.Helper()
 	dsn, schema = storetest.PostgresSchema(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

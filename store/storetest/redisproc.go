@@ -43,6 +43,13 @@ func (p *RedisProc) URL() string { return "redis://127.0.0.1:" + p.port + "/0" }
 // Addr is the server's host:port.
 func (p *RedisProc) Addr() string { return "127.0.0.1:" + p.port }
 
+// Client returns a short-timeout client on the server (no retries), for
+// inspecting it; the caller closes it.
+func (p *RedisProc) Client() *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: p.Addr(), ContextTimeoutEnabled: true,
+		DialTimeout: 200 * time.Millisecond, ReadTimeout: time.Second, MaxRetries: -1})
+}
+
 // start runs the server and waits until it answers PING.
 func (p *RedisProc) start() {
 	p.t.Helper()
