@@ -171,6 +171,14 @@ func TestAPIBadInputWritesNothing(t *testing.T) {
 		{"no route", "GET", "/v2/nothing", ``, 404, "not_found"},
 		{"wrong method", "DELETE", "/v1/tokens", ``, 405, "method_not_allowed"},
 		{"wrong method on a pattern", "POST", "/v1/tokens/tok_nope", ``, 405, "method_not_allowed"},
+		{"token as a field name", "POST", "/v1/tokens", `{"owner":"a","` + victim.Reveal() + `":1}`, 400, "bad_request"},
+		{"token as an id", "GET", "/v1/tokens/" + victim.Reveal(), ``, 404, "not_found"},
+		{"token as an events id", "GET", "/v1/tokens/" + victim.Reveal() + "/events", ``, 404, "not_found"},
+		{"token in an unrouted path", "GET", "/v1/" + victim.Reveal(), ``, 404, "not_found"},
+		{"token as a parameter", "GET", "/v1/tokens?" + victim.Reveal() + "=1", ``, 400, "bad_request"},
+		{"token as a state", "GET", "/v1/tokens?state=" + victim.Reveal(), ``, 400, "invalid"},
+		{"token as a revoke id", "POST", "/v1/tokens/revoke", `{"id":"` + victim.Reveal() + `","reason":"r"}`, 404, "not_found"},
+		{"token as a revoke hash", "POST", "/v1/tokens/revoke", `{"token_hash":"` + victim.Reveal() + `","reason":"r"}`, 400, "invalid"},
 	}
 	before := countTokens(t, e)
 	for _, tc := range tests {

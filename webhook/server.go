@@ -274,13 +274,16 @@ type errorBody struct {
 
 // fail writes err as {"error":{"code","message"}} with its status from
 // errorTable. Server errors get a generic message; the error is logged.
+// Token-shaped strings of the Manager's catalog are redacted from both, as
+// messages quote request input.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := errorStatus(err)
 	var body errorBody
-	body.Error.Code, body.Error.Message = code, err.Error()
+	msg := redactTokens(s.cfg.Manager.Catalog(), err.Error())
+	body.Error.Code, body.Error.Message = code, msg
 	if status >= 500 {
 		body.Error.Message = http.StatusText(status)
-		s.log.Error().Err(err).Str("route", route(r)).Msg("request failed")
+		s.log.Error().Str(zerolog.ErrorFieldName, msg).Str("route", route(r)).Msg("request failed")
 	}
 	if status == http.StatusUnauthorized && code == "unauthorized" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="leakguard"`)
