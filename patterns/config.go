@@ -56,8 +56,31 @@ type Config struct {
 }
 
 // ParseConfig decodes a TOML configuration. Unknown keys are errors, so a
-// typo cannot silently change what is scanned for.
+// typo cannot silently change what is scanned for. Errors quote keys and
+// values of the file, which may hold a token (a .leakguard.toml of a
+// scanned tree is anyone's): token-shaped strings of the default catalog
+// are redacted from them.
 func ParseConfig(data []byte) (Config, error) {
+	c, err := parseConfig(data)
+	if err != nil {
+		return Config{}, &configError{msg: Default().RedactTokens(err.Error()), err: err}
+	}
+	return c, nil
+}
+
+// configError is a configuration error with its message redacted. It
+// unwraps to the original (ErrConfig and the rest for errors.Is), whose
+// own message is not redacted.
+type configError struct {
+	msg string
+	err error
+}
+
+func (e *configError) Error() string { return e.msg }
+func (e *configError) Unwrap() error { return e.err }
+
+// parseConfig is ParseConfig without the redaction.
+func parseConfig(data []byte) (Config, error) {
 	var c Config
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&c)
 	if err != nil {

@@ -279,7 +279,7 @@ type errorBody struct {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := errorStatus(err)
 	var body errorBody
-	msg := redactTokens(s.cfg.Manager.Catalog(), err.Error())
+	msg := s.cfg.Manager.Catalog().RedactTokens(err.Error())
 	body.Error.Code, body.Error.Message = code, msg
 	if status >= 500 {
 		body.Error.Message = http.StatusText(status)

@@ -1,13 +1,14 @@
-package webhook
+package patterns_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/leakguard/leakguard/patterns"
 )
 
-func TestRedactTokens(t *testing.T) {
+func TestCatalogRedactTokens(t *testing.T) {
 	t.Parallel()
 	cat := patterns.Default()
 	f, _ := cat.Issued(patterns.TypeUser)
@@ -28,12 +29,39 @@ func TestRedactTokens(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := redactTokens(cat, tc.in)
+			got := cat.RedactTokens(tc.in)
 			if got != tc.want {
-				t.Errorf("redactTokens(%q) = %q, want %q", tc.name, got, tc.want)
+				t.Errorf("RedactTokens(%q) = %q, want %q", tc.name, got, tc.want)
 			}
 			if strings.Contains(got, plain) {
 				t.Error("token survives")
+			}
+		})
+	}
+}
+
+func TestParseConfigRedactsTokens(t *testing.T) {
+	t.Parallel()
+	f, _ := patterns.Default().Issued(patterns.TypeUser)
+	tok, err := f.Generate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := tok.Reveal()
+	tests := []struct{ name, toml string }{
+		{"unknown key", plain + " = 1\n"},
+		{"disabled id", `disable = ["` + plain + `"]` + "\n"},
+		{"format id", "[[format]]\nid = \"" + plain + "\"\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := patterns.ParseConfig([]byte(tc.toml))
+			if !errors.Is(err, patterns.ErrConfig) {
+				t.Fatalf("err = %v, want ErrConfig", err)
+			}
+			if strings.Contains(err.Error(), plain) {
+				t.Errorf("error quotes the token: %v", err)
 			}
 		})
 	}
