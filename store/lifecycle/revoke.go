@@ -95,8 +95,11 @@ func (m *Manager) revokeRequest(req RevokeRequest) (store.RevokeRequest, error) 
 	if kind != store.EventRevoked && kind != store.EventLeakReported {
 		return store.RevokeRequest{}, fmt.Errorf("%w: revoke event kind %q", store.ErrInvalid, kind)
 	}
-	return store.RevokeRequest{ID: req.ID, Hash: req.Hash, Reason: req.Reason, Actor: req.Actor,
-		Source: req.Source, Kind: kind, At: m.Now()}, nil
+	// Reason, actor and source are free text kept in the store, sent to the
+	// owner and shown by verify: a token quoted in them ("leaked as lgu_...")
+	// must not be stored.
+	return store.RevokeRequest{ID: req.ID, Hash: req.Hash, Reason: m.cat.RedactTokens(req.Reason),
+		Actor: m.cat.RedactTokens(req.Actor), Source: m.cat.RedactTokens(req.Source), Kind: kind, At: m.Now()}, nil
 }
 
 // lookup finds the token a revoke request names.

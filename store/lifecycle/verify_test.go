@@ -311,3 +311,28 @@ func TestList(t *testing.T) {
 		t.Errorf("List(dead) err = %v, want ErrInvalid", err)
 	}
 }
+
+func TestRevokeRedactsTokensInFreeText(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, DefaultPolicy())
+	is := f.issue(t, "")
+	plain := is.Secret.Reveal()
+	tok, _, err := f.m.Revoke(ctx, RevokeRequest{Secret: is.Secret, Reason: "leaked as " + plain + " in chat",
+		Actor: "bob " + plain, Source: "scan " + plain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "leaked as " + patterns.Redacted + " in chat"; tok.InvalidReason != want {
+		t.Errorf("reason = %q, want %q", tok.InvalidReason, want)
+	}
+	stored, err := f.st.TokenByID(ctx, is.Token.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := f.m.Events(ctx, is.Token.ID)
+	rows, _ := json.Marshal([]any{stored, evs, f.st.Outbox()})
+	if strings.Contains(string(rows), plain) || strings.Contains(f.log.String(), plain) {
+		t.Error("a stored row, notification or log line holds the plaintext token")
+	}
+}
