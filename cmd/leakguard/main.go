@@ -15,6 +15,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/leakguard/leakguard/patterns"
 )
 
 // Exit codes shared by every command (CONTRACT §3).
@@ -104,13 +106,13 @@ func Run(ctx context.Context, args []string, sio IO) int {
 			if err != nil && !errors.Is(err, errSilent) {
 				var ee *exitError
 				if !errors.As(err, &ee) || ee.err != nil {
-					fmt.Fprintf(sio.Stderr, "leakguard %s: %v\n", c.name, err)
+					fmt.Fprintf(sio.Stderr, "leakguard %s: %s\n", c.name, patterns.Default().RedactTokens(err.Error()))
 				}
 			}
 			return exitCode(err)
 		}
 	}
-	fmt.Fprintf(sio.Stderr, "leakguard: unknown command %q\n", args[0])
+	fmt.Fprintf(sio.Stderr, "leakguard: unknown command %q\n", patterns.Default().RedactTokens(args[0]))
 	usage(sio.Stderr)
 	return exitFail
 }

@@ -327,3 +327,23 @@ func flipLast(tok string) string {
 	}
 	return tok[:len(tok)-1] + string(repl)
 }
+
+func TestCLIErrorsRedactTokens(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, "sqlite:"+filepath.Join(t.TempDir(), "lg.db"))
+	tok := c.issue()
+	for _, args := range [][]string{
+		{tok},
+		{"token", "issue", "--owner", "o", "--name", "n", "--type", tok},
+		{"token", "issue", "--owner", "o", "--name", "n", "--expires", tok},
+		{"token", "list", "--state", tok},
+	} {
+		code, _, errOut := c.run("", args...)
+		if code == 0 || errOut == "" {
+			t.Errorf("%d args: exit %d, stderr %q; want a failure", len(args), code, errOut)
+		}
+		if strings.Contains(errOut, tok) {
+			t.Errorf("%d args: stderr quotes the token", len(args))
+		}
+	}
+}
