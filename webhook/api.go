@@ -336,7 +336,8 @@ func (s *Server) tokenEvents(w http.ResponseWriter, r *http.Request, _ *store.To
 
 // decode reads one JSON object of at most MaxBodyBytes into dst: unknown
 // fields, wrong types, trailing data and oversize bodies are errors that
-// name the problem but never quote the input.
+// name the problem and quote no input value (an unknown field's name is
+// quoted; fail redacts token-shaped strings from every message).
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	dec := json.NewDecoder(body)
