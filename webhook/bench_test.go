@@ -1,30 +1,26 @@
 package webhook_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"testing"
 
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/webhook"
+	"github.com/leakguard/leakguard/webhook/partnertest"
 )
 
 // BenchmarkVerifyPartnerSignature measures signature checks per second.
 func BenchmarkVerifyPartnerSignature(b *testing.B) {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key := partnertest.NewKey(b, "bench")
+	body := []byte(`[{"token":"some_token","type":"some_type","url":"some_url","source":"content"}]`)
+	sig, err := webhook.DecodePartnerSignature(key.Sign(b, body))
 	if err != nil {
 		b.Fatal(err)
 	}
-	body := []byte(`[{"token":"some_token","type":"some_type","url":"some_url","source":"content"}]`)
-	sum := sha256.Sum256(body)
-	sig, _ := ecdsa.SignASN1(rand.Reader, priv, sum[:])
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if !webhook.VerifyPartnerSignature(&priv.PublicKey, body, sig) {
+		if !webhook.VerifyPartnerSignature(&key.Priv.PublicKey, body, sig) {
 			b.Fatal("does not verify")
 		}
 	}
@@ -46,9 +42,9 @@ func BenchmarkPartnerBatch1000(b *testing.B) {
 				item(fmt.Sprint("unknown_", i), ""), item(ours, "dup"))
 		}
 		body := batch(t, items[:1000]...)
-		sig := e.signer.sign(t, body)
+		sig := e.signer.Sign(t, body)
 		b.StartTimer()
-		resp, out := e.post(t, body, e.signer.id, sig)
+		resp, out := e.post(t, body, e.signer.ID, sig)
 		if resp.StatusCode != http.StatusOK {
 			b.Fatalf("status %d: %s", resp.StatusCode, out)
 		}

@@ -101,7 +101,7 @@ func TestUnknownKeyRefetchesAtMostOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, b := e.post(t, body, late.id, late.sign(t, body))
+			resp, b := e.post(t, body, late.ID, late.Sign(t, body))
 			if resp.StatusCode != http.StatusUnauthorized {
 				t.Errorf("late key: status %d (%s)", resp.StatusCode, b)
 			}
@@ -118,13 +118,13 @@ func TestConcurrentFirstFetchIsSingle(t *testing.T) {
 	e := newEnv(t, nil)
 	e.keys.delay = 50e6 // 50ms: requests pile up behind one fetch
 	body := batch(t, item("x", ""))
-	sig := e.signer.sign(t, body)
+	sig := e.signer.Sign(t, body)
 	var wg sync.WaitGroup
 	for range 30 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, b := e.post(t, body, e.signer.id, sig)
+			resp, b := e.post(t, body, e.signer.ID, sig)
 			if resp.StatusCode != http.StatusOK {
 				t.Errorf("status %d (%s)", resp.StatusCode, b)
 			}
@@ -204,13 +204,13 @@ func TestReplayedBatchRevokesOnce(t *testing.T) {
 	e := newEnv(t, nil)
 	a, b := e.issue(t, patterns.TypeUser), e.issue(t, patterns.TypeService)
 	body := batch(t, item(a.Reveal(), "https://github.com/o/r/blob/1/a"), item(b.Reveal(), "https://github.com/o/r/blob/1/b"))
-	sig := e.signer.sign(t, body)
+	sig := e.signer.Sign(t, body)
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, out := e.post(t, body, e.signer.id, sig)
+			resp, out := e.post(t, body, e.signer.ID, sig)
 			if resp.StatusCode != http.StatusOK || bytes.Count(out, []byte("true_positive")) != 2 {
 				t.Errorf("status %d: %s", resp.StatusCode, out)
 			}

@@ -3,14 +3,7 @@ package webhook_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -28,6 +21,7 @@ import (
 	"github.com/leakguard/leakguard/store/lifecycle"
 	"github.com/leakguard/leakguard/store/sqlite"
 	"github.com/leakguard/leakguard/webhook"
+	"github.com/leakguard/leakguard/webhook/partnertest"
 )
 
 // countingStore counts the calls that read or write tokens.
@@ -107,33 +101,13 @@ func (ks *keyServer) add(id, pemKey string) {
 }
 
 // signer is a test ECDSA P-256 key registered at the key server.
-type signer struct {
-	id   string
-	priv *ecdsa.PrivateKey
-}
+type signer = partnertest.Key
 
 func newSigner(t testing.TB, ks *keyServer, id string) *signer {
 	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks.add(id, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
-	return &signer{id: id, priv: priv}
-}
-
-func (s *signer) sign(t testing.TB, body []byte) string {
-	t.Helper()
-	sum := sha256.Sum256(body)
-	sig, err := ecdsa.SignASN1(rand.Reader, s.priv, sum[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.StdEncoding.EncodeToString(sig)
+	k := partnertest.NewKey(t, id)
+	ks.add(id, k.PEM)
+	return k
 }
 
 // env is a server over a real SQLite store.
@@ -211,7 +185,7 @@ func (e *env) post(t testing.TB, body []byte, keyID, sig string) (*http.Response
 // postSigned sends a batch signed with the env's test key.
 func (e *env) postSigned(t testing.TB, body []byte) (*http.Response, []byte) {
 	t.Helper()
-	return e.post(t, body, e.signer.id, e.signer.sign(t, body))
+	return e.post(t, body, e.signer.ID, e.signer.Sign(t, body))
 }
 
 // api calls the token API with a bearer token (none if zero).

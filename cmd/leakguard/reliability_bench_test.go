@@ -44,10 +44,10 @@ func BenchmarkPartnerBatch1000Postgres(b *testing.B) {
 			items = append(items, tok, unknownOfOurFormat(b, i), tok)
 		}
 		body := partnerBatch(b, items[:1000], "https://github.com/octo/bench/blob/main/.env")
-		sig := key.sign(b, body)
+		sig := key.Sign(b, body)
 		b.StartTimer()
 		code, out, err := api.do("POST", "/v1/github/secret-scanning", body, map[string]string{
-			"Github-Public-Key-Identifier": key.id, "Github-Public-Key-Signature": sig})
+			"Github-Public-Key-Identifier": key.ID, "Github-Public-Key-Signature": sig})
 		b.StopTimer()
 		if err != nil || code != http.StatusOK {
 			b.Fatalf("batch: %d %v %.300s", code, err, out)

@@ -2,15 +2,10 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,49 +20,23 @@ import (
 	"time"
 
 	"github.com/leakguard/leakguard/store/storetest"
+	"github.com/leakguard/leakguard/webhook/partnertest"
 )
 
 // The reliability suite (issue 5) runs the real binary as a child process
 // so that it can be killed with SIGKILL, and real Redis and PostgreSQL
 // servers. Every process it starts it stops by PID.
 
-// partnerKey is a test ECDSA P-256 key served at a keys URL in the format
-// of CONTRACT §5.
+// partnerKey is a test partner signing key served at its own keys URL.
 type partnerKey struct {
-	id   string
-	priv *ecdsa.PrivateKey
-	srv  *httptest.Server
+	*partnertest.Key
+	srv *httptest.Server
 }
 
 func newPartnerKey(t testing.TB) *partnerKey {
 	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
-	k := &partnerKey{id: "reliability-key", priv: priv}
-	k.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"public_keys": []map[string]any{
-			{"key_identifier": k.id, "key": pemKey, "is_current": true}}})
-	}))
-	t.Cleanup(k.srv.Close)
-	return k
-}
-
-// sign returns the base64 ASN.1 signature header value for body.
-func (k *partnerKey) sign(t testing.TB, body []byte) string {
-	t.Helper()
-	sum := sha256.Sum256(body)
-	sig, err := ecdsa.SignASN1(rand.Reader, k.priv, sum[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.StdEncoding.EncodeToString(sig)
+	k := partnertest.NewKey(t, "reliability-key")
+	return &partnerKey{Key: k, srv: partnertest.ServeKeys(t, k)}
 }
 
 // partnerItem is one entry of a GitHub secret-scanning batch.
@@ -421,7 +390,7 @@ func (c *apiClient) verify(tok string) (verifyAnswer, int, error) {
 func (c *apiClient) sendBatch(t testing.TB, key *partnerKey, body []byte) (int, []byte, error) {
 	t.Helper()
 	return c.do("POST", "/v1/github/secret-scanning", body, map[string]string{
-		"Github-Public-Key-Identifier": key.id, "Github-Public-Key-Signature": key.sign(t, body)})
+		"Github-Public-Key-Identifier": key.ID, "Github-Public-Key-Signature": key.Sign(t, body)})
 }
 
 // eventKinds returns the kinds in a token's audit trail.

@@ -3,14 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,6 +22,7 @@ import (
 	"github.com/leakguard/leakguard/store/lifecycle"
 	"github.com/leakguard/leakguard/store/storetest"
 	"github.com/leakguard/leakguard/webhook"
+	"github.com/leakguard/leakguard/webhook/partnertest"
 )
 
 // receiver records Standard Webhooks deliveries.
@@ -67,16 +62,8 @@ func (rc *receiver) waitFor(t *testing.T, want []byte) (*http.Request, []byte) {
 // shutdown that leaves no goroutine behind.
 func TestServeEndToEnd(t *testing.T) {
 	leakOpt := goleak.IgnoreCurrent()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
-	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"public_keys": []map[string]any{
-			{"key_identifier": "e2e", "key": pemKey, "is_current": true}}})
-	}))
+	key := partnertest.NewKey(t, "e2e")
+	keys := partnertest.ServeKeys(t, key)
 	rc := &receiver{}
 	notify := httptest.NewServer(rc)
 	secretKey := bytes.Repeat([]byte{7}, 32)
@@ -121,10 +108,8 @@ func TestServeEndToEnd(t *testing.T) {
 
 	url := "https://github.com/octo/repo/blob/0123abc/.env"
 	batch := []byte(fmt.Sprintf(`[{"token":%q,"type":"leakguard_user","url":%q,"source":"content"}]`, created.Token, url))
-	sum := sha256.Sum256(batch)
-	sig, _ := ecdsa.SignASN1(rand.Reader, priv, sum[:])
 	code, body = call("POST", "/v1/github/secret-scanning", string(batch), map[string]string{
-		"Github-Public-Key-Identifier": "e2e", "Github-Public-Key-Signature": base64.StdEncoding.EncodeToString(sig)})
+		"Github-Public-Key-Identifier": key.ID, "Github-Public-Key-Signature": key.Sign(t, batch)})
 	if code != http.StatusOK || !bytes.Contains(body, []byte(`"label":"true_positive"`)) {
 		t.Fatalf("partner batch: %d %s", code, body)
 	}
