@@ -275,8 +275,10 @@ func runServe(ctx context.Context, args []string, sio IO) error {
 	if fs.NArg() > 0 {
 		return usageError("serve takes no arguments, got %q", fs.Arg(0))
 	}
+	logOut, closeLog := serveLogOutput(sio.Stderr, sio.Stderr)
+	defer closeLog() // after Close: the last lines, "leakguard stopped" included
 	var err error
-	if m.Logger, err = newLogger(sio.Stderr, o.logLevel); err != nil {
+	if m.Logger, err = newLogger(logOut, o.logLevel); err != nil {
 		return err
 	}
 	if m.Policy, err = o.policy(0); err != nil {
