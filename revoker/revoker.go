@@ -108,6 +108,12 @@ func (r *Revoker) Ours(s patterns.Secret) bool {
 // that are not ours make no store call. Errors are store failures only; the
 // result is then not durable.
 func (r *Revoker) Revoke(ctx context.Context, rep Report) (Result, error) {
+	return r.revoke(ctx, rep, false)
+}
+
+// revoke is Revoke; with deferSettle a Settler store returns before its
+// commit wait and the caller must settle it (see store.Settler).
+func (r *Revoker) revoke(ctx context.Context, rep Report, deferSettle bool) (Result, error) {
 	hash, err := r.hashOf(rep)
 	if err != nil {
 		return Result{Status: StatusNotOurs}, err
@@ -124,12 +130,12 @@ func (r *Revoker) Revoke(ctx context.Context, rep Report) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("revoker: look up %s: %w", shortHash(hash), err)
 	}
-	return r.revokeKnown(ctx, rep, t, res)
+	return r.revokeKnown(ctx, rep, t, res, deferSettle)
 }
 
 // revokeKnown revokes a token found in the store, unless it is already
 // invalid.
-func (r *Revoker) revokeKnown(ctx context.Context, rep Report, t *store.Token, res Result) (Result, error) {
+func (r *Revoker) revokeKnown(ctx context.Context, rep Report, t *store.Token, res Result, deferSettle bool) (Result, error) {
 	res.Ours, res.Token = true, t
 	now := r.now().UTC().Truncate(time.Microsecond) // what stores keep
 	if st := t.State(now); st != store.StateActive {
@@ -146,7 +152,7 @@ func (r *Revoker) revokeKnown(ctx context.Context, rep Report, t *store.Token, r
 	}
 	after, already, err := r.st.Revoke(ctx, store.RevokeRequest{
 		ID: t.ID, Reason: reason, Actor: actor, Source: rep.Source,
-		Kind: store.EventLeakReported, At: now, Notify: note,
+		Kind: store.EventLeakReported, At: now, Notify: note, DeferSettle: deferSettle,
 	})
 	if err != nil {
 		return res, fmt.Errorf("revoker: revoke %s: %w", t.ID, err)
@@ -172,10 +178,16 @@ func settled(res Result, st store.State) Result {
 
 // RevokeAll handles reports concurrently (at most Options.Workers at once)
 // and returns one result per report, in order. The error joins every
-// report's error; when it is nil every revocation is durable.
+// report's error; when it is nil every revocation is durable. If the store
+// is a store.Settler (the Redis near cache) it is settled once, after the
+// last revocation, instead of once per token: when RevokeAll returns, no
+// lookup anywhere sees a token it revoked as valid.
 func (r *Revoker) RevokeAll(ctx context.Context, reps []Report) ([]Result, error) {
 	out := make([]Result, len(reps))
 	errs := make([]error, len(reps))
+	// Defer the commit wait only if this store can be settled afterwards;
+	// a wrapper that is not a Settler gets the per-token wait.
+	settler, deferSettle := r.st.(store.Settler)
 	sem := make(chan struct{}, r.workers)
 	var wg sync.WaitGroup
 	for i := range reps {
@@ -183,10 +195,15 @@ func (r *Revoker) RevokeAll(ctx context.Context, reps []Report) ([]Result, error
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out[i], errs[i] = r.Revoke(ctx, reps[i])
+			out[i], errs[i] = r.revoke(ctx, reps[i], deferSettle)
 		}()
 	}
 	wg.Wait()
+	if deferSettle {
+		if err := settler.Settle(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("revoker: %w", err))
+		}
+	}
 	return out, errors.Join(errs...)
 }
 

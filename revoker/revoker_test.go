@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -235,5 +236,49 @@ func TestImportsNoHTTPOrRedis(t *testing.T) {
 			strings.HasPrefix(dep, "github.com/leakguard/leakguard/store/") {
 			t.Errorf("revoker depends on %s", dep)
 		}
+	}
+}
+
+// settlingStore is a memStore that is a store.Settler, recording what the
+// revoker asked of it.
+type settlingStore struct {
+	*memStore
+	deferred, waited atomic.Int64 // Revoke calls with / without DeferSettle
+	settles          atomic.Int64
+}
+
+func (s *settlingStore) Revoke(ctx context.Context, req store.RevokeRequest) (*store.Token, bool, error) {
+	if req.DeferSettle {
+		s.deferred.Add(1)
+	} else {
+		s.waited.Add(1)
+	}
+	return s.memStore.Revoke(ctx, req)
+}
+
+func (s *settlingStore) Settle(context.Context) error { s.settles.Add(1); return nil }
+
+// TestRevokeAllSettlesOnce: on a store.Settler (the Redis near cache) a batch
+// defers every commit wait and settles once at the end; a single Revoke
+// does not defer (the store waits inline).
+func TestRevokeAllSettlesOnce(t *testing.T) {
+	t.Parallel()
+	st := &settlingStore{memStore: newMemStore()}
+	reps := make([]revoker.Report, 10)
+	for i := range reps {
+		reps[i] = revoker.Report{Secret: issue(t, st.memStore, patterns.TypeUser), Source: "github-webhook"}
+	}
+	r := revoker.New(st, patterns.Default(), revoker.Options{Workers: 4})
+	if _, err := r.RevokeAll(context.Background(), reps[:9]); err != nil {
+		t.Fatal(err)
+	}
+	if d, w, s := st.deferred.Load(), st.waited.Load(), st.settles.Load(); d != 9 || w != 0 || s != 1 {
+		t.Fatalf("batch: %d deferred, %d waiting revokes, %d settles; want 9, 0, 1", d, w, s)
+	}
+	if _, err := r.Revoke(context.Background(), reps[9]); err != nil {
+		t.Fatal(err)
+	}
+	if d, w, s := st.deferred.Load(), st.waited.Load(), st.settles.Load(); d != 9 || w != 1 || s != 1 {
+		t.Fatalf("single: %d deferred, %d waiting revokes, %d settles; want 9, 1, 1", d, w, s)
 	}
 }

@@ -142,6 +142,11 @@ type RevokeRequest struct {
 	// Notify, if set, is enqueued in the outbox in the same transaction,
 	// and only when this call actually revokes the token.
 	Notify *Notification
+	// DeferSettle lets a Settler store return before its readers are
+	// settled (see Settler); the caller must call Settle itself before it
+	// reports the revocation done. Batches use it to wait once, not once
+	// per token. Stores that are not Settlers ignore it.
+	DeferSettle bool
 }
 
 // NoticeRequest records one expiring notice stage for a token.
@@ -224,6 +229,20 @@ type Store interface {
 
 	// Close releases resources.
 	Close() error
+}
+
+// Settler is an optional interface of a Store whose readers may keep a
+// token's state for a short, bounded time after another process changed it
+// (store/rediscache's in-process near cache). Such a store's Revoke waits
+// that time out before it returns, so that no lookup, in any process, that
+// starts after Revoke has returned sees the token valid. A caller that set
+// RevokeRequest.DeferSettle (to revoke a batch concurrently and wait once)
+// must call Settle after its last Revoke and before it reports the batch
+// done. Callers find it with a type assertion; other stores need nothing.
+type Settler interface {
+	// Settle returns once every revocation this store made so far is
+	// visible to every reader, or with ctx's error if ctx ends first.
+	Settle(ctx context.Context) error
 }
 
 // BatchGetter is an optional interface of a Store that looks up several

@@ -3,6 +3,7 @@ package rediscache
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/leakguard/leakguard/store"
 )
@@ -26,27 +27,31 @@ func (c *Cache) TokensByHash(ctx context.Context, hashes []string) ([]*store.Tok
 			toks[i], errs[i] = c.Store.TokenByHash(ctx, h)
 			continue
 		}
+		if t, ok := c.near.get(h); ok {
+			toks[i] = t
+			continue
+		}
 		idx = append(idx, i)
 		keys = append(keys, c.keys.hash(h))
 	}
 	if len(keys) == 0 {
 		return toks, errs
 	}
-	vals, err := c.co.mget(ctx, keys)
+	vals, sent, err := c.co.mget(ctx, keys)
 	for j, i := range idx {
 		if err != nil {
 			toks[i], errs[i] = c.readThrough(ctx, hashes[i], false)
 			continue
 		}
-		toks[i], errs[i] = c.fromValue(ctx, hashes[i], vals[j])
+		toks[i], errs[i] = c.fromValue(ctx, hashes[i], vals[j], sent)
 	}
 	return toks, errs
 }
 
-// fromValue answers hash from one MGET value: nil is a miss (read next and
-// fill), a string is an entry (decoded, or read from next without a fill
-// when it cannot be).
-func (c *Cache) fromValue(ctx context.Context, hash string, v any) (*store.Token, error) {
+// fromValue answers hash from one MGET value, sent at sent: nil is a miss
+// (read next and fill), a string is an entry (decoded and kept in the near
+// cache if valid, or read from next without a fill when it cannot be).
+func (c *Cache) fromValue(ctx context.Context, hash string, v any, sent time.Time) (*store.Token, error) {
 	// A nil value is MGET's form of redis.Nil.
 	s, ok := v.(string)
 	if !ok {
@@ -60,5 +65,6 @@ func (c *Cache) fromValue(ctx context.Context, hash string, v any) (*store.Token
 	case !found:
 		return nil, fmt.Errorf("rediscache: token by hash: %w", store.ErrNotFound)
 	}
+	c.near.put(hash, t, sent)
 	return t, nil
 }

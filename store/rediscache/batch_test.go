@@ -241,7 +241,8 @@ func TestTokensByHashWaiterGivesUp(t *testing.T) {
 	t.Parallel()
 	p := storetest.RedisServer(t)
 	db := newMemStore()
-	c := newFaultCache(t, p, db, func(o *Options) { o.OpTimeout = 2 * time.Second; o.Cooldown = time.Minute })
+	// No near cache: both calls below must reach the paused Redis.
+	c := newFaultCache(t, p, db, func(o *Options) { o.OpTimeout = 2 * time.Second; o.Cooldown = time.Minute; o.LocalTTL = -1 })
 	tok := create(t, c)
 	_, _ = c.TokensByHash(context.Background(), []string{tok.Hash}) // fill
 	p.Pause()

@@ -54,6 +54,7 @@ type Cache struct {
 	log       zerolog.Logger
 	memo      decodeMemo
 	co        coalescer
+	near      nearCache
 
 	stop      chan struct{}
 	loopDone  chan struct{}
@@ -85,6 +86,7 @@ func New(next store.Store, opt Options) (*Cache, error) {
 		Store: next, rdb: rdb, ownClient: own, opt: opt, keys: keys{prefix: opt.Prefix},
 		br: newBreaker(opt.Cooldown, opt.Now, opt.Logger), queue: newQueue(opt.MaxPending),
 		log: opt.Logger, stop: make(chan struct{}), loopDone: make(chan struct{}),
+		near: nearCache{ttl: opt.LocalTTL},
 	}
 	c.co.c = c
 	go c.retryLoop(c.stop, c.loopDone)
@@ -113,7 +115,11 @@ func (c *Cache) TokenByHash(ctx context.Context, hash string) (*store.Token, err
 		// mistake?) never reaches a Redis key.
 		return c.Store.TokenByHash(ctx, hash)
 	}
+	if t, ok := c.near.get(hash); ok {
+		return t, nil
+	}
 	var val string
+	sent := time.Now() // near-cache lease start, before the GET is sent
 	err := c.do(ctx, func(ctx context.Context) error {
 		var e error
 		val, e = c.rdb.Get(ctx, c.keys.hash(hash)).Result()
@@ -127,6 +133,7 @@ func (c *Cache) TokenByHash(ctx context.Context, hash string) (*store.Token, err
 		case !found:
 			return nil, fmt.Errorf("rediscache: token by hash: %w", store.ErrNotFound)
 		default:
+			c.near.put(hash, t, sent)
 			return t, nil
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // maxBatchKeys caps the keys of one coalesced MGET.
@@ -12,7 +13,8 @@ const maxBatchKeys = 256
 // mgetReq is one caller's share of a coalesced MGET.
 type mgetReq struct {
 	keys []string
-	vals []any // len(keys) values when err is nil
+	vals []any     // len(keys) values when err is nil
+	sent time.Time // when the MGET that answered was sent
 	err  error
 	done chan struct{}
 }
@@ -33,8 +35,8 @@ type coalescer struct {
 }
 
 // mget returns the values of keys (nil for a missing key) as one MGET
-// shared with concurrent callers.
-func (co *coalescer) mget(ctx context.Context, keys []string) ([]any, error) {
+// shared with concurrent callers, and when that MGET was sent.
+func (co *coalescer) mget(ctx context.Context, keys []string) ([]any, time.Time, error) {
 	r := &mgetReq{keys: keys, done: make(chan struct{})}
 	co.mu.Lock()
 	co.pending = append(co.pending, r)
@@ -46,9 +48,9 @@ func (co *coalescer) mget(ctx context.Context, keys []string) ([]any, error) {
 	}
 	select {
 	case <-r.done:
-		return r.vals, r.err
+		return r.vals, r.sent, r.err
 	case <-ctx.Done():
-		return nil, fmt.Errorf("rediscache: waiting for MGET: %w", ctx.Err())
+		return nil, time.Time{}, fmt.Errorf("rediscache: waiting for MGET: %w", ctx.Err())
 	}
 }
 
@@ -90,6 +92,7 @@ func (co *coalescer) send(batch []*mgetReq, n int) {
 		keys = append(keys, r.keys...)
 	}
 	var vals []any
+	sent := time.Now() // before the request leaves: near-cache leases start here
 	err := co.c.do(context.Background(), func(ctx context.Context) error {
 		var e error
 		vals, e = co.c.rdb.MGet(ctx, keys...).Result()
@@ -100,6 +103,7 @@ func (co *coalescer) send(batch []*mgetReq, n int) {
 	})
 	off := 0
 	for _, r := range batch {
+		r.sent = sent
 		if err != nil {
 			r.err = err
 		} else {

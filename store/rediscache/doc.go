@@ -57,6 +57,16 @@
 //     that was sent before they asked, so the rules above hold per request.
 //     Decoded entries are memoized by their exact value, which cannot go
 //     stale: a changed state is a different value.
+//   - Valid tokens read from Redis are also kept in process for a short
+//     lease (Options.LocalTTL, default 50 ms; the near cache), so a token
+//     verified over and over costs no round trip within its lease. A lease
+//     counts from before the read was sent, and Revoke, after its Redis
+//     overwrite, waits one LocalTTL before it returns ("commit wait"; a
+//     batch sets RevokeRequest.DeferSettle and calls Settle once, see
+//     store.Settler), so every lease that could still say valid has ended,
+//     in every process. Unknown, revoked and expired answers are never kept
+//     in process. Every process sharing a Redis database must use the same
+//     LocalTTL. See nearCache for the argument.
 //   - Ping checks next only, so a Redis outage never makes the store
 //     unusable; RedisPing reports Redis health separately (for /readyz).
 //
@@ -70,8 +80,9 @@
 //     bypasses Redis until the rewrite succeeds);
 //   - another process, or this one after a restart (the retry queue lives in
 //     memory, it is not durable), may read the stale "valid" entry for at
-//     most Options.TTL after the revocation, because that entry was filled
-//     before the revocation and expires TTL after its fill.
+//     most Options.TTL (plus one LocalTTL of near-cache lease) after the
+//     revocation, because that entry was filled before the revocation and
+//     expires TTL after its fill.
 //
 // The same bound with Options.NegativeTTL applies to a token created while
 // Redis was unreachable being reported unknown by another process. Both

@@ -22,6 +22,7 @@ const (
 	DefaultRetryInterval = 500 * time.Millisecond
 	DefaultFillMaxAge    = time.Second
 	DefaultMaxPending    = 100000
+	DefaultLocalTTL      = 50 * time.Millisecond
 )
 
 // Options configures a Cache. Exactly one of URL and Client is required;
@@ -57,6 +58,13 @@ type Options struct {
 	FillMaxAge time.Duration
 	// MaxPending caps the retry queue (default 100000).
 	MaxPending int
+	// LocalTTL is the near cache's lease: how long a valid token read from
+	// Redis may answer lookups in this process without asking Redis again
+	// (default 50 ms; negative disables the near cache). A revocation
+	// waits this long after its Redis overwrite before it returns, so every
+	// process sharing the Redis database must use the same value. See
+	// nearCache.
+	LocalTTL time.Duration
 	// Logger receives breaker transitions and queue warnings. It never sees
 	// a token, only hashes.
 	Logger zerolog.Logger
@@ -91,6 +99,9 @@ func (o Options) withDefaults() (Options, error) {
 	setDur(&o.FillMaxAge, DefaultFillMaxAge)
 	if o.MaxPending == 0 {
 		o.MaxPending = DefaultMaxPending
+	}
+	if o.LocalTTL == 0 {
+		o.LocalTTL = DefaultLocalTTL
 	}
 	if o.Now == nil {
 		o.Now = time.Now

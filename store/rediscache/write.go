@@ -22,11 +22,17 @@ func (c *Cache) CreateToken(ctx context.Context, t *store.Token, ev store.Event)
 // Revoke revokes in next, then overwrites the cached entry with the
 // revoked state (also when it was already revoked, which heals a stale
 // entry). If Redis cannot take the write it is queued; see the package
-// documentation for the bound.
+// documentation for the bound. When this call revoked the token it then
+// waits out the near cache's lease (Options.LocalTTL), unless
+// req.DeferSettle is set, in which case the caller must call Settle; see
+// store.Settler.
 func (c *Cache) Revoke(ctx context.Context, req store.RevokeRequest) (*store.Token, bool, error) {
 	t, already, err := c.Store.Revoke(ctx, req)
 	if err == nil && t != nil {
 		c.publish(ctx, t)
+		if !already {
+			c.near.commitWait(req.DeferSettle)
+		}
 	}
 	return t, already, err
 }
@@ -66,6 +72,10 @@ func (c *Cache) publish(ctx context.Context, t *store.Token) {
 	if !store.ValidHash(t.Hash) {
 		return
 	}
+	// Forget this process's near-cache entry once the write is done (or
+	// queued). A lookup racing the write may put a stale one back, but its
+	// lease began before the write, so Revoke's commit wait outlasts it.
+	defer c.near.drop(t.Hash)
 	val, err := encodeToken(t)
 	if err != nil {
 		c.log.Error().Err(err).Str("hash", t.Hash).Msg("rediscache: cannot cache token state")
