@@ -2,6 +2,8 @@ package webhook
 
 import (
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +20,7 @@ type metrics struct {
 	sigFailures     *prometheus.CounterVec
 	keyFetches      *prometheus.CounterVec
 	batchDuration   *prometheus.HistogramVec
+	children        childCache // of requests and requestDuration
 }
 
 // newMetrics creates and registers the collectors on reg.
@@ -62,8 +65,74 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 
 // request records one HTTP request.
 func (m *metrics) request(route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.requestDuration.WithLabelValues(route).Observe(d.Seconds())
+	c := m.children.get(route, status, m.newRequestChildren)
+	c.count.Inc()
+	c.duration.Observe(d.Seconds())
+}
+
+// newRequestChildren looks up the collectors of a route and status.
+func (m *metrics) newRequestChildren(route string, status int) requestChildren {
+	return requestChildren{
+		count:    m.requests.WithLabelValues(route, strconv.Itoa(status)),
+		duration: m.requestDuration.WithLabelValues(route),
+	}
+}
+
+// requestChildren are the collectors one request updates.
+type requestChildren struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
+}
+
+// requestKey is a route and a status.
+type requestKey struct {
+	route  string
+	status int
+}
+
+// childCache remembers requestChildren by route and status, sparing each
+// request the label hashing and the vectors' locks. Routes are the mux's
+// patterns and statuses few, so it stays small. Reads take no lock: the map
+// is replaced, never changed, when a pair is added.
+type childCache struct {
+	m  atomic.Pointer[map[requestKey]requestChildren]
+	mu sync.Mutex // serializes additions
+}
+
+// get returns the children of route and status, made by newChildren the
+// first time.
+func (c *childCache) get(route string, status int, newChildren func(string, int) requestChildren) requestChildren {
+	k := requestKey{route, status}
+	if m := c.m.Load(); m != nil {
+		if ch, ok := (*m)[k]; ok {
+			return ch
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.m.Load()
+	if old != nil {
+		if ch, ok := (*old)[k]; ok {
+			return ch
+		}
+	}
+	next := make(map[requestKey]requestChildren, 1+lenOf(old))
+	if old != nil {
+		for k, v := range *old {
+			next[k] = v
+		}
+	}
+	ch := newChildren(route, status)
+	next[k] = ch
+	c.m.Store(&next)
+	return ch
+}
+
+func lenOf(m *map[requestKey]requestChildren) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
 }
 
 // keyFetched returns a KeySource.OnFetch hook counting fetches of sender.

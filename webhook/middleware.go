@@ -49,9 +49,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				}
 				s.log.Error().Str("route", route(r)).Str("panic", fmt.Sprintf("%T", p)).Msg("handler panicked")
 			}
-			elapsed := time.Since(start)
-			s.metrics.request(route(r), sw.status, elapsed)
-			s.log.Info().Str("method", r.Method).Str("route", route(r)).Int("status", sw.status).
+			elapsed, rt := time.Since(start), route(r)
+			s.metrics.request(rt, sw.status, elapsed)
+			s.log.Info().Str("method", r.Method).Str("route", rt).Int("status", sw.status).
 				Int("bytes", sw.bytes).Dur("duration", elapsed).Str("remote", r.RemoteAddr).Msg("request")
 		}()
 		next.ServeHTTP(sw, r)
