@@ -179,9 +179,9 @@ func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req verifyRequest
-	decodeErr := s.decode(w, r, &req)
-	secrets := []patterns.Secret{bearer}
+	req, decodeErr := s.decodeVerify(w, r)
+	var both [2]patterns.Secret
+	secrets := append(both[:0], bearer)
 	if _, ok := s.cfg.Manager.IssuedFormat(bearer); ok && decodeErr == nil {
 		secrets = append(secrets, patterns.NewSecret(req.Token))
 	}
@@ -204,7 +204,8 @@ func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) error {
 		return errs[1]
 	}
 	mgr.Observe(vs[1])
-	writeJSON(w, http.StatusOK, s.verifyResponse(vs[1]))
+	resp := s.verifyResponse(vs[1])
+	writeVerify(w, &resp)
 	return nil
 }
 
@@ -339,8 +340,12 @@ func (s *Server) tokenEvents(w http.ResponseWriter, r *http.Request, _ *store.To
 // name the problem and quote no input value (an unknown field's name is
 // quoted; fail redacts token-shaped strings from every message).
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any) error {
-	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	dec := json.NewDecoder(body)
+	return s.decodeBody(w, r.Body, dst)
+}
+
+// decodeBody is decode of body, r.Body or what stands for it.
+func (s *Server) decodeBody(w http.ResponseWriter, body io.ReadCloser, dst any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, body, s.cfg.MaxBodyBytes))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
