@@ -144,7 +144,14 @@ func (c *Cache) TokenByHash(ctx context.Context, hash string) (*store.Token, err
 // quick, caches the answer with SET NX.
 func (c *Cache) readThrough(ctx context.Context, hash string, fill bool) (*store.Token, error) {
 	start := c.opt.Now()
+	sent := time.Now() // near-cache lease start: before the read
 	t, err := c.Store.TokenByHash(ctx, hash)
+	if err == nil {
+		// The database is the system of record, so its answer may serve
+		// the lease like a Redis hit (see nearCache); this keeps hot
+		// tokens off the database while Redis is skipped.
+		c.near.put(hash, t, sent)
+	}
 	if !fill || (err != nil && !errors.Is(err, store.ErrNotFound)) || !c.fresh(start, hash) {
 		return t, err
 	}

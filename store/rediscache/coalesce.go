@@ -2,6 +2,7 @@ package rediscache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -21,11 +22,13 @@ type mgetReq struct {
 
 // coalescer merges concurrent MGETs: while one MGET is in flight, the
 // requests that arrive wait and then go out together in the next one, so N
-// concurrent verifies cost about one round trip instead of N, with no
-// added delay when there is no concurrency. Every batch is one Cache.do
-// call (its own OpTimeout deadline, one breaker decision) that belongs to
-// no single request, so one caller's cancellation cannot fail the others.
-// A waiting caller gives up when its context ends.
+// concurrent verifies cost about one round trip instead of N. Every batch
+// is one Cache.do call (its own OpTimeout deadline, one breaker decision)
+// run on its own goroutine, belonging to no single request, so one
+// caller's cancellation cannot fail the others. A caller gives up waiting
+// when its context ends, or after Options.HedgeAfter (errHedged): a slow
+// or paused Redis then costs a request HedgeAfter and a database read, not
+// the whole OpTimeout.
 type coalescer struct {
 	c *Cache
 
@@ -44,32 +47,37 @@ func (co *coalescer) mget(ctx context.Context, keys []string) ([]any, time.Time,
 	co.running = true
 	co.mu.Unlock()
 	if lead {
-		co.run()
+		go co.run()
 	}
+	hedge := time.NewTimer(co.c.opt.HedgeAfter)
+	defer hedge.Stop()
 	select {
 	case <-r.done:
 		return r.vals, r.sent, r.err
+	case <-hedge.C:
+		return nil, time.Time{}, errHedged
 	case <-ctx.Done():
 		return nil, time.Time{}, fmt.Errorf("rediscache: waiting for MGET: %w", ctx.Err())
 	}
 }
 
-// run sends one batch of pending requests and hands the next batch, if
-// any, to a new goroutine (so no caller waits for more than the batch in
-// flight and its own).
+// errHedged means a caller stopped waiting for a slow MGET (HedgeAfter).
+var errHedged = errors.New("rediscache: MGET slower than HedgeAfter; reading the database")
+
+// run sends batches of pending requests until none are pending (so no
+// caller waits for more than the batch in flight and its own).
 func (co *coalescer) run() {
-	co.mu.Lock()
-	batch, n := co.take()
-	co.mu.Unlock()
-	co.send(batch, n)
-	co.mu.Lock()
-	if len(co.pending) == 0 {
-		co.running = false
+	for {
+		co.mu.Lock()
+		if len(co.pending) == 0 {
+			co.running = false
+			co.mu.Unlock()
+			return
+		}
+		batch, n := co.take()
 		co.mu.Unlock()
-		return
+		co.send(batch, n)
 	}
-	co.mu.Unlock()
-	go co.run()
 }
 
 // take removes up to maxBatchKeys keys' worth of requests (at least one)

@@ -57,8 +57,8 @@
 //     that was sent before they asked, so the rules above hold per request.
 //     Decoded entries are memoized by their exact value, which cannot go
 //     stale: a changed state is a different value.
-//   - Valid tokens read from Redis are also kept in process for a short
-//     lease (Options.LocalTTL, default 50 ms; the near cache), so a token
+//   - Valid tokens read from Redis (or, when Redis could not answer, from
+//     next) are also kept in process for a short lease (Options.LocalTTL, default 50 ms; the near cache), so a token
 //     verified over and over costs no round trip within its lease. A lease
 //     counts from before the read was sent, and Revoke, after its Redis
 //     overwrite, waits one LocalTTL before it returns ("commit wait"; a
@@ -67,6 +67,10 @@
 //     in every process. Unknown, revoked and expired answers are never kept
 //     in process. Every process sharing a Redis database must use the same
 //     LocalTTL. See nearCache for the argument.
+//   - A batched lookup waits for its MGET at most Options.HedgeAfter
+//     (default 20 ms) and then reads next instead, so a slow or paused
+//     Redis costs a request about HedgeAfter, not OpTimeout; the MGET
+//     itself still runs to OpTimeout and trips the breaker.
 //   - Ping checks next only, so a Redis outage never makes the store
 //     unusable; RedisPing reports Redis health separately (for /readyz).
 //

@@ -20,6 +20,9 @@ const nearMax = 1 << 16
 //
 //   - An entry's lease is counted from before the MGET or GET that read it
 //     was sent, so it ends at most LocalTTL after Redis executed that read.
+//     The same holds for a token read from the database when Redis could
+//     not answer: the lease starts before the read, and the revocation
+//     it might predate commits before Revoke's overwrite and wait.
 //   - Revoke, after overwriting the Redis entry, waits LocalTTL before it
 //     returns ("commit wait"). Any entry that still says valid was read
 //     before the overwrite, so its lease has ended by then, in every

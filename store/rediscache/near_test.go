@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leakguard/leakguard/store"
+	"github.com/leakguard/leakguard/store/storetest"
 )
 
 // TestNearCacheHits: within its lease a valid token is answered in process,
@@ -89,16 +90,32 @@ func TestNearCacheHits(t *testing.T) {
 // with DeferSettle + Settle (the batch form).
 func TestNearCacheNoStaleValidAfterRevoke(t *testing.T) {
 	t.Parallel()
-	for _, deferred := range []bool{false, true} {
-		name := map[bool]string{false: "revoke waits", true: "deferred then settle"}[deferred]
-		t.Run(name, func(t *testing.T) {
+	cases := []struct {
+		name       string
+		deferred   bool
+		bWithRedis bool // else b cannot reach Redis: it reads the database
+	}{
+		{"revoke waits", false, true},
+		{"deferred then settle", true, true},
+		{"b without redis reads the database", false, false},
+	}
+	for _, tc := range cases {
+		deferred := tc.deferred
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			db := newMemStore()
 			a, _, prefix := newSharedCache(t, db, nil) // default LocalTTL
-			b, err := New(db, func() Options { o := testOptions(prefix); o.Client = a.rdb; return o }())
+			o := testOptions(prefix)
+			if tc.bWithRedis {
+				o.Client = a.rdb
+			} else {
+				o.URL = "redis://127.0.0.1:1/0" // nothing listens: every lookup falls through
+			}
+			b, err := New(db, o)
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { _ = b.Close() })
 			ctx := context.Background()
 			tok := create(t, a)
 
@@ -153,6 +170,7 @@ func TestNearCacheNoStaleValidAfterRevoke(t *testing.T) {
 			if validSeen.Load() == 0 {
 				t.Fatal("b never saw the token valid before the revocation; the test proves nothing")
 			}
+			t.Logf("valid seen %d, stale %d", validSeen.Load(), stale.Load())
 			if n := stale.Load(); n != 0 {
 				t.Errorf("%d look-ups that started after Revoke returned reported the token valid", n)
 			}
@@ -178,5 +196,60 @@ func TestSettleWithoutRevocations(t *testing.T) {
 	off.put("h", &store.Token{Hash: "h", Valid: true}, time.Now())
 	if _, ok := off.get("h"); ok {
 		t.Fatal("disabled near cache kept an entry")
+	}
+}
+
+// TestHedgeOnPausedRedis: a lookup waiting for an MGET to a paused Redis
+// reads the database after HedgeAfter instead of waiting out OpTimeout,
+// and the answer is right.
+func TestHedgeOnPausedRedis(t *testing.T) {
+	t.Parallel()
+	p := storetest.RedisServer(t)
+	db := newMemStore()
+	c := newFaultCache(t, p, db, func(o *Options) {
+		o.OpTimeout, o.Cooldown, o.HedgeAfter, o.LocalTTL = 5*time.Second, time.Minute, 20*time.Millisecond, -1
+	})
+	tok := create(t, c)
+	p.Pause()
+	defer p.Resume()
+	for i := range 3 {
+		start := time.Now()
+		got, errs := c.TokensByHash(context.Background(), []string{tok.Hash})
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("lookup %d took %v with OpTimeout 5s; want about HedgeAfter (20ms)", i, d)
+		}
+		if errs[0] != nil || got[0].ID != tok.ID || !got[0].Valid {
+			t.Errorf("lookup %d: %+v, %v", i, got[0], errs[0])
+		}
+	}
+}
+
+// TestNearCacheKeepsDatabaseReads: while Redis cannot answer, a valid
+// token read from the database serves its lease from memory, so a hot
+// token does not hit the database on every request.
+func TestNearCacheKeepsDatabaseReads(t *testing.T) {
+	t.Parallel()
+	db := newMemStore()
+	c, err := New(db, func() Options {
+		o := testOptions("lgnear:")
+		o.URL, o.OpTimeout, o.Cooldown, o.LocalTTL = "redis://127.0.0.1:1/0", 50*time.Millisecond, time.Minute, time.Minute
+		return o
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	tok, _ := newToken(t)
+	if err := db.CreateToken(context.Background(), tok, store.Event{Kind: store.EventIssued, At: tok.CreatedAt}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		got, errs := c.TokensByHash(context.Background(), []string{tok.Hash})
+		if errs[0] != nil || got[0].ID != tok.ID {
+			t.Fatalf("lookup %d: %+v, %v", i, got[0], errs[0])
+		}
+	}
+	if n := db.hashReads.Load(); n != 1 {
+		t.Errorf("%d database reads for 20 look-ups of a valid token; want 1", n)
 	}
 }

@@ -23,6 +23,7 @@ const (
 	DefaultFillMaxAge    = time.Second
 	DefaultMaxPending    = 100000
 	DefaultLocalTTL      = 50 * time.Millisecond
+	DefaultHedgeAfter    = 20 * time.Millisecond
 )
 
 // Options configures a Cache. Exactly one of URL and Client is required;
@@ -65,6 +66,11 @@ type Options struct {
 	// process sharing the Redis database must use the same value. See
 	// nearCache.
 	LocalTTL time.Duration
+	// HedgeAfter is how long a batched lookup waits for its MGET before it
+	// reads the database instead (default 20 ms, far above a healthy
+	// Redis's latency); OpTimeout still bounds the MGET itself and trips
+	// the breaker.
+	HedgeAfter time.Duration
 	// Logger receives breaker transitions and queue warnings. It never sees
 	// a token, only hashes.
 	Logger zerolog.Logger
@@ -97,6 +103,7 @@ func (o Options) withDefaults() (Options, error) {
 	setDur(&o.Cooldown, DefaultCooldown)
 	setDur(&o.RetryInterval, DefaultRetryInterval)
 	setDur(&o.FillMaxAge, DefaultFillMaxAge)
+	setDur(&o.HedgeAfter, DefaultHedgeAfter)
 	if o.MaxPending == 0 {
 		o.MaxPending = DefaultMaxPending
 	}
@@ -108,7 +115,7 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	for name, d := range map[string]time.Duration{"TTL": o.TTL, "InvalidTTL": o.InvalidTTL,
 		"NegativeTTL": o.NegativeTTL, "OpTimeout": o.OpTimeout, "Cooldown": o.Cooldown,
-		"RetryInterval": o.RetryInterval, "FillMaxAge": o.FillMaxAge} {
+		"RetryInterval": o.RetryInterval, "FillMaxAge": o.FillMaxAge, "HedgeAfter": o.HedgeAfter} {
 		if d < time.Millisecond {
 			return o, fmt.Errorf("rediscache: %s %v is below 1ms", name, d)
 		}
