@@ -18,7 +18,9 @@
 // and revoked_by, nothing else. Use one prefix per database: a cache shared by
 // two different databases would mix their answers. The prefix comes from
 // Options.Prefix, else from a "prefix" query parameter of the URL
-// (redis://host:6379/0?prefix=acme:), else "leakguard:".
+// (redis://host:6379/0?prefix=acme:), else "leakguard:". Likewise a
+// "local_ttl" parameter (?local_ttl=100ms, or off) sets Options.LocalTTL,
+// the near cache's lease, which must be the same in every process.
 //
 // # Correctness rules
 //

@@ -59,7 +59,8 @@ type Options struct {
 	FillMaxAge time.Duration
 	// MaxPending caps the retry queue (default 100000).
 	MaxPending int
-	// LocalTTL is the near cache's lease: how long a valid token read from
+	// LocalTTL (or the URL's local_ttl parameter, e.g. ?local_ttl=50ms or
+	// ?local_ttl=off) is the near cache's lease: how long a valid token read from
 	// Redis may answer lookups in this process without asking Redis again
 	// (default 50 ms; negative disables the near cache). A revocation
 	// waits this long after its Redis overwrite before it returns, so every
@@ -84,13 +85,16 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.New("rediscache: exactly one of URL and Client is required")
 	}
 	if o.URL != "" {
-		u, prefix, err := splitPrefix(o.URL)
+		p, err := splitParams(o.URL)
 		if err != nil {
 			return o, err
 		}
-		o.URL = u
+		o.URL = p.url
 		if o.Prefix == "" {
-			o.Prefix = prefix
+			o.Prefix = p.prefix
+		}
+		if o.LocalTTL == 0 {
+			o.LocalTTL = p.localTTL
 		}
 	}
 	if o.Prefix == "" {
@@ -166,19 +170,42 @@ func redactURLError(err error) error {
 	return err
 }
 
-// splitPrefix removes the "prefix" query parameter from a Redis URL (go-redis
-// rejects unknown parameters) and returns the URL and the prefix.
-func splitPrefix(raw string) (string, string, error) {
+// urlParams are the query parameters of a Redis URL that configure the
+// Cache rather than the client.
+type urlParams struct {
+	url      string // the URL without them
+	prefix   string
+	localTTL time.Duration // 0: not given
+}
+
+// splitParams takes "prefix" and "local_ttl" (a Go duration; "off" or a
+// negative value disables the near cache) out of a Redis URL.
+func splitParams(raw string) (urlParams, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", "", fmt.Errorf("rediscache: parse redis URL: %w", redactURLError(err))
+		return urlParams{}, fmt.Errorf("rediscache: parse redis URL: %w", redactURLError(err))
 	}
 	q := u.Query()
-	prefix := q.Get("prefix")
-	if !q.Has("prefix") {
-		return raw, "", nil
+	if !q.Has("prefix") && !q.Has("local_ttl") {
+		return urlParams{url: raw}, nil
+	}
+	p := urlParams{prefix: q.Get("prefix")}
+	if q.Has("local_ttl") {
+		v := q.Get("local_ttl")
+		switch d, err := time.ParseDuration(v); {
+		case v == "off" || v == "0":
+			p.localTTL = -1
+		case err != nil:
+			return urlParams{}, fmt.Errorf("rediscache: redis URL parameter local_ttl=%q: want a duration such as 50ms, or off", v)
+		case d <= 0:
+			p.localTTL = -1
+		default:
+			p.localTTL = d
+		}
 	}
 	q.Del("prefix")
+	q.Del("local_ttl")
 	u.RawQuery = q.Encode()
-	return u.String(), prefix, nil
+	p.url = u.String()
+	return p, nil
 }

@@ -3,6 +3,7 @@ package rediscache
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,43 @@ func TestPrefixFromURL(t *testing.T) {
 			}
 			if o.URL != tt.wantURL || o.Prefix != tt.wantPrefix {
 				t.Errorf("got %q %q, want %q %q", o.URL, o.Prefix, tt.wantURL, tt.wantPrefix)
+			}
+		})
+	}
+}
+
+func TestLocalTTLFromURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		url      string
+		opt      time.Duration
+		wantURL  string
+		want     time.Duration
+		wantFail bool
+	}{
+		{url: "redis://127.0.0.1:6379/15", wantURL: "redis://127.0.0.1:6379/15", want: DefaultLocalTTL},
+		{url: "redis://127.0.0.1:6379/15?local_ttl=200ms", wantURL: "redis://127.0.0.1:6379/15", want: 200 * time.Millisecond},
+		{url: "redis://127.0.0.1:6379/15?local_ttl=off&prefix=a:", wantURL: "redis://127.0.0.1:6379/15", want: -1},
+		{url: "redis://127.0.0.1:6379/15?local_ttl=0", wantURL: "redis://127.0.0.1:6379/15", want: -1},
+		{url: "redis://127.0.0.1:6379/15?local_ttl=-5ms&dial_timeout=1s", wantURL: "redis://127.0.0.1:6379/15?dial_timeout=1s", want: -1},
+		{url: "redis://127.0.0.1:6379/15?local_ttl=200ms", opt: time.Second, wantURL: "redis://127.0.0.1:6379/15", want: time.Second},
+		{url: "redis://127.0.0.1:6379/15?local_ttl=soon", wantFail: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			t.Parallel()
+			o, err := Options{URL: tt.url, LocalTTL: tt.opt}.withDefaults()
+			if tt.wantFail {
+				if err == nil || !strings.Contains(err.Error(), "local_ttl") {
+					t.Fatalf("want an error naming local_ttl, got %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.URL != tt.wantURL || o.LocalTTL != tt.want {
+				t.Errorf("got %q %v, want %q %v", o.URL, o.LocalTTL, tt.wantURL, tt.want)
 			}
 		})
 	}
