@@ -6,14 +6,33 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/leakguard/leakguard/patterns"
 )
 
 // newFlagSet returns a FlagSet for a subcommand that reports errors instead
-// of exiting.
+// of exiting. What the flag package prints itself ("flag provided but not
+// defined: -lgu_…" when a token is pasted where a flag goes, a bad value's
+// quote) has token-shaped strings redacted.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("leakguard "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(redactingWriter{w: stderr, cat: patterns.Default()})
 	return fs
+}
+
+// redactingWriter writes through w with cat's token-shaped strings
+// redacted. Each Write is redacted on its own, which covers the flag
+// package: it prints every message with one call.
+type redactingWriter struct {
+	w   io.Writer
+	cat *patterns.Catalog
+}
+
+func (r redactingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(r.w, r.cat.RedactTokens(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // parseFlags parses args, then fills every flag not given on the command

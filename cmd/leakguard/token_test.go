@@ -337,6 +337,10 @@ func TestCLIErrorsRedactTokens(t *testing.T) {
 		{"token", "issue", "--owner", "o", "--name", "n", "--type", tok},
 		{"token", "issue", "--owner", "o", "--name", "n", "--expires", tok},
 		{"token", "list", "--state", tok},
+		{"scan", "-" + tok, t.TempDir()},       // pasted where a flag goes: the flag package's own message
+		{"token", "verify", "--" + tok + "=x"}, // likewise, with a value
+		{"scan", "--format=" + tok, t.TempDir()},
+		{"token", "list", "--limit=" + tok}, // the flag package quotes a bad value
 	} {
 		code, _, errOut := c.run("", args...)
 		if code == 0 || errOut == "" {
