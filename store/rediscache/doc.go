@@ -19,8 +19,8 @@
 // two different databases would mix their answers. The prefix comes from
 // Options.Prefix, else from a "prefix" query parameter of the URL
 // (redis://host:6379/0?prefix=acme:), else "leakguard:". Likewise a
-// "local_ttl" parameter (?local_ttl=100ms, or off) sets Options.LocalTTL,
-// the near cache's lease, which must be the same in every process.
+// "local_ttl" parameter (?local_ttl=20ms, or off) sets Options.LocalTTL,
+// the near cache's lease (at most 50 ms).
 //
 // # Correctness rules
 //
@@ -60,15 +60,16 @@
 //     Decoded entries are memoized by their exact value, which cannot go
 //     stale: a changed state is a different value.
 //   - Valid tokens read from Redis (or, when Redis could not answer, from
-//     next) are also kept in process for a short lease (Options.LocalTTL, default 50 ms; the near cache), so a token
+//     next) are also kept in process for a short lease (Options.LocalTTL,
+//     default and maximum MaxLocalTTL, 50 ms; the near cache), so a token
 //     verified over and over costs no round trip within its lease. A lease
 //     counts from before the read was sent, and Revoke, after its Redis
-//     overwrite, waits one LocalTTL before it returns ("commit wait"; a
+//     overwrite, waits MaxLocalTTL before it returns ("commit wait"; a
 //     batch sets RevokeRequest.DeferSettle and calls Settle once, see
 //     store.Settler), so every lease that could still say valid has ended,
-//     in every process. Unknown, revoked and expired answers are never kept
-//     in process. Every process sharing a Redis database must use the same
-//     LocalTTL. See nearCache for the argument.
+//     in every process, whatever lease each one uses. Unknown, revoked and
+//     expired answers are never kept in process. See nearCache for the
+//     argument.
 //   - A batched lookup waits for its MGET at most Options.HedgeAfter
 //     (default 20 ms) and then reads next instead, so a slow or paused
 //     Redis costs a request about HedgeAfter, not OpTimeout; the MGET
@@ -86,7 +87,7 @@
 //     bypasses Redis until the rewrite succeeds);
 //   - another process, or this one after a restart (the retry queue lives in
 //     memory, it is not durable), may read the stale "valid" entry for at
-//     most Options.TTL (plus one LocalTTL of near-cache lease) after the
+//     most Options.TTL (plus at most MaxLocalTTL of near-cache lease) after the
 //     revocation, because that entry was filled before the revocation and
 //     expires TTL after its fill.
 //

@@ -13,7 +13,7 @@ import (
 const nearMax = 1 << 16
 
 // nearCache keeps valid tokens read from Redis in process for a short lease
-// (Options.LocalTTL), so a token verified over and over costs no Redis round
+// (Options.LocalTTL, at most MaxLocalTTL), so a token verified over and over costs no Redis round
 // trip within its lease. It is what makes a hit cheaper than one network
 // round trip while keeping the cache's rule that no lookup which starts after
 // Revoke has returned, in any process, sees the token valid:
@@ -23,8 +23,9 @@ const nearMax = 1 << 16
 //     The same holds for a token read from the database when Redis could
 //     not answer: the lease starts before the read, and the revocation
 //     it might predate commits before Revoke's overwrite and wait.
-//   - Revoke, after overwriting the Redis entry, waits LocalTTL before it
-//     returns ("commit wait"). Any entry that still says valid was read
+//   - Revoke, after overwriting the Redis entry, waits MaxLocalTTL before
+//     it returns ("commit wait"), also when this process keeps no near
+//     cache: another process sharing the database may. Any entry that still says valid was read
 //     before the overwrite, so its lease has ended by then, in every
 //     process; a read after the overwrite sees the revoked state.
 //   - Only found, valid tokens are kept. Unknown, revoked and expired
@@ -36,13 +37,13 @@ const nearMax = 1 << 16
 //     with a queued overwrite bypasses the near cache as it bypasses Redis.
 //
 // Leases use the monotonic wall clock (time.Now), not Options.Now: the
-// argument above compares durations across processes in real time. Every
-// process sharing one Redis database must use the same LocalTTL (each waits
-// out its own); leakguard's commands all use the default.
+// argument above compares durations across processes in real time. Since
+// no process's lease exceeds MaxLocalTTL and every revocation waits
+// MaxLocalTTL, processes may use different leases (or none).
 //
 // Entries hold hashes and metadata only, like Redis itself.
 type nearCache struct {
-	ttl time.Duration // <= 0: off
+	ttl time.Duration // <= 0: off; at most MaxLocalTTL outside tests
 
 	mu sync.RWMutex
 	m  map[string]nearEntry
@@ -105,12 +106,10 @@ func (n *nearCache) drop(hash string) {
 
 // commitWait is called after a revocation's Redis overwrite: it waits until
 // every near-cache lease that may still say valid has ended in every
-// process, or, if deferred, records that end for Settle.
+// process (MaxLocalTTL, or this cache's own lease if a test set a longer
+// one), or, if deferred, records that end for Settle.
 func (n *nearCache) commitWait(deferred bool) {
-	if !n.on() {
-		return
-	}
-	until := time.Now().Add(n.ttl)
+	until := time.Now().Add(max(n.ttl, MaxLocalTTL))
 	if deferred {
 		n.settleMu.Lock()
 		if until.After(n.settleUntil) {

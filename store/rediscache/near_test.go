@@ -25,21 +25,24 @@ func TestNearCacheHits(t *testing.T) {
 		wantMax  int64 // Redis commands for 20 look-ups after the first
 		wantMin  int64
 	}{
-		{name: "valid, near cache on", localTTL: time.Minute, wantMax: 0},
+		{name: "valid, near cache on", localTTL: MaxLocalTTL, wantMax: 0},
 		{name: "valid, near cache off", localTTL: -1, wantMin: 20, wantMax: 20},
-		{name: "revoked is not kept", localTTL: time.Minute, revoked: true, wantMin: 20, wantMax: 20},
-		{name: "unknown is not kept", localTTL: time.Minute, unknown: true, wantMin: 20, wantMax: 20},
+		{name: "revoked is not kept", localTTL: MaxLocalTTL, revoked: true, wantMin: 20, wantMax: 20},
+		{name: "unknown is not kept", localTTL: MaxLocalTTL, unknown: true, wantMin: 20, wantMax: 20},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			db := newMemStore()
 			c, _, _ := newSharedCache(t, db, func(o *Options) { o.LocalTTL = tc.localTTL })
+			if c.near.on() {
+				c.near.ttl = time.Minute // longer than the test, so no lease ends mid-way
+			}
 			ctx := context.Background()
 			tok := create(t, c)
 			if tc.revoked {
-				// Revoke through another cache (no near cache, no wait) so
-				// this test does not sleep a minute of commit wait.
+				// Revoke through another cache (its commit wait is
+				// MaxLocalTTL) so this test does not sleep a minute.
 				other, err := New(db, Options{Client: c.rdb, Prefix: c.keys.prefix, LocalTTL: -1})
 				if err != nil {
 					t.Fatal(err)
@@ -192,7 +195,10 @@ func TestSettleWithoutRevocations(t *testing.T) {
 		t.Fatalf("settle with an hour deferred and a 10 ms context: %v", err)
 	}
 	off := nearCache{ttl: -1}
-	off.commitWait(false) // no near cache: no wait, nothing kept
+	off.commitWait(true) // no near cache here, but others may have one: still waits (deferred)
+	if off.settleUntil.IsZero() {
+		t.Fatal("a cache without a near cache recorded no commit wait")
+	}
 	off.put("h", &store.Token{Hash: "h", Valid: true}, time.Now())
 	if _, ok := off.get("h"); ok {
 		t.Fatal("disabled near cache kept an entry")
@@ -232,12 +238,13 @@ func TestNearCacheKeepsDatabaseReads(t *testing.T) {
 	db := newMemStore()
 	c, err := New(db, func() Options {
 		o := testOptions("lgnear:")
-		o.URL, o.OpTimeout, o.Cooldown, o.LocalTTL = "redis://127.0.0.1:1/0", 50*time.Millisecond, time.Minute, time.Minute
+		o.URL, o.OpTimeout, o.Cooldown = "redis://127.0.0.1:1/0", 50*time.Millisecond, time.Minute
 		return o
 	}())
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.near.ttl = time.Minute // longer than the test
 	t.Cleanup(func() { _ = c.Close() })
 	tok, _ := newToken(t)
 	if err := db.CreateToken(context.Background(), tok, store.Event{Kind: store.EventIssued, At: tok.CreatedAt}); err != nil {

@@ -22,8 +22,12 @@ const (
 	DefaultRetryInterval = 500 * time.Millisecond
 	DefaultFillMaxAge    = time.Second
 	DefaultMaxPending    = 100000
-	DefaultLocalTTL      = 50 * time.Millisecond
-	DefaultHedgeAfter    = 20 * time.Millisecond
+	// MaxLocalTTL caps the near cache's lease, and every revocation waits
+	// it out (see nearCache), whatever this process's own LocalTTL: so
+	// processes sharing a Redis database may set different leases, or none.
+	MaxLocalTTL       = 50 * time.Millisecond
+	DefaultLocalTTL   = MaxLocalTTL
+	DefaultHedgeAfter = 20 * time.Millisecond
 )
 
 // Options configures a Cache. Exactly one of URL and Client is required;
@@ -59,13 +63,12 @@ type Options struct {
 	FillMaxAge time.Duration
 	// MaxPending caps the retry queue (default 100000).
 	MaxPending int
-	// LocalTTL (or the URL's local_ttl parameter, e.g. ?local_ttl=50ms or
-	// ?local_ttl=off) is the near cache's lease: how long a valid token read from
-	// Redis may answer lookups in this process without asking Redis again
-	// (default 50 ms; negative disables the near cache). A revocation
-	// waits this long after its Redis overwrite before it returns, so every
-	// process sharing the Redis database must use the same value. See
-	// nearCache.
+	// LocalTTL (or the URL's local_ttl parameter, e.g. ?local_ttl=20ms or
+	// ?local_ttl=off) is the near cache's lease: how long a valid token
+	// read from Redis may answer lookups in this process without asking
+	// Redis again (default and maximum MaxLocalTTL, 50 ms; negative
+	// disables the near cache). A revocation waits MaxLocalTTL after its
+	// Redis overwrite before it returns, whatever this value. See nearCache.
 	LocalTTL time.Duration
 	// HedgeAfter is how long a batched lookup waits for its MGET before it
 	// reads the database instead (default 20 ms, far above a healthy
@@ -113,6 +116,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.LocalTTL == 0 {
 		o.LocalTTL = DefaultLocalTTL
+	}
+	if o.LocalTTL > MaxLocalTTL {
+		return o, fmt.Errorf("rediscache: LocalTTL %v is above the maximum %v (every revocation waits the maximum out)", o.LocalTTL, MaxLocalTTL)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -196,9 +202,11 @@ func splitParams(raw string) (urlParams, error) {
 		case v == "off" || v == "0":
 			p.localTTL = -1
 		case err != nil:
-			return urlParams{}, fmt.Errorf("rediscache: redis URL parameter local_ttl=%q: want a duration such as 50ms, or off", v)
+			return urlParams{}, fmt.Errorf("rediscache: redis URL parameter local_ttl=%q: want a duration up to %v such as 20ms, or off", v, MaxLocalTTL)
 		case d <= 0:
 			p.localTTL = -1
+		case d > MaxLocalTTL:
+			return urlParams{}, fmt.Errorf("rediscache: redis URL parameter local_ttl=%q is above the maximum %v", v, MaxLocalTTL)
 		default:
 			p.localTTL = d
 		}

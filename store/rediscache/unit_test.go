@@ -125,11 +125,13 @@ func TestLocalTTLFromURL(t *testing.T) {
 		wantFail bool
 	}{
 		{url: "redis://127.0.0.1:6379/15", wantURL: "redis://127.0.0.1:6379/15", want: DefaultLocalTTL},
-		{url: "redis://127.0.0.1:6379/15?local_ttl=200ms", wantURL: "redis://127.0.0.1:6379/15", want: 200 * time.Millisecond},
+		{url: "redis://127.0.0.1:6379/15?local_ttl=20ms", wantURL: "redis://127.0.0.1:6379/15", want: 20 * time.Millisecond},
+		{url: "redis://127.0.0.1:6379/15?local_ttl=200ms", wantFail: true}, // above MaxLocalTTL
 		{url: "redis://127.0.0.1:6379/15?local_ttl=off&prefix=a:", wantURL: "redis://127.0.0.1:6379/15", want: -1},
 		{url: "redis://127.0.0.1:6379/15?local_ttl=0", wantURL: "redis://127.0.0.1:6379/15", want: -1},
 		{url: "redis://127.0.0.1:6379/15?local_ttl=-5ms&dial_timeout=1s", wantURL: "redis://127.0.0.1:6379/15?dial_timeout=1s", want: -1},
-		{url: "redis://127.0.0.1:6379/15?local_ttl=200ms", opt: time.Second, wantURL: "redis://127.0.0.1:6379/15", want: time.Second},
+		{url: "redis://127.0.0.1:6379/15?local_ttl=20ms", opt: 10 * time.Millisecond, wantURL: "redis://127.0.0.1:6379/15", want: 10 * time.Millisecond},
+		{url: "redis://127.0.0.1:6379/15", opt: time.Second, wantFail: true},
 		{url: "redis://127.0.0.1:6379/15?local_ttl=soon", wantFail: true},
 	}
 	for _, tt := range tests {
@@ -137,8 +139,8 @@ func TestLocalTTLFromURL(t *testing.T) {
 			t.Parallel()
 			o, err := Options{URL: tt.url, LocalTTL: tt.opt}.withDefaults()
 			if tt.wantFail {
-				if err == nil || !strings.Contains(err.Error(), "local_ttl") {
-					t.Fatalf("want an error naming local_ttl, got %v", err)
+				if err == nil || !strings.Contains(strings.ToLower(err.Error()), "local") {
+					t.Fatalf("want an error naming the local TTL, got %v", err)
 				}
 				return
 			}

@@ -23,7 +23,7 @@ func (c *Cache) CreateToken(ctx context.Context, t *store.Token, ev store.Event)
 // revoked state (also when it was already revoked, which heals a stale
 // entry). If Redis cannot take the write it is queued; see the package
 // documentation for the bound. When this call revoked the token it then
-// waits out the near cache's lease (Options.LocalTTL), unless
+// waits out any near cache's lease (MaxLocalTTL), unless
 // req.DeferSettle is set, in which case the caller must call Settle; see
 // store.Settler.
 func (c *Cache) Revoke(ctx context.Context, req store.RevokeRequest) (*store.Token, bool, error) {
