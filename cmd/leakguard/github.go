@@ -188,14 +188,19 @@ func defaultCacheDir(getenv func(string) string) string {
 	return filepath.Join(os.TempDir(), "leakguard-github")
 }
 
-// newOrgScanner builds the repository scanner over the cache directory.
-func newOrgScanner(cacheDir string, cl *githubapi.Client, token patterns.Secret, cat *patterns.Catalog, log zerolog.Logger) (*orgscan.Scanner, error) {
+// newOrgScanner builds the repository scanner over the cache directory,
+// which it holds locked against other processes until release.
+func newOrgScanner(cacheDir string, cl *githubapi.Client, token patterns.Secret, cat *patterns.Catalog, log zerolog.Logger) (sc *orgscan.Scanner, release func(), err error) {
 	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
-		return nil, &exitError{code: exitFail, err: fmt.Errorf("cache directory: %w", err)}
+		return nil, nil, &exitError{code: exitFail, err: fmt.Errorf("cache directory: %w", err)}
+	}
+	release, err = lockCacheDir(cacheDir)
+	if err != nil {
+		return nil, nil, &exitError{code: exitFail, err: err}
 	}
 	return &orgscan.Scanner{
 		Mirrors: &orgscan.Mirrors{Dir: cacheDir, Token: token, AuthHosts: cl.GitHosts(), Log: log},
 		Scanner: scanner.New(cat),
 		Log:     log,
-	}, nil
+	}, release, nil
 }

@@ -110,10 +110,11 @@ type orgRun struct {
 
 // scanLocal scans the repositories in this process, --parallel at once.
 func (r *orgRun) scanLocal(ctx context.Context, cl *githubapi.Client, cat *patterns.Catalog, repos []githubapi.Repo) error {
-	sc, err := newOrgScanner(r.o.cacheDir, cl, r.o.token(), cat, r.o.log)
+	sc, release, err := newOrgScanner(r.o.cacheDir, cl, r.o.token(), cat, r.o.log)
 	if err != nil {
 		return err
 	}
+	defer release()
 	cps := orgscan.FileCheckpoints{Dir: r.o.cacheDir}
 	jobs := make(chan githubapi.Repo)
 	var wg sync.WaitGroup

@@ -261,3 +261,28 @@ func TestOrgProgressLine(t *testing.T) {
 		t.Errorf("progressLine() = %q, want %q", got, want)
 	}
 }
+
+// TestGitHubScanCacheDirLocked: a second process pointed at a --cache-dir
+// that another one holds fails at once with a message saying so (exit 2),
+// instead of updating the same mirrors and checkpoints; once released, the
+// directory can be used again.
+func TestGitHubScanCacheDirLocked(t *testing.T) {
+	t.Parallel()
+	e := newGHEnv(t)
+	repos := t.TempDir()
+	githubtest.NewGitRepo(t, repos, "api", map[string]string{"a.txt": "nothing here\n"})
+	e.srv.AddRepo(githubtest.Repo{Owner: "acme", Name: "api", CloneURL: "file://" + filepath.Join(repos, "api.git")})
+	cache := t.TempDir()
+	release, err := lockCacheDir(cache) // "another process" (flock locks are per open file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := e.run("github", "scan", "--repo", "acme/api", "--cache-dir", cache)
+	if code != exitFail || !strings.Contains(stderr, "is in use by leakguard process") || !strings.Contains(stderr, "--cache-dir") {
+		t.Errorf("locked: exit %d, stderr:\n%s", code, stderr)
+	}
+	release()
+	if code, _, stderr := e.run("github", "scan", "--repo", "acme/api", "--cache-dir", cache); code != exitOK {
+		t.Errorf("released: exit %d, stderr:\n%s", code, stderr)
+	}
+}

@@ -24,7 +24,7 @@ func parseWorker(args []string, sio IO) (*workerOptions, error) {
 	o.declareBase(fs)
 	fs.StringVar(&o.redisURL, "redis", "", "Redis `URL` of the queue (redis://...), as given to 'github scan --queue'")
 	fs.StringVar(&o.prefix, "queue-prefix", "leakguard:github", "Redis key prefix of the queue")
-	fs.StringVar(&o.cacheDir, "cache-dir", "", "directory of bare mirrors (default: the user cache directory; one per worker process)")
+	fs.StringVar(&o.cacheDir, "cache-dir", "", "directory of bare mirrors (default: the user cache directory; one per worker process, locked while in use)")
 	fs.StringVar(&o.name, "name", "", "consumer name (default host-pid)")
 	fs.DurationVar(&o.idle, "idle-timeout", 5*time.Minute, "reclaim jobs of workers silent this long")
 	fs.IntVar(&o.attempts, "max-attempts", 3, "starts of a job before it is dead-lettered")
@@ -60,10 +60,11 @@ func runWorker(ctx context.Context, args []string, sio IO) error {
 	if err != nil {
 		return err
 	}
-	sc, err := newOrgScanner(o.cacheDir, cl, o.token(), cat, o.log)
+	sc, release, err := newOrgScanner(o.cacheDir, cl, o.token(), cat, o.log)
 	if err != nil {
 		return err
 	}
+	defer release()
 	q, closeQ, err := openQueue(ctx, o.redisURL, redisqueue.Options{
 		Prefix: o.prefix, IdleTimeout: o.idle, MaxAttempts: o.attempts, Log: o.log,
 	})
