@@ -26,14 +26,15 @@ func scanKeys(ctx context.Context, t testing.TB, rdb *redis.Client, prefix strin
 	return ks
 }
 
-// testOptions are short timings so fault tests run quickly. OpTimeout is
-// generous so that behaviour tests asserting raw Redis state do not flake
-// on a loaded machine; fault tests shorten it.
+// testOptions are short timings so fault tests run quickly. OpTimeout and
+// HedgeAfter are generous so that behaviour tests asserting raw Redis state
+// or database reads do not flake on a loaded machine (a hedged lookup
+// reads the database and skips its fill); fault tests shorten them.
 func testOptions(prefix string) Options {
 	return Options{
 		Prefix: prefix, TTL: time.Minute, InvalidTTL: 10 * time.Minute, NegativeTTL: 10 * time.Second,
 		OpTimeout: 500 * time.Millisecond, Cooldown: 200 * time.Millisecond,
-		RetryInterval: 50 * time.Millisecond, Logger: zerolog.Nop(),
+		RetryInterval: 50 * time.Millisecond, HedgeAfter: 2 * time.Second, Logger: zerolog.Nop(),
 	}
 }
 

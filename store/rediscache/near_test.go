@@ -34,7 +34,9 @@ func TestNearCacheHits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			db := newMemStore()
-			c, _, _ := newSharedCache(t, db, func(o *Options) { o.LocalTTL = tc.localTTL })
+			// A long hedge: on a loaded machine a hedged lookup would skip
+			// its fill and change the command count this test asserts.
+			c, _, _ := newSharedCache(t, db, func(o *Options) { o.LocalTTL, o.HedgeAfter = tc.localTTL, 5*time.Second })
 			if c.near.on() {
 				c.near.ttl = time.Minute // longer than the test, so no lease ends mid-way
 			}
@@ -43,11 +45,16 @@ func TestNearCacheHits(t *testing.T) {
 			if tc.revoked {
 				// Revoke through another cache (its commit wait is
 				// MaxLocalTTL) so this test does not sleep a minute.
-				other, err := New(db, Options{Client: c.rdb, Prefix: c.keys.prefix, LocalTTL: -1})
+				// A generous OpTimeout, and Close before counting: a queued
+				// retry of its overwrite must not land in the count.
+				other, err := New(db, Options{Client: c.rdb, Prefix: c.keys.prefix, LocalTTL: -1, OpTimeout: 5 * time.Second})
 				if err != nil {
 					t.Fatal(err)
 				}
 				revoke(t, other, tok)
+				if err := other.Close(); err != nil {
+					t.Fatal(err)
+				}
 			}
 			hash := tok.Hash
 			if tc.unknown {
