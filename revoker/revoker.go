@@ -73,12 +73,14 @@ type Revoker struct {
 	now     func() time.Time
 	log     zerolog.Logger
 	workers int
+	settles bool // st is a store.Settler (see revokeKnown)
 }
 
 // New returns a Revoker over st that recognises our tokens with cat's
 // issued formats.
 func New(st Store, cat *patterns.Catalog, opts Options) *Revoker {
 	r := &Revoker{st: st, cat: cat, now: opts.Now, log: opts.Logger, workers: opts.Workers}
+	_, r.settles = st.(store.Settler)
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -138,9 +140,17 @@ func (r *Revoker) revoke(ctx context.Context, rep Report, deferSettle bool) (Res
 func (r *Revoker) revokeKnown(ctx context.Context, rep Report, t *store.Token, res Result, deferSettle bool) (Result, error) {
 	res.Ours, res.Token = true, t
 	now := r.now().UTC().Truncate(time.Microsecond) // what stores keep
-	if st := t.State(now); st != store.StateActive {
+	st := t.State(now)
+	if st != store.StateActive && t.Valid {
+		return settled(res, st), nil // expired by time: not ours to revoke
+	}
+	if st != store.StateActive && !r.settles {
 		return settled(res, st), nil
 	}
+	// An already-revoked token still goes through Revoke on a
+	// store.Settler: it writes nothing there, but waits out (or defers)
+	// the near caches' leases, which another process's revocation of a
+	// moment ago may not have done yet.
 	reason := Reason(rep)
 	actor := rep.Actor
 	if actor == "" {
@@ -200,7 +210,9 @@ func (r *Revoker) RevokeAll(ctx context.Context, reps []Report) ([]Result, error
 	}
 	wg.Wait()
 	if deferSettle {
-		if err := settler.Settle(ctx); err != nil {
+		// Not cancellable: every revocation above is committed, and the
+		// wait is a few tens of milliseconds at most.
+		if err := settler.Settle(context.WithoutCancel(ctx)); err != nil {
 			errs = append(errs, fmt.Errorf("revoker: %w", err))
 		}
 	}

@@ -282,3 +282,43 @@ func TestRevokeAllSettlesOnce(t *testing.T) {
 		t.Fatalf("single: %d deferred, %d waiting revokes, %d settles; want 9, 1, 1", d, w, s)
 	}
 }
+
+// TestAlreadyRevokedStillSettles: a report of a token the look-up already
+// shows revoked goes through Revoke on a store.Settler (which writes
+// nothing there but waits out the near caches' leases of a revocation
+// another process made a moment ago), and makes no Revoke call on other
+// stores. A token merely past its expiry is never revoked.
+func TestAlreadyRevokedStillSettles(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, settling := range []bool{true, false} {
+		m := newMemStore()
+		s := issue(t, m, patterns.TypeUser)
+		if _, _, err := m.Revoke(ctx, store.RevokeRequest{ID: "tok_" + s.Last4() + patterns.TypeUser, Reason: "earlier", Actor: "x", At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		expired := issue(t, m, patterns.TypeService)
+		past := time.Now().Add(-time.Hour)
+		m.byHash[expired.Hash()].ExpiresAt = &past
+		var st revoker.Store = m
+		ss := &settlingStore{memStore: m}
+		if settling {
+			st = ss
+		}
+		r := revoker.New(st, patterns.Default(), revoker.Options{})
+		res, err := r.Revoke(ctx, revoker.Report{Secret: s, Source: "file"})
+		if err != nil || res.Status != revoker.StatusAlreadyRevoked {
+			t.Fatalf("settling=%v: %+v, %v; want already_revoked", settling, res, err)
+		}
+		res, err = r.Revoke(ctx, revoker.Report{Secret: expired, Source: "file"})
+		if err != nil || res.Status != revoker.StatusExpired || res.Revoked {
+			t.Fatalf("settling=%v, expired token: %+v, %v; want expired, not revoked", settling, res, err)
+		}
+		if got := ss.waited.Load(); settling && got != 1 {
+			t.Errorf("settling store: %d Revoke calls; want 1 (the revoked token only)", got)
+		}
+		if !settling && len(m.events) != 1 {
+			t.Errorf("plain store: %d events; want only the earlier revocation", len(m.events))
+		}
+	}
+}

@@ -5,11 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // maxBatchKeys caps the keys of one coalesced MGET.
 const maxBatchKeys = 256
+
+// maxPendingReqs caps the requests waiting for an MGET; past it (Redis slow
+// but not failing, and a flood of lookups) new ones read the database at
+// once instead of queueing behind the backlog.
+const maxPendingReqs = 4096
 
 // mgetReq is one caller's share of a coalesced MGET.
 type mgetReq struct {
@@ -18,6 +24,9 @@ type mgetReq struct {
 	sent time.Time // when the MGET that answered was sent
 	err  error
 	done chan struct{}
+	// abandoned is set when the caller stopped waiting (hedge or context);
+	// a batch not yet sent leaves it out.
+	abandoned atomic.Bool
 }
 
 // coalescer merges concurrent MGETs: while one MGET is in flight, the
@@ -35,6 +44,7 @@ type coalescer struct {
 	mu      sync.Mutex
 	pending []*mgetReq
 	running bool
+	wg      sync.WaitGroup // the goroutine sending batches, for Close
 }
 
 // mget returns the values of keys (nil for a missing key) as one MGET
@@ -42,12 +52,22 @@ type coalescer struct {
 func (co *coalescer) mget(ctx context.Context, keys []string) ([]any, time.Time, error) {
 	r := &mgetReq{keys: keys, done: make(chan struct{})}
 	co.mu.Lock()
+	if len(co.pending) >= maxPendingReqs {
+		co.mu.Unlock()
+		return nil, time.Time{}, errHedged
+	}
 	co.pending = append(co.pending, r)
 	lead := !co.running
 	co.running = true
+	if lead {
+		co.wg.Add(1)
+	}
 	co.mu.Unlock()
 	if lead {
-		go co.run()
+		go func() {
+			defer co.wg.Done()
+			co.run()
+		}()
 	}
 	hedge := time.NewTimer(co.c.opt.HedgeAfter)
 	defer hedge.Stop()
@@ -55,8 +75,10 @@ func (co *coalescer) mget(ctx context.Context, keys []string) ([]any, time.Time,
 	case <-r.done:
 		return r.vals, r.sent, r.err
 	case <-hedge.C:
+		r.abandoned.Store(true)
 		return nil, time.Time{}, errHedged
 	case <-ctx.Done():
+		r.abandoned.Store(true)
 		return nil, time.Time{}, fmt.Errorf("rediscache: waiting for MGET: %w", ctx.Err())
 	}
 }
@@ -76,19 +98,29 @@ func (co *coalescer) run() {
 		}
 		batch, n := co.take()
 		co.mu.Unlock()
-		co.send(batch, n)
+		if len(batch) > 0 {
+			co.send(batch, n)
+		}
 	}
 }
 
-// take removes up to maxBatchKeys keys' worth of requests (at least one)
-// from pending. The caller holds mu.
+// take removes up to maxBatchKeys keys' worth of requests from pending,
+// dropping those whose callers have given up; the batch may be empty. The
+// caller holds mu.
 func (co *coalescer) take() ([]*mgetReq, int) {
+	var batch []*mgetReq
 	i, n := 0, 0
-	for i < len(co.pending) && (i == 0 || n+len(co.pending[i].keys) <= maxBatchKeys) {
-		n += len(co.pending[i].keys)
-		i++
+	for ; i < len(co.pending); i++ {
+		r := co.pending[i]
+		if r.abandoned.Load() {
+			continue
+		}
+		if len(batch) > 0 && n+len(r.keys) > maxBatchKeys {
+			break
+		}
+		batch = append(batch, r)
+		n += len(r.keys)
 	}
-	batch := co.pending[:i:i]
 	co.pending = append([]*mgetReq(nil), co.pending[i:]...)
 	return batch, n
 }

@@ -28,11 +28,18 @@ const nearMax = 1 << 16
 //     cache: another process sharing the database may. Any entry that still says valid was read
 //     before the overwrite, so its lease has ended by then, in every
 //     process; a read after the overwrite sees the revoked state.
+//   - Revoke waits also when it finds the token already revoked: another
+//     process may have revoked it a moment ago and still be in its own wait
+//     (revoker, on a Settler, sends such reports through Revoke for this).
 //   - Only found, valid tokens are kept. Unknown, revoked and expired
 //     answers always come from Redis, so creating a token never has to wait
 //     for anything (a token only ever goes from valid to invalid). Expiry
 //     needs no wait either: the verdict is computed from ExpiresAt at lookup,
-//     and an entry that outlives ExpiresAt already reads as expired.
+//     and an entry that outlives ExpiresAt already reads as expired (to
+//     within the clock difference between the sweeping and the reading
+//     host, as without the near cache).
+//   - At most nearMax entries are held (a few tens of MB at worst); expired
+//     ones are dropped when the map starts over.
 //   - Every overwrite this process makes drops the entry at once, and a hash
 //     with a queued overwrite bypasses the near cache as it bypasses Redis.
 //

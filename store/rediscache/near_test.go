@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/storetest"
 )
@@ -36,7 +38,9 @@ func TestNearCacheHits(t *testing.T) {
 			db := newMemStore()
 			// A long hedge: on a loaded machine a hedged lookup would skip
 			// its fill and change the command count this test asserts.
-			c, _, _ := newSharedCache(t, db, func(o *Options) { o.LocalTTL, o.HedgeAfter = tc.localTTL, 5*time.Second })
+			c, _, _ := newSharedCache(t, db, func(o *Options) {
+				o.LocalTTL, o.HedgeAfter, o.OpTimeout = tc.localTTL, 5*time.Second, 5*time.Second
+			})
 			if c.near.on() {
 				c.near.ttl = time.Minute // longer than the test, so no lease ends mid-way
 			}
@@ -104,10 +108,14 @@ func TestNearCacheNoStaleValidAfterRevoke(t *testing.T) {
 		name       string
 		deferred   bool
 		bWithRedis bool // else b cannot reach Redis: it reads the database
+		// second: a third process revokes the token while a is in its
+		// commit wait; its Revoke (already revoked) is the one timed.
+		second bool
 	}{
-		{"revoke waits", false, true},
-		{"deferred then settle", true, true},
-		{"b without redis reads the database", false, false},
+		{"revoke waits", false, true, false},
+		{"deferred then settle", true, true, false},
+		{"b without redis reads the database", false, false, false},
+		{"already revoked elsewhere a moment ago", false, true, true},
 	}
 	for _, tc := range cases {
 		deferred := tc.deferred
@@ -164,16 +172,41 @@ func TestNearCacheNoStaleValidAfterRevoke(t *testing.T) {
 				}()
 			}
 			time.Sleep(200 * time.Millisecond) // b is hot: its near cache answers
-			_, already, err := a.Revoke(ctx, store.RevokeRequest{Hash: tok.Hash, Reason: "leaked in test", Actor: "tester", DeferSettle: deferred})
-			if err != nil || already {
-				t.Fatalf("Revoke: already=%v err=%v", already, err)
-			}
-			if deferred {
-				if err := a.Settle(ctx); err != nil {
-					t.Fatalf("Settle: %v", err)
+			req := store.RevokeRequest{Hash: tok.Hash, Reason: "leaked in test", Actor: "tester", DeferSettle: deferred}
+			if tc.second {
+				a2, err := New(db, func() Options { o := testOptions(prefix); o.Client = a.rdb; return o }())
+				if err != nil {
+					t.Fatal(err)
 				}
+				t.Cleanup(func() { _ = a2.Close() })
+				first := make(chan error, 1)
+				go func() { _, _, err := a.Revoke(ctx, req); first <- err }()
+				for { // until a's revocation is committed (a is now in its wait)
+					if cur, err := db.TokenByHash(ctx, tok.Hash); err == nil && !cur.Valid {
+						break
+					}
+					time.Sleep(100 * time.Microsecond)
+				}
+				_, already, err := a2.Revoke(ctx, req)
+				if err != nil || !already {
+					t.Fatalf("second Revoke: already=%v err=%v", already, err)
+				}
+				returned.Store(time.Now().UnixNano())
+				if err := <-first; err != nil {
+					t.Fatalf("first Revoke: %v", err)
+				}
+			} else {
+				_, already, err := a.Revoke(ctx, req)
+				if err != nil || already {
+					t.Fatalf("Revoke: already=%v err=%v", already, err)
+				}
+				if deferred {
+					if err := a.Settle(ctx); err != nil {
+						t.Fatalf("Settle: %v", err)
+					}
+				}
+				returned.Store(time.Now().UnixNano())
 			}
-			returned.Store(time.Now().UnixNano())
 			time.Sleep(200 * time.Millisecond)
 			done.Store(true)
 			wg.Wait()
@@ -265,5 +298,67 @@ func TestNearCacheKeepsDatabaseReads(t *testing.T) {
 	}
 	if n := db.hashReads.Load(); n != 1 {
 		t.Errorf("%d database reads for 20 look-ups of a valid token; want 1", n)
+	}
+}
+
+// mgetKeys records the largest MGET a client sends.
+type mgetKeys struct{ max atomic.Int64 }
+
+func (m *mgetKeys) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (m *mgetKeys) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "mget" {
+			n := int64(len(cmd.Args()) - 1)
+			for cur := m.max.Load(); n > cur && !m.max.CompareAndSwap(cur, n); cur = m.max.Load() {
+			}
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (m *mgetKeys) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestHedgedRequestsAreNotSent: callers that gave up waiting for a slow
+// MGET (hedged, or their context ended) are dropped from the queue, so a
+// backlog of abandoned look-ups is never sent to Redis once it answers.
+func TestHedgedRequestsAreNotSent(t *testing.T) {
+	t.Parallel()
+	p := storetest.RedisServer(t)
+	db := newMemStore()
+	c := newFaultCache(t, p, db, func(o *Options) {
+		o.OpTimeout, o.Cooldown, o.HedgeAfter, o.LocalTTL = 2*time.Second, time.Minute, 20*time.Millisecond, -1
+	})
+	tok := create(t, c)
+	keys := &mgetKeys{}
+	c.rdb.AddHook(keys)
+	p.Pause()
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, errs := c.TokensByHash(context.Background(), []string{tok.Hash})
+			if errs[0] != nil || got[0].ID != tok.ID {
+				t.Errorf("hedged lookup: %+v, %v", got[0], errs[0])
+			}
+		}()
+	}
+	wg.Wait() // every one hedged to the database
+	p.Resume()
+	deadline := time.Now().Add(5 * time.Second)
+	for { // the coalescer drains: the in-flight MGET ends, the abandoned are dropped
+		c.co.mu.Lock()
+		idle := !c.co.running && len(c.co.pending) == 0
+		c.co.mu.Unlock()
+		if idle || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := keys.max.Load(); n > 1 {
+		t.Errorf("an MGET of %d keys was sent; the abandoned look-ups should have been dropped", n)
 	}
 }

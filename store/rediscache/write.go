@@ -22,15 +22,17 @@ func (c *Cache) CreateToken(ctx context.Context, t *store.Token, ev store.Event)
 // Revoke revokes in next, then overwrites the cached entry with the
 // revoked state (also when it was already revoked, which heals a stale
 // entry). If Redis cannot take the write it is queued; see the package
-// documentation for the bound. When this call revoked the token it then
-// waits out any near cache's lease (MaxLocalTTL), unless
-// req.DeferSettle is set, in which case the caller must call Settle; see
-// store.Settler.
+// documentation for the bound. It then waits out any near cache's lease
+// (MaxLocalTTL), unless req.DeferSettle is set, in which case the caller
+// must call Settle; see store.Settler. It waits also when the token was
+// already invalid: another process may have revoked it a moment ago and
+// still be in its own wait, and a retry after an error that followed the
+// commit finds the token revoked.
 func (c *Cache) Revoke(ctx context.Context, req store.RevokeRequest) (*store.Token, bool, error) {
 	t, already, err := c.Store.Revoke(ctx, req)
 	if err == nil && t != nil {
 		c.publish(ctx, t)
-		if !already {
+		if !t.Valid {
 			c.near.commitWait(req.DeferSettle)
 		}
 	}
@@ -137,6 +139,7 @@ func (c *Cache) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.stop)
 		<-c.loopDone
+		c.co.wg.Wait() // an MGET in flight (at most OpTimeout) finishes first
 		ctx, cancel := context.WithTimeout(context.Background(), closeFlushBudget)
 		if n := c.flush(ctx); n > 0 {
 			c.log.Warn().Int("pending", n).Msg("rediscache: closing with entries not rewritten in redis; other readers may see their old state until it expires (TTL)")
