@@ -33,6 +33,9 @@ type Match struct {
 	Offset int64            // byte offset of the prefix in the stream
 	Line   int              // 1-based line of the prefix
 	Column int              // 1-based byte column of the prefix in its line
+	// Column16 is the same column in UTF-16 code units (SARIF's default
+	// columnKind), or 0 when unknown (a line longer than Scan keeps).
+	Column16 int
 	// Allowed is true when the match's line carries an inline-allow marker
 	// (MarkerLeakguard or MarkerGitleaks) within AllowWindow bytes of the
 	// token; consumers normally drop such matches.
@@ -51,6 +54,8 @@ type Finding struct {
 	Path      string `json:"path,omitempty"`
 	Line      int    `json:"line,omitempty"`
 	Column    int    `json:"column,omitempty"`
+	// Column16 is Column in UTF-16 code units, for SARIF; 0 if unknown.
+	Column16 int `json:"-"`
 	Commit    string `json:"commit,omitempty"`
 	Author    string `json:"author,omitempty"`
 	Source    string `json:"source"`
@@ -84,6 +89,7 @@ func NewFinding(m Match, source, path string) Finding {
 		Path:        path,
 		Line:        m.Line,
 		Column:      m.Column,
+		Column16:    m.Column16,
 		Source:      source,
 		Secret:      m.Secret,
 		Issued:      m.Format.Issued,

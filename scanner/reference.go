@@ -3,6 +3,7 @@ package scanner
 import (
 	"bytes"
 	"sort"
+	"unicode/utf16"
 
 	"github.com/leakguard/leakguard/patterns"
 )
@@ -49,11 +50,13 @@ func matchAt(f *patterns.Format, p string, data []byte, start int) (Match, bool)
 	}
 	tok := data[start:end]
 	line := bytes.Count(data[:start], []byte{'\n'}) + 1
-	col := start - (bytes.LastIndexByte(data[:start], '\n') + 1) + 1
+	lineStart := bytes.LastIndexByte(data[:start], '\n') + 1
+	col := start - lineStart + 1
+	col16 := len(utf16.Encode([]rune(string(data[lineStart:start])))) + 1
 	return Match{
 		Format: f, Prefix: p,
 		Secret: patterns.NewSecret(string(tok)), Hash: patterns.HashBytes(tok),
-		Offset: int64(start), Line: line, Column: col,
+		Offset: int64(start), Line: line, Column: col, Column16: col16,
 	}, true
 }
 

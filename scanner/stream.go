@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/leakguard/leakguard/patterns"
 )
@@ -22,10 +24,14 @@ type cursor struct {
 	lastNL    int64 // absolute offset of the last '\n' before countedTo, or -1
 	nl        seeker
 	markers   [2]seeker
+	// UTF-16 column of the current line, counted incrementally from the
+	// line's start to u16To (u16 code units), for the line after u16NL.
+	u16NL, u16To int64
+	u16          int
 }
 
 func (e *engine) reset() {
-	e.pos = cursor{line: 1, lastNL: -1,
+	e.pos = cursor{line: 1, lastNL: -1, u16NL: -2,
 		nl:      seeker{pat: e.s.pats[0], found: -1},
 		markers: [2]seeker{{pat: e.s.pats[1], found: -1}, {pat: e.s.pats[2], found: -1}},
 	}
@@ -45,6 +51,39 @@ func (c *cursor) advance(buf []byte, base, to int64) {
 	c.countedTo = to
 }
 
+// column16 returns the 1-based column of absolute offset off in UTF-16
+// code units (what SARIF counts), or 0 if the start of its line is no
+// longer in buf (a line longer than the kept history); the cursor must be
+// at off. It counts each line's bytes once, however many matches it has.
+func (c *cursor) column16(buf []byte, base, off int64) int {
+	if c.u16NL != c.lastNL {
+		c.u16NL, c.u16To, c.u16 = c.lastNL, c.lastNL+1, 0
+	}
+	if c.u16To < base {
+		return 0
+	}
+	c.u16 += utf16Len(buf[c.u16To-base : off-base])
+	c.u16To = off
+	return c.u16 + 1
+}
+
+// utf16Len is the length of b in UTF-16 code units, as a UTF-8 decoder
+// that maps each invalid byte to U+FFFD would see it.
+func utf16Len(b []byte) int {
+	n := 0
+	for len(b) > 0 {
+		if b[0] < utf8.RuneSelf {
+			b = b[1:]
+			n++
+			continue
+		}
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
 // emit reports e.found (tokens of buf, whose first byte is at absolute offset
 // base) to fn, then counts lines up to buf[to].
 func (e *engine) emit(buf []byte, base int64, to int, fn func(Match) error) error {
@@ -57,6 +96,7 @@ func (e *engine) emit(buf []byte, base int64, to int, fn func(Match) error) erro
 			Format: pe.f, Prefix: pe.p,
 			Secret: patterns.NewSecret(string(tok)), Hash: patterns.HashBytes(tok),
 			Offset: off, Line: e.pos.line, Column: int(off - e.pos.lastNL),
+			Column16: e.pos.column16(buf, base, off),
 			Allowed: e.allowed(buf, base, off, base+int64(h.end)),
 		}
 		if err := fn(m); err != nil {

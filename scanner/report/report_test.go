@@ -249,3 +249,49 @@ func TestTextPathOnOneLine(t *testing.T) {
 		}
 	}
 }
+
+// TestSARIFColumnsAreUTF16: SARIF regions count UTF-16 code units (the
+// default columnKind GitHub code scanning reads); the byte column stands
+// in only when the scanner did not know the UTF-16 one.
+func TestSARIFColumnsAreUTF16(t *testing.T) {
+	t.Parallel()
+	c := testCatalog(t)
+	findings, _ := testFindings(t, c)
+	tests := []struct {
+		name             string
+		column, column16 int
+		wantStart        int
+	}{
+		{"after multi-byte characters", 8, 7, 7},
+		{"unknown: byte column", 8, 0, 8},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := findings[0]
+			f.Path, f.Line, f.Column, f.Column16 = "src/app.py", 3, tc.column, tc.column16
+			var buf bytes.Buffer
+			if err := WriteSARIF(&buf, []scanner.Finding{f}, Options{Version: "1", Catalog: c}); err != nil {
+				t.Fatal(err)
+			}
+			var log struct {
+				Runs []struct {
+					Results []struct {
+						Locations []struct {
+							PhysicalLocation struct {
+								Region struct{ StartLine, StartColumn, EndColumn int }
+							}
+						}
+					}
+				}
+			}
+			if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+				t.Fatal(err)
+			}
+			reg := log.Runs[0].Results[0].Locations[0].PhysicalLocation.Region
+			if reg.StartColumn != tc.wantStart || reg.EndColumn != tc.wantStart+f.Secret.Len() {
+				t.Errorf("region %+v; want startColumn %d, endColumn %d", reg, tc.wantStart, tc.wantStart+f.Secret.Len())
+			}
+		})
+	}
+}

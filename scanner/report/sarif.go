@@ -229,9 +229,17 @@ func sarifResultOf(f scanner.Finding, ruleIndex int, root string) sarifResult {
 	if f.Path != "" {
 		loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: ArtifactURI(f.Path, root)}}}
 		if f.Line > 0 {
-			reg := &sarifRegion{StartLine: f.Line, StartColumn: f.Column}
-			if f.Column > 0 && f.Secret.Len() > 0 {
-				reg.EndColumn = f.Column + f.Secret.Len()
+			// SARIF counts columns in UTF-16 code units (the default
+			// columnKind); the byte column stands in when the scanner could
+			// not know (a line longer than it keeps). Tokens are ASCII, so
+			// the end is start + length in either unit.
+			col := f.Column
+			if f.Column16 > 0 {
+				col = f.Column16
+			}
+			reg := &sarifRegion{StartLine: f.Line, StartColumn: col}
+			if col > 0 && f.Secret.Len() > 0 {
+				reg.EndColumn = col + f.Secret.Len()
 			}
 			loc.PhysicalLocation.Region = reg
 		}
