@@ -55,12 +55,12 @@ type Finding struct {
 	Line      int    `json:"line,omitempty"`
 	Column    int    `json:"column,omitempty"`
 	// Column16 is Column in UTF-16 code units, for SARIF; 0 if unknown.
-	Column16 int `json:"-"`
-	Commit    string `json:"commit,omitempty"`
-	Author    string `json:"author,omitempty"`
-	Source    string `json:"source"`
-	Status    string `json:"status,omitempty"`
-	Action    string `json:"action,omitempty"`
+	Column16 int    `json:"-"`
+	Commit   string `json:"commit,omitempty"`
+	Author   string `json:"author,omitempty"`
+	Source   string `json:"source"`
+	Status   string `json:"status,omitempty"`
+	Action   string `json:"action,omitempty"`
 	// Repository is "owner/name" for findings of GitHub sources.
 	Repository string `json:"repository,omitempty"`
 	// URL links to the finding on GitHub (a blob link at its commit and

@@ -97,7 +97,7 @@ func (e *engine) emit(buf []byte, base int64, to int, fn func(Match) error) erro
 			Secret: patterns.NewSecret(string(tok)), Hash: patterns.HashBytes(tok),
 			Offset: off, Line: e.pos.line, Column: int(off - e.pos.lastNL),
 			Column16: e.pos.column16(buf, base, off),
-			Allowed: e.allowed(buf, base, off, base+int64(h.end)),
+			Allowed:  e.allowed(buf, base, off, base+int64(h.end)),
 		}
 		if err := fn(m); err != nil {
 			return err
