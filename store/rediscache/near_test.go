@@ -301,14 +301,15 @@ func TestNearCacheKeepsDatabaseReads(t *testing.T) {
 	}
 }
 
-// mgetKeys records the largest MGET a client sends.
-type mgetKeys struct{ max atomic.Int64 }
+// mgetKeys records the largest MGET a client sends, and how many it sent.
+type mgetKeys struct{ max, sent atomic.Int64 }
 
 func (m *mgetKeys) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (m *mgetKeys) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		if cmd.Name() == "mget" {
+			m.sent.Add(1)
 			n := int64(len(cmd.Args()) - 1)
 			for cur := m.max.Load(); n > cur && !m.max.CompareAndSwap(cur, n); cur = m.max.Load() {
 			}
@@ -335,7 +336,17 @@ func TestHedgedRequestsAreNotSent(t *testing.T) {
 	keys := &mgetKeys{}
 	c.rdb.AddHook(keys)
 	p.Pause()
+	// One look-up first, so that its MGET is in flight (to the paused
+	// server) and the next ones queue behind it rather than go out with it.
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, _ = c.TokensByHash(context.Background(), []string{tok.Hash})
+	}()
+	for keys.sent.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
 	for range 40 {
 		wg.Add(1)
 		go func() {
