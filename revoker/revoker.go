@@ -113,6 +113,29 @@ func (r *Revoker) Revoke(ctx context.Context, rep Report) (Result, error) {
 	return r.revoke(ctx, rep, false)
 }
 
+// RevokeDeferred is Revoke for a caller that reports several tokens one
+// after another: on a store.Settler (the Redis near cache) it returns
+// before the revocation's commit wait, and the caller must call Settle once
+// after the last one, before it reports any of them done. On other stores
+// it is Revoke.
+func (r *Revoker) RevokeDeferred(ctx context.Context, rep Report) (Result, error) {
+	return r.revoke(ctx, rep, r.settles)
+}
+
+// Settle waits out the commit waits RevokeDeferred left (see
+// store.Settler); a no-op unless the store is a Settler. It is not cut
+// short by ctx: the revocations are committed and the wait is short.
+func (r *Revoker) Settle(ctx context.Context) error {
+	s, ok := r.st.(store.Settler)
+	if !ok {
+		return nil
+	}
+	if err := s.Settle(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("revoker: %w", err)
+	}
+	return nil
+}
+
 // revoke is Revoke; with deferSettle a Settler store returns before its
 // commit wait and the caller must settle it (see store.Settler).
 func (r *Revoker) revoke(ctx context.Context, rep Report, deferSettle bool) (Result, error) {
@@ -197,7 +220,7 @@ func (r *Revoker) RevokeAll(ctx context.Context, reps []Report) ([]Result, error
 	errs := make([]error, len(reps))
 	// Defer the commit wait only if this store can be settled afterwards;
 	// a wrapper that is not a Settler gets the per-token wait.
-	settler, deferSettle := r.st.(store.Settler)
+	deferSettle := r.settles
 	sem := make(chan struct{}, r.workers)
 	var wg sync.WaitGroup
 	for i := range reps {
@@ -209,12 +232,8 @@ func (r *Revoker) RevokeAll(ctx context.Context, reps []Report) ([]Result, error
 		}()
 	}
 	wg.Wait()
-	if deferSettle {
-		// Not cancellable: every revocation above is committed, and the
-		// wait is a few tens of milliseconds at most.
-		if err := settler.Settle(context.WithoutCancel(ctx)); err != nil {
-			errs = append(errs, fmt.Errorf("revoker: %w", err))
-		}
+	if err := r.Settle(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	return out, errors.Join(errs...)
 }

@@ -322,3 +322,33 @@ func TestAlreadyRevokedStillSettles(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokeDeferredThenSettle: one-by-one revocations (scan --revoke)
+// defer their commit waits on a store.Settler and settle once; on other
+// stores RevokeDeferred is Revoke and Settle does nothing.
+func TestRevokeDeferredThenSettle(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := &settlingStore{memStore: newMemStore()}
+	r := revoker.New(st, patterns.Default(), revoker.Options{})
+	for range 3 {
+		res, err := r.RevokeDeferred(ctx, revoker.Report{Secret: issue(t, st.memStore, patterns.TypeUser), Source: "file"})
+		if err != nil || !res.Revoked {
+			t.Fatalf("RevokeDeferred: %+v, %v", res, err)
+		}
+	}
+	if err := r.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d, w, s := st.deferred.Load(), st.waited.Load(), st.settles.Load(); d != 3 || w != 0 || s != 1 {
+		t.Fatalf("%d deferred, %d waiting revokes, %d settles; want 3, 0, 1", d, w, s)
+	}
+	plain := newMemStore()
+	rp := revoker.New(plain, patterns.Default(), revoker.Options{})
+	if res, err := rp.RevokeDeferred(ctx, revoker.Report{Secret: issue(t, plain, patterns.TypeUser), Source: "file"}); err != nil || !res.Revoked {
+		t.Fatalf("plain store: %+v, %v", res, err)
+	}
+	if err := rp.Settle(ctx); err != nil {
+		t.Fatalf("plain store Settle: %v", err)
+	}
+}

@@ -41,6 +41,10 @@ type tokenResolver interface {
 	// [commit <sha>]". It returns the token's status afterwards and the
 	// action: revoked when this call revoked it, none otherwise.
 	Revoke(ctx context.Context, f scanner.Finding) (status, action string, err error)
+	// Settle returns once the revocations Revoke made are visible to every
+	// reader of the store (one commit wait for the whole scan, see
+	// store.Settler); call it before reporting them.
+	Settle(ctx context.Context) error
 	// Close releases the store or connections.
 	Close() error
 }
@@ -97,7 +101,7 @@ func (l *localResolver) Statuses(ctx context.Context, hashes []string) (map[stri
 func (l *localResolver) Revoke(ctx context.Context, f scanner.Finding) (string, string, error) {
 	rep := revoker.Report{Secret: f.Secret, Hash: f.TokenHash, Source: f.Source, URL: f.URL,
 		Path: f.Path, Line: f.Line, Commit: f.Commit, Actor: l.actor}
-	res, err := l.rv.Revoke(ctx, rep)
+	res, err := l.rv.RevokeDeferred(ctx, rep) // settled once, in Settle
 	if err != nil {
 		return scanner.StatusUnknown, scanner.ActionNone, err
 	}
@@ -110,6 +114,8 @@ func (l *localResolver) Revoke(ctx context.Context, f scanner.Finding) (string, 
 	}
 	return status, action, nil
 }
+
+func (l *localResolver) Settle(ctx context.Context) error { return l.rv.Settle(ctx) }
 
 func (l *localResolver) Close() error { return l.st.Close() }
 
@@ -200,6 +206,10 @@ func (s *remoteResolver) Revoke(ctx context.Context, f scanner.Finding) (string,
 	}
 	return resp.Status, resp.Action, nil
 }
+
+// Settle has nothing to do: the server's revocations wait for their readers
+// before they answer.
+func (s *remoteResolver) Settle(context.Context) error { return nil }
 
 func (s *remoteResolver) Close() error {
 	s.client.CloseIdleConnections()
@@ -382,6 +392,9 @@ func (r *scanRun) revokeAll(ctx context.Context, findings []scanner.Finding, has
 			r.revoked++
 		}
 		got[h] = outcome{validStatus(status), action}
+	}
+	if err := r.resolver.Settle(ctx); err != nil {
+		r.errorf("token store: %v", err)
 	}
 	return got
 }
