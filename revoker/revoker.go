@@ -73,14 +73,14 @@ type Revoker struct {
 	now     func() time.Time
 	log     zerolog.Logger
 	workers int
-	settles bool // st is a store.Settler (see revokeKnown)
+	settler store.Settler // st, if it is one (the Redis near cache); else nil
 }
 
 // New returns a Revoker over st that recognises our tokens with cat's
 // issued formats.
 func New(st Store, cat *patterns.Catalog, opts Options) *Revoker {
 	r := &Revoker{st: st, cat: cat, now: opts.Now, log: opts.Logger, workers: opts.Workers}
-	_, r.settles = st.(store.Settler)
+	r.settler, _ = st.(store.Settler)
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -119,18 +119,17 @@ func (r *Revoker) Revoke(ctx context.Context, rep Report) (Result, error) {
 // after the last one, before it reports any of them done. On other stores
 // it is Revoke.
 func (r *Revoker) RevokeDeferred(ctx context.Context, rep Report) (Result, error) {
-	return r.revoke(ctx, rep, r.settles)
+	return r.revoke(ctx, rep, r.settler != nil)
 }
 
 // Settle waits out the commit waits RevokeDeferred left (see
 // store.Settler); a no-op unless the store is a Settler. It is not cut
 // short by ctx: the revocations are committed and the wait is short.
 func (r *Revoker) Settle(ctx context.Context) error {
-	s, ok := r.st.(store.Settler)
-	if !ok {
+	if r.settler == nil {
 		return nil
 	}
-	if err := s.Settle(context.WithoutCancel(ctx)); err != nil {
+	if err := r.settler.Settle(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("revoker: %w", err)
 	}
 	return nil
@@ -164,10 +163,9 @@ func (r *Revoker) revokeKnown(ctx context.Context, rep Report, t *store.Token, r
 	res.Ours, res.Token = true, t
 	now := r.now().UTC().Truncate(time.Microsecond) // what stores keep
 	st := t.State(now)
-	if st != store.StateActive && t.Valid {
-		return settled(res, st), nil // expired by time: not ours to revoke
-	}
-	if st != store.StateActive && !r.settles {
+	// Expired by time: not ours to revoke. Revoked: done, except that a
+	// Settler still gets the call (below).
+	if st != store.StateActive && (t.Valid || r.settler == nil) {
 		return settled(res, st), nil
 	}
 	// An already-revoked token still goes through Revoke on a
@@ -218,9 +216,6 @@ func settled(res Result, st store.State) Result {
 func (r *Revoker) RevokeAll(ctx context.Context, reps []Report) ([]Result, error) {
 	out := make([]Result, len(reps))
 	errs := make([]error, len(reps))
-	// Defer the commit wait only if this store can be settled afterwards;
-	// a wrapper that is not a Settler gets the per-token wait.
-	deferSettle := r.settles
 	sem := make(chan struct{}, r.workers)
 	var wg sync.WaitGroup
 	for i := range reps {
@@ -228,7 +223,7 @@ func (r *Revoker) RevokeAll(ctx context.Context, reps []Report) ([]Result, error
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out[i], errs[i] = r.revoke(ctx, reps[i], deferSettle)
+			out[i], errs[i] = r.RevokeDeferred(ctx, reps[i])
 		}()
 	}
 	wg.Wait()

@@ -13,10 +13,10 @@ import (
 const nearMax = 1 << 16
 
 // nearCache keeps valid tokens read from Redis in process for a short lease
-// (Options.LocalTTL, at most MaxLocalTTL), so a token verified over and over costs no Redis round
-// trip within its lease. It is what makes a hit cheaper than one network
-// round trip while keeping the cache's rule that no lookup which starts after
-// Revoke has returned, in any process, sees the token valid:
+// (Options.LocalTTL, at most MaxLocalTTL), so a token verified over and
+// over costs no Redis round trip within its lease, while keeping the
+// cache's rule that no lookup which starts after Revoke has returned, in
+// any process, sees the token valid:
 //
 //   - An entry's lease is counted from before the MGET or GET that read it
 //     was sent, so it ends at most LocalTTL after Redis executed that read.
@@ -25,9 +25,10 @@ const nearMax = 1 << 16
 //     it might predate commits before Revoke's overwrite and wait.
 //   - Revoke, after overwriting the Redis entry, waits MaxLocalTTL before
 //     it returns ("commit wait"), also when this process keeps no near
-//     cache: another process sharing the database may. Any entry that still says valid was read
-//     before the overwrite, so its lease has ended by then, in every
-//     process; a read after the overwrite sees the revoked state.
+//     cache: another process sharing the database may. Any entry that
+//     still says valid was read before the overwrite, so its lease has
+//     ended by then, in every process; a read after the overwrite sees the
+//     revoked state.
 //   - Revoke waits also when it finds the token already revoked: another
 //     process may have revoked it a moment ago and still be in its own wait
 //     (revoker, on a Settler, sends such reports through Revoke for this).

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/storetest"
 )
@@ -301,27 +299,6 @@ func TestNearCacheKeepsDatabaseReads(t *testing.T) {
 	}
 }
 
-// mgetKeys records the largest MGET a client sends, and how many it sent.
-type mgetKeys struct{ max, sent atomic.Int64 }
-
-func (m *mgetKeys) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (m *mgetKeys) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if cmd.Name() == "mget" {
-			m.sent.Add(1)
-			n := int64(len(cmd.Args()) - 1)
-			for cur := m.max.Load(); n > cur && !m.max.CompareAndSwap(cur, n); cur = m.max.Load() {
-			}
-		}
-		return next(ctx, cmd)
-	}
-}
-
-func (m *mgetKeys) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-
 // TestHedgedRequestsAreNotSent: callers that gave up waiting for a slow
 // MGET (hedged, or their context ended) are dropped from the queue, so a
 // backlog of abandoned look-ups is never sent to Redis once it answers.
@@ -333,7 +310,7 @@ func TestHedgedRequestsAreNotSent(t *testing.T) {
 		o.OpTimeout, o.Cooldown, o.HedgeAfter, o.LocalTTL = 2*time.Second, time.Minute, 20*time.Millisecond, -1
 	})
 	tok := create(t, c)
-	keys := &mgetKeys{}
+	keys := &cmdCounter{}
 	c.rdb.AddHook(keys)
 	p.Pause()
 	// One look-up first, so that its MGET is in flight (to the paused
@@ -344,7 +321,7 @@ func TestHedgedRequestsAreNotSent(t *testing.T) {
 		defer wg.Done()
 		_, _ = c.TokensByHash(context.Background(), []string{tok.Hash})
 	}()
-	for keys.sent.Load() == 0 {
+	for keys.mgets.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	for range 40 {
@@ -369,7 +346,7 @@ func TestHedgedRequestsAreNotSent(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n := keys.max.Load(); n > 1 {
+	if n := keys.maxMGET.Load(); n > 1 {
 		t.Errorf("an MGET of %d keys was sent; the abandoned look-ups should have been dropped", n)
 	}
 }
