@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"maps"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -116,23 +117,14 @@ func (c *childCache) get(route string, status int, newChildren func(string, int)
 			return ch
 		}
 	}
-	next := make(map[requestKey]requestChildren, 1+lenOf(old))
+	next := map[requestKey]requestChildren{}
 	if old != nil {
-		for k, v := range *old {
-			next[k] = v
-		}
+		next = maps.Clone(*old)
 	}
 	ch := newChildren(route, status)
 	next[k] = ch
 	c.m.Store(&next)
 	return ch
-}
-
-func lenOf(m *map[requestKey]requestChildren) int {
-	if m == nil {
-		return 0
-	}
-	return len(*m)
 }
 
 // keyFetched returns a KeySource.OnFetch hook counting fetches of sender.
