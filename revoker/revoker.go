@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
 	"github.com/rs/zerolog"
@@ -28,6 +29,7 @@ type Store interface {
 type Report struct {
 	Secret patterns.Secret // the token as found, if the source has it
 	Hash   string          // SHA-256 hex of the token, if Secret is not given
+	Rule   string          // format id, if known (a hash-only report of another issuer's format needs no look-up)
 	Source string          // "github-webhook", "file", "git", ...
 	URL    string          // where it was seen (recorded, never fetched)
 	Path   string          // file path, when there is no URL
@@ -100,8 +102,7 @@ var ErrNoToken = errors.New("revoker: report has no token or hash")
 // issued formats: the only test of "ours" (a payload's type field is never
 // trusted). It makes no store call.
 func (r *Revoker) Ours(s patterns.Secret) bool {
-	f, ok := r.cat.Identify(s.Reveal())
-	return ok && f.Issued
+	return MayBeOurs(r.cat, Report{Secret: s})
 }
 
 // Revoke handles one report: hash, look up, and if the token is ours and
@@ -138,7 +139,7 @@ func (r *Revoker) Settle(ctx context.Context) error {
 // revoke is Revoke; with deferSettle a Settler store returns before its
 // commit wait and the caller must settle it (see store.Settler).
 func (r *Revoker) revoke(ctx context.Context, rep Report, deferSettle bool) (Result, error) {
-	hash, err := r.hashOf(rep)
+	hash, err := hashOf(rep)
 	if err != nil {
 		return Result{Status: StatusNotOurs}, err
 	}
@@ -152,7 +153,7 @@ func (r *Revoker) revoke(ctx context.Context, rep Report, deferSettle bool) (Res
 		return res, nil
 	}
 	if err != nil {
-		return res, fmt.Errorf("revoker: look up %s: %w", shortHash(hash), err)
+		return res, fmt.Errorf("revoker: look up %s: %w", leakguard.ShortHash(hash), err)
 	}
 	return r.revokeKnown(ctx, rep, t, res, deferSettle)
 }
@@ -234,12 +235,12 @@ func (r *Revoker) RevokeAll(ctx context.Context, reps []Report) ([]Result, error
 }
 
 // hashOf returns the report's token hash.
-func (r *Revoker) hashOf(rep Report) (string, error) {
+func hashOf(rep Report) (string, error) {
 	if !rep.Secret.IsZero() {
 		return rep.Secret.Hash(), nil
 	}
 	h := strings.ToLower(strings.TrimSpace(rep.Hash))
-	if !store.ValidHash(h) {
+	if !leakguard.ValidHash(h) {
 		return "", ErrNoToken
 	}
 	return h, nil
@@ -293,12 +294,4 @@ func clean(s string, secret patterns.Secret) string {
 		s = strings.ToValidUTF8(s[:maxLocation], "")
 	}
 	return strings.TrimSpace(s)
-}
-
-// shortHash is a hash prefix for error messages.
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }

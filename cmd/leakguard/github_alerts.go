@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
@@ -66,7 +65,7 @@ func runGitHubAlerts(ctx context.Context, args []string, sio IO) error {
 			if out.Err != nil {
 				failures = append(failures, fmt.Sprintf("%s#%d: %v", out.Alert.Repository, out.Alert.Number, out.Err))
 			}
-			return sink.add([]scanner.Finding{alertFinding(cat, out, o.now)}, nil)
+			return sink.add([]scanner.Finding{alertFinding(cat, out)}, nil)
 		})
 	if ferr := sink.flush(); ferr != nil && err == nil {
 		err = ferr
@@ -89,7 +88,7 @@ func runGitHubAlerts(ctx context.Context, args []string, sio IO) error {
 
 // alertFinding reports one alert as a finding (source github-alert); the
 // secret is only hashed and redacted.
-func alertFinding(cat *patterns.Catalog, out githubapi.Outcome, now func() time.Time) scanner.Finding {
+func alertFinding(cat *patterns.Catalog, out githubapi.Outcome) scanner.Finding {
 	a := out.Alert
 	f := scanner.Finding{
 		Rule: a.SecretType, Source: githubapi.SourceAlert, Repository: a.Repository, URL: a.URL,
@@ -107,11 +106,11 @@ func alertFinding(cat *patterns.Catalog, out githubapi.Outcome, now func() time.
 			}
 		}
 	}
-	if t := out.Result.Token; t != nil {
-		f.Status = string(t.State(now()))
+	if out.Token.State != "" {
+		f.Status = string(out.Token.State)
 	}
-	if out.Result.Revoked {
-		f.Action = scanner.ActionRevoked
+	if out.Token.Action != "" {
+		f.Action = string(out.Token.Action)
 	}
 	f.Path = fmt.Sprintf("security/secret-scanning/%d", a.Number)
 	return f

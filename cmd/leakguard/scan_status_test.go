@@ -335,7 +335,7 @@ func TestScanStatusErrors(t *testing.T) {
 		{"revoke without store names the default", map[string]string{"XDG_DATA_HOME": data}, []string{"--revoke", dir}, 2, "", "--db sqlite:" + data},
 		{"server without token", nil, []string{"--server", "https://leakguard.example.org", dir}, 2, "", serverTokenEnv},
 		{"server over plain http", svc, []string{"--server", "http://leakguard.example.org", dir}, 2, "", "use https"},
-		{"server not a URL", svc, []string{"--server", "leakguard.example.org", dir}, 2, "", "want an http(s) URL"},
+		{"server not a URL", svc, []string{"--server", "leakguard.example.org", dir}, 2, "", "http(s) URL"},
 		{"bad db scheme", nil, []string{"--db", "mysql://x", dir}, 2, "", "unknown store scheme"},
 		{"missing sqlite file", nil, []string{"--db", "sqlite:" + missing, "--revoke", dir}, 2, "unknown", "no token store at"},
 		{"server down", svc, []string{"--server", closed.URL, "--revoke", dir}, 2, "unknown", "token store: revoke"},

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/revoker"
 )
 
@@ -14,12 +14,6 @@ const SourceAlert = "github-alert"
 
 // ActorSecretScanning is recorded as the revoking actor.
 const ActorSecretScanning = "github-secret-scanning"
-
-// Revoker is the part of revoker.Revoker alert sync uses.
-type Revoker interface {
-	Revoke(ctx context.Context, rep revoker.Report) (revoker.Result, error)
-	Ours(s patterns.Secret) bool
-}
 
 // SyncOptions selects what SyncAlerts does.
 type SyncOptions struct {
@@ -30,9 +24,10 @@ type SyncOptions struct {
 
 // Outcome is what SyncAlerts did with one alert.
 type Outcome struct {
-	Alert    Alert
-	Ours     bool
-	Result   revoker.Result
+	Alert Alert
+	// Token is the leak step's answer for the alert's secret (zero when
+	// the alert carries none).
+	Token    revoker.Outcome
 	Resolved bool  // this call resolved it
 	Err      error // revocation or resolve failure (the sync goes on)
 }
@@ -42,14 +37,34 @@ type SyncStats struct {
 	Alerts, Ours, Revoked, Resolved, Failed int
 }
 
-// SyncAlerts lists the organisation's alerts, revokes ours through rv
-// (source github-alert, the alert's URL as location) and, with Resolve,
-// resolves open alerts of our tokens that are now revoked or expired as
-// "revoked" with a comment carrying the reason. each sees every outcome.
-// Per-alert failures are reported in Outcome.Err and counted; listing
-// failures end the sync.
-func SyncAlerts(ctx context.Context, c *Client, rv Revoker, o SyncOptions, each func(Outcome) error) (SyncStats, error) {
-	var st SyncStats
+// syncBatch is how many alerts go through the leak step at once: one
+// commit wait per batch, not per token.
+const syncBatch = 100
+
+// SyncAlerts lists the organisation's alerts and sends their secrets
+// through the leak step rv in batches (revoking ours: source github-alert,
+// the alert's URL as location) and, with Resolve, resolves open alerts of
+// our tokens that are now revoked or expired as "revoked" with a comment
+// carrying the reason. each sees every outcome. Per-alert failures are
+// reported in Outcome.Err and counted; listing failures end the sync.
+func SyncAlerts(ctx context.Context, c *Client, rv revoker.Resolver, o SyncOptions, each func(Outcome) error) (SyncStats, error) {
+	var (
+		st    SyncStats
+		batch []Alert
+	)
+	flush := func() error {
+		outs := syncAlerts(ctx, c, rv, o, batch)
+		batch = batch[:0]
+		for _, out := range outs {
+			st.count(out)
+			if each != nil {
+				if err := each(out); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	state := o.State
 	switch state {
 	case "":
@@ -58,22 +73,23 @@ func SyncAlerts(ctx context.Context, c *Client, rv Revoker, o SyncOptions, each 
 		state = ""
 	}
 	err := c.Alerts(ctx, o.Org, state, func(a Alert) error {
-		out := syncOne(ctx, c, rv, o, a)
-		st.count(out)
-		if each != nil {
-			return each(out)
+		if batch = append(batch, a); len(batch) < syncBatch {
+			return nil
 		}
-		return nil
+		return flush()
 	})
+	if err == nil {
+		err = flush()
+	}
 	return st, err
 }
 
 func (st *SyncStats) count(out Outcome) {
 	st.Alerts++
-	if out.Ours {
+	if out.Token.Ours {
 		st.Ours++
 	}
-	if out.Result.Revoked {
+	if out.Token.Action == leakguard.ActionRevoked {
 		st.Revoked++
 	}
 	if out.Resolved {
@@ -84,40 +100,59 @@ func (st *SyncStats) count(out Outcome) {
 	}
 }
 
-// syncOne revokes and resolves one alert.
-func syncOne(ctx context.Context, c *Client, rv Revoker, o SyncOptions, a Alert) Outcome {
-	out := Outcome{Alert: a}
-	if a.Secret.IsZero() || !rv.Ours(a.Secret) {
-		return out
+// syncAlerts sends a batch of alerts through the leak step and resolves
+// the alerts of our dead tokens.
+func syncAlerts(ctx context.Context, c *Client, rv revoker.Resolver, o SyncOptions, alerts []Alert) []Outcome {
+	outs := make([]Outcome, len(alerts))
+	var reps []revoker.Report
+	for i, a := range alerts {
+		outs[i].Alert = a
+		if !a.Secret.IsZero() {
+			reps = append(reps, report(a))
+		}
 	}
-	rep := revoker.Report{Secret: a.Secret, Source: SourceAlert, URL: a.URL, Actor: ActorSecretScanning}
-	res, err := rv.Revoke(ctx, rep)
-	out.Result, out.Ours = res, res.Ours
-	if err != nil {
-		out.Err = err
-		return out
+	if len(reps) == 0 {
+		return outs
 	}
-	if !o.Resolve || !res.Ours || !(res.Revoked || res.Already) || a.State != AlertOpen {
-		return out
+	resolved, _ := rv.Resolve(ctx, reps, true) // failures are in each outcome's Err
+	byHash := make(map[leakguard.Hash]revoker.Outcome, len(resolved))
+	for _, r := range resolved {
+		byHash[r.Hash] = r
 	}
-	if err := c.Resolve(ctx, a, ResolutionComment(rep, res)); err != nil {
-		out.Err = err
-		return out
+	for i := range outs {
+		a := outs[i].Alert
+		if a.Secret.IsZero() {
+			continue
+		}
+		tok := byHash[leakguard.Hash(a.Secret.Hash())]
+		outs[i].Token, outs[i].Err = tok, tok.Err
+		if tok.Err != nil || !o.Resolve || !tok.Ours || tok.State == leakguard.StateActive || a.State != AlertOpen {
+			continue
+		}
+		if err := c.Resolve(ctx, a, ResolutionComment(report(a), tok)); err != nil {
+			outs[i].Err = err
+			continue
+		}
+		outs[i].Resolved = true
 	}
-	out.Resolved = true
-	return out
+	return outs
+}
+
+// report is an alert's leak report.
+func report(a Alert) revoker.Report {
+	return revoker.Report{Secret: a.Secret, Source: SourceAlert, URL: a.URL, Actor: ActorSecretScanning}
 }
 
 // ResolutionComment says why leakguard resolves an alert.
-func ResolutionComment(rep revoker.Report, res revoker.Result) string {
+func ResolutionComment(rep revoker.Report, o revoker.Outcome) string {
 	reason := revoker.Reason(rep)
-	if res.Token == nil {
+	if o.Token == nil {
 		return "leakguard: token revoked (" + reason + ")"
 	}
-	if res.Revoked {
-		return fmt.Sprintf("leakguard: token %s revoked (%s)", res.Token.ID, reason)
+	if o.Action == leakguard.ActionRevoked {
+		return fmt.Sprintf("leakguard: token %s revoked (%s)", o.Token.ID, reason)
 	}
-	return fmt.Sprintf("leakguard: token %s was already invalid (%s)", res.Token.ID, res.Token.InvalidReason)
+	return fmt.Sprintf("leakguard: token %s was already invalid (%s)", o.Token.ID, o.Token.InvalidReason)
 }
 
 // ErrAlertsFailed is returned by callers when some alerts could not be

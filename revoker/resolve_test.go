@@ -1,0 +1,151 @@
+package revoker_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/leakguard/leakguard"
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/revoker"
+	"github.com/leakguard/leakguard/store"
+)
+
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	ghp, _ := patterns.Default().ByID("github-pat")
+	vendor := patterns.NewSecret(ghp.WithChecksum("ghp_", strings.Repeat("a", 30)))
+	userFmt, _ := patterns.Default().Issued(patterns.TypeUser)
+	neverIssued, _ := userFmt.Generate(nil)
+
+	tests := []struct {
+		name   string
+		revoke bool
+		// reports built from the active token a, a second active token b
+		reps       func(a, b patterns.Secret) []revoker.Report
+		wantStates []leakguard.State
+		wantAction []leakguard.Action
+		wantOutbox int
+		wantCalls  int
+	}{
+		{
+			name: "look-up only dedupes and writes nothing",
+			reps: func(a, b patterns.Secret) []revoker.Report {
+				return []revoker.Report{{Secret: a, Source: "file"}, {Secret: a, Source: "file"}, {Secret: b, Source: "git"}}
+			},
+			wantStates: []leakguard.State{leakguard.StateActive, leakguard.StateActive},
+			wantAction: []leakguard.Action{leakguard.ActionNone, leakguard.ActionNone},
+			wantCalls:  2,
+		},
+		{
+			name:   "revoke once per hash, reason of the first report",
+			revoke: true,
+			reps: func(a, b patterns.Secret) []revoker.Report {
+				return []revoker.Report{{Secret: a, Source: "file", Path: "first.txt", Line: 1}, {Secret: a, Source: "file", Path: "second.txt"}, {Hash: b.Hash(), Source: "git"}}
+			},
+			wantStates: []leakguard.State{leakguard.StateRevoked, leakguard.StateRevoked},
+			wantAction: []leakguard.Action{leakguard.ActionRevoked, leakguard.ActionRevoked},
+			wantOutbox: 2,
+			wantCalls:  4,
+		},
+		{
+			name:   "not ours makes no store call",
+			revoke: true,
+			reps: func(a, b patterns.Secret) []revoker.Report {
+				return []revoker.Report{{Secret: vendor, Source: "file"}, {Hash: vendor.Hash(), Rule: "github-pat", Source: "git"}}
+			},
+			wantStates: []leakguard.State{leakguard.StateUnknown},
+			wantAction: []leakguard.Action{leakguard.ActionNone},
+		},
+		{
+			name: "our format, never issued: unknown",
+			reps: func(a, b patterns.Secret) []revoker.Report {
+				return []revoker.Report{{Secret: neverIssued, Source: "file"}}
+			},
+			wantStates: []leakguard.State{leakguard.StateUnknown},
+			wantAction: []leakguard.Action{leakguard.ActionNone},
+			wantCalls:  1,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m := newMemStore()
+			a, b := issue(t, m, patterns.TypeUser), issue(t, m, patterns.TypeService)
+			r := revoker.New(m, patterns.Default(), revoker.Options{})
+			outs, err := r.Resolve(context.Background(), tc.reps(a, b), tc.revoke)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := len(outs), len(tc.wantStates); got != want {
+				t.Fatalf("outcomes = %d, want %d", got, want)
+			}
+			for i, o := range outs {
+				if o.State != tc.wantStates[i] || o.Action != tc.wantAction[i] {
+					t.Errorf("outcome %d = %s/%s, want %s/%s", i, o.State, o.Action, tc.wantStates[i], tc.wantAction[i])
+				}
+			}
+			if got, want := len(m.outbox), tc.wantOutbox; got != want {
+				t.Errorf("outbox = %d, want %d", got, want)
+			}
+			if got, want := m.calls, tc.wantCalls; got != want {
+				t.Errorf("store calls = %d, want %d", got, want)
+			}
+			if tc.revoke && tc.wantOutbox > 0 {
+				if got, want := m.events[0].Detail, "leaked: file first.txt:1"; got != want && m.events[1].Detail != want {
+					t.Errorf("no event with reason %q: %+v", want, m.events)
+				}
+			}
+		})
+	}
+}
+
+func TestResolveStopsAfterMaxErrors(t *testing.T) {
+	t.Parallel()
+	m := newMemStore()
+	var reps []revoker.Report
+	for range 10 {
+		reps = append(reps, revoker.Report{Secret: issue(t, m, patterns.TypeUser), Source: "file"})
+	}
+	m.fail = store.ErrUnavailable
+	r := revoker.New(m, patterns.Default(), revoker.Options{Workers: 1})
+	outs, err := r.Resolve(context.Background(), reps, true)
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	if got, want := m.calls, revoker.MaxErrors; got != want {
+		t.Errorf("store calls = %d, want %d (stop after MaxErrors)", got, want)
+	}
+	notTried := 0
+	for _, o := range outs {
+		if o.Err == nil || o.State != leakguard.StateUnknown {
+			t.Errorf("outcome %s: err %v state %s, want an error and unknown", o.Hash.Short(), o.Err, o.State)
+		}
+		if errors.Is(o.Err, revoker.ErrNotAttempted) {
+			notTried++
+		}
+	}
+	if got, want := notTried, 10-revoker.MaxErrors; got != want {
+		t.Errorf("not attempted = %d, want %d", got, want)
+	}
+	if n := strings.Count(err.Error(), "\n") + 1; n > revoker.MaxErrors+1 {
+		t.Errorf("error has %d lines; want at most %d", n, revoker.MaxErrors+1)
+	}
+}
+
+func TestResolveSettlesOnce(t *testing.T) {
+	t.Parallel()
+	s := &settlingStore{memStore: newMemStore()}
+	var reps []revoker.Report
+	for range 5 {
+		reps = append(reps, revoker.Report{Secret: issue(t, s.memStore, patterns.TypeUser), Source: "file"})
+	}
+	r := revoker.New(s, patterns.Default(), revoker.Options{})
+	if _, err := r.Resolve(context.Background(), reps, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.settles.Load(), int64(1); got != want {
+		t.Errorf("settles = %d, want %d", got, want)
+	}
+}

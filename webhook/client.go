@@ -1,0 +1,211 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/leakguard/leakguard"
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/revoker"
+)
+
+// Client is a typed client of a leakguard server's scan routes (POST
+// /v1/tokens/status and POST /v1/tokens/leaks, docs/openapi.yaml): the
+// remote revoker.Resolver, sharing its wire types with the handlers that
+// serve it. It sends token hashes and locations only, never a token, with a
+// bearer token (a service token suffices), and never follows a redirect.
+type Client struct {
+	base   *url.URL
+	bearer patterns.Secret
+	http   *http.Client
+	cat    *patterns.Catalog
+}
+
+// maxClientAnswer bounds what the client reads of one answer.
+const maxClientAnswer = 1 << 20
+
+// NewClient returns a Client of the server at base (validated with
+// CheckServerURL) that recognises findings of ours with cat. hc may be nil
+// (a default client); the Client uses a copy that refuses redirects.
+func NewClient(base string, bearer patterns.Secret, hc *http.Client, cat *patterns.Catalog) (*Client, error) {
+	u, err := CheckServerURL(base, false)
+	if err != nil {
+		return nil, err
+	}
+	if bearer.IsZero() {
+		return nil, errors.New("a bearer token is required")
+	}
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return &Client{base: u, bearer: bearer, http: &c, cat: cat}, nil
+}
+
+// CheckServerURL parses a URL leakguard sends credentials or events to: an
+// absolute http(s) URL with a host and no user information; plain http only
+// to a loopback host unless insecure is set (a bearer token or a signed
+// event must not cross a network in clear). Errors name what is wrong and
+// never quote user information.
+func CheckServerURL(raw string, insecure bool) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Opaque != "" {
+		return nil, errors.New("want an absolute http(s) URL such as https://leakguard.example.org")
+	}
+	if u.User != nil {
+		return nil, errors.New("no credentials in the URL")
+	}
+	if u.Scheme == "http" && !insecure && !LoopbackHost(u.Hostname()) {
+		return nil, fmt.Errorf("%s: plain http only to a loopback address; use https", u.Redacted())
+	}
+	return u, nil
+}
+
+// LoopbackHost reports whether host names this machine: localhost or a
+// loopback address.
+func LoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Resolve implements revoker.Resolver: statuses in batches of
+// MaxStatusHashes, leaks one request per distinct token of ours (the
+// server revokes and waits for its readers before it answers, so there is
+// nothing to settle here), stopping after revoker.MaxErrors failures.
+func (c *Client) Resolve(ctx context.Context, reps []revoker.Report, revoke bool) ([]revoker.Outcome, error) {
+	outs, ask := revoker.Plan(c.cat, reps)
+	if revoke {
+		c.reportLeaks(ctx, reps, outs, ask)
+	} else {
+		c.statuses(ctx, outs, ask)
+	}
+	return outs, revoker.JoinErrors(outs)
+}
+
+// statuses fills the outcomes at ask from POST /v1/tokens/status.
+func (c *Client) statuses(ctx context.Context, outs []revoker.Outcome, ask []int) {
+	failed := 0
+	for start := 0; start < len(ask); start += MaxStatusHashes {
+		idx := ask[start:min(start+MaxStatusHashes, len(ask))]
+		if failed >= revoker.MaxErrors {
+			revoker.MarkNotAttempted(outs, idx)
+			continue
+		}
+		req := statusRequest{TokenHashes: make([]string, len(idx))}
+		for j, i := range idx {
+			req.TokenHashes[j] = string(outs[i].Hash)
+		}
+		var resp statusResponse
+		if err := c.post(ctx, "/v1/tokens/status", req, &resp); err != nil {
+			failed++
+			for _, i := range idx {
+				outs[i].Err = err
+			}
+			continue
+		}
+		got := make(map[string]string, len(resp.Tokens))
+		for _, t := range resp.Tokens {
+			got[t.TokenHash] = t.Status
+		}
+		for _, i := range idx {
+			outs[i].State = stateOf(got[string(outs[i].Hash)])
+			outs[i].Ours = outs[i].State != leakguard.StateUnknown
+		}
+	}
+}
+
+// reportLeaks fills the outcomes at ask from POST /v1/tokens/leaks, one
+// request per distinct hash with its first report's location.
+func (c *Client) reportLeaks(ctx context.Context, reps []revoker.Report, outs []revoker.Outcome, ask []int) {
+	failed := 0
+	for _, i := range ask {
+		if failed >= revoker.MaxErrors {
+			revoker.MarkNotAttempted(outs, []int{i})
+			continue
+		}
+		rep := reps[outs[i].First]
+		req := leakRequest{TokenHash: string(outs[i].Hash), Source: rep.Source, Path: rep.Path, Line: rep.Line, URL: rep.URL}
+		if isHex(rep.Commit, 40, 64) {
+			req.Commit = rep.Commit
+		}
+		var resp leakResponse
+		if err := c.post(ctx, "/v1/tokens/leaks", req, &resp); err != nil {
+			failed++
+			outs[i].Err = fmt.Errorf("revoke %s: %w", outs[i].Hash.Short(), err)
+			continue
+		}
+		outs[i].State = stateOf(resp.Status)
+		outs[i].Ours = outs[i].State != leakguard.StateUnknown
+		if leakguard.Action(resp.Action) == leakguard.ActionRevoked {
+			outs[i].Action = leakguard.ActionRevoked
+		}
+	}
+}
+
+// stateOf maps a server's status word to a state; anything else is unknown.
+func stateOf(s string) leakguard.State {
+	st, err := leakguard.ParseState(s)
+	if err != nil {
+		return leakguard.StateUnknown
+	}
+	return st
+}
+
+// post sends one JSON request and decodes a 200 answer into dst; other
+// statuses become errors with the server's error code and message.
+func (c *Client) post(ctx context.Context, path string, body, dst any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("server: encode %s: %w", path, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base.String()+path, bytes.NewReader(b))
+	if err != nil {
+		return fmt.Errorf("server: %s: %w", path, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.bearer.Reveal())
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("server: %w", err) // *url.Error names the URL, never headers
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxClientAnswer))
+	if err != nil {
+		return fmt.Errorf("server: POST %s: read answer: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("server: POST %s: %s", path, apiErrorText(resp.Status, raw))
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return fmt.Errorf("server: POST %s: bad answer: %w", path, err)
+	}
+	return nil
+}
+
+// apiErrorText renders an API error answer ({"error":{"code","message"}}).
+func apiErrorText(status string, raw []byte) string {
+	var e errorBody
+	if json.Unmarshal(raw, &e) != nil || e.Error.Code == "" {
+		return status
+	}
+	return fmt.Sprintf("%s: %s: %s", status, e.Error.Code, e.Error.Message)
+}
+
+// Close releases idle connections.
+func (c *Client) Close() error {
+	c.http.CloseIdleConnections()
+	return nil
+}
