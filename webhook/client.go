@@ -59,14 +59,14 @@ func NewClient(base string, bearer patterns.Secret, hc *http.Client, cat *patter
 // never quote user information.
 func CheckServerURL(raw string, insecure bool) (*url.URL, error) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Opaque != "" {
+	if err != nil || u.Hostname() == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Opaque != "" {
 		return nil, errors.New("want an absolute http(s) URL such as https://leakguard.example.org")
 	}
 	if u.User != nil {
 		return nil, errors.New("no credentials in the URL")
 	}
 	if u.Scheme == "http" && !insecure && !LoopbackHost(u.Hostname()) {
-		return nil, fmt.Errorf("%s: plain http only to a loopback address; use https", u.Redacted())
+		return nil, fmt.Errorf("http://%s: plain http only to a loopback address; use https", u.Host)
 	}
 	return u, nil
 }

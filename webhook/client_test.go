@@ -65,6 +65,7 @@ func TestCheckServerURL(t *testing.T) {
 		{"not a url", false, false},
 		{"https:opaque", false, false},
 		{"/relative", false, false},
+		{"https://:8443/", false, false},
 	}
 	for _, tt := range tests {
 		_, err := webhook.CheckServerURL(tt.in, tt.insecure)

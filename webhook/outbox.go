@@ -1,18 +1,18 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -32,13 +32,14 @@ const SecretPrefix = "whsec_"
 
 // Deliverer defaults.
 const (
-	defaultBatch    = 16
-	defaultLease    = 2 * time.Minute
-	defaultPoll     = 2 * time.Second
-	defaultTimeout  = 10 * time.Second
-	maxBackoff      = time.Hour
-	baseBackoff     = 5 * time.Second
-	maxResponseRead = 64 << 10
+	defaultBatch          = 16
+	defaultLease          = 2 * time.Minute
+	defaultPoll           = 2 * time.Second
+	defaultWorkers        = 4
+	defaultAttemptTimeout = 10 * time.Second
+	maxBackoff            = time.Hour
+	baseBackoff           = 5 * time.Second
+	maxResponseRead       = 4 << 10 // bytes of a receiver's answer drained, at most
 )
 
 // ParseSecret decodes a Standard Webhooks signing secret: "whsec_" followed
@@ -80,9 +81,12 @@ func VerifySignature(key []byte, id string, ts int64, body []byte, header string
 
 // DelivererOptions configures a Deliverer.
 type DelivererOptions struct {
-	URL    string           // required: where events are POSTed (--notify-url)
-	Secret []byte           // HMAC key: the decoded bytes of a whsec_ secret (ParseSecret)
-	Client *http.Client     // nil: a client with a 10s timeout
+	URL    string // required: where events are POSTed (--notify-url)
+	Secret []byte // HMAC key: the decoded bytes of a whsec_ secret (ParseSecret)
+	// Client sends the events (nil: a client with a 10s timeout). The
+	// Deliverer uses a copy that never follows redirects; Client itself
+	// is left as it is.
+	Client *http.Client
 	Now    func() time.Time // nil: time.Now
 	Logger zerolog.Logger
 	// Backoff returns the delay before attempt n+1 after n failed attempts
@@ -92,25 +96,40 @@ type DelivererOptions struct {
 	Batch   int           // notifications claimed at once (0: 16)
 	Lease   time.Duration // how long a claim hides a notification from other deliverers (0: 2m)
 	Poll    time.Duration // idle wait between empty claims (0: 2s)
+	Workers int           // deliveries in flight at once (0: 4)
+	// AttemptTimeout bounds one delivery attempt, the answer included
+	// (0: 10s). An attempt also always ends before four fifths of its
+	// claim's lease have passed, so that no other deliverer can claim the
+	// notification while it is still being sent.
+	AttemptTimeout time.Duration
 }
 
 // Deliverer sends the durable outbox's notifications to one URL, signed the
 // Standard Webhooks way, at least once: a notification leaves the outbox
-// only after a 2xx answer; failures are retried with backoff; a crash
-// mid-delivery leaves it claimed until its lease runs out, and then another
-// (or the restarted) deliverer sends it again. Receivers deduplicate by
-// webhook-id.
+// only after a 2xx answer; failures (any other answer, a redirect, no
+// answer within the attempt timeout) are retried with backoff and recorded
+// in the notification's LastError; a crash mid-delivery leaves it claimed
+// until its lease runs out, and then another (or the restarted) deliverer
+// sends it again. Receivers deduplicate by webhook-id.
+//
+// Up to Workers notifications are in flight at once, so a receiver that
+// hangs on one event holds back only that one. A notification is never
+// sent by two attempts at the same time: each attempt ends before its
+// claim's lease does, and a deliverer skips a notification it is still
+// sending.
 type Deliverer struct {
 	st   store.Store
 	opts DelivererOptions
 	log  zerolog.Logger
+	host string // the URL's host, the only part of it in errors and logs
+
+	mu       sync.Mutex
+	inflight map[string]bool // notification ids being sent
 }
 
 // NewDeliverer returns a Deliverer reading st's outbox.
 func NewDeliverer(st store.Store, opts DelivererOptions) *Deliverer {
-	if opts.Client == nil {
-		opts.Client = &http.Client{Timeout: defaultTimeout}
-	}
+	opts.Client = noRedirects(opts.Client)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -126,7 +145,17 @@ func NewDeliverer(st store.Store, opts DelivererOptions) *Deliverer {
 	if opts.Poll <= 0 {
 		opts.Poll = defaultPoll
 	}
-	return &Deliverer{st: st, opts: opts, log: opts.Logger}
+	if opts.Workers <= 0 {
+		opts.Workers = defaultWorkers
+	}
+	if opts.AttemptTimeout <= 0 {
+		opts.AttemptTimeout = defaultAttemptTimeout
+	}
+	d := &Deliverer{st: st, opts: opts, log: opts.Logger, inflight: map[string]bool{}}
+	if u, err := url.Parse(opts.URL); err == nil {
+		d.host = u.Host
+	}
+	return d
 }
 
 // DefaultBackoff is the delay after n failed attempts: 5s·2^(n-1), capped at
@@ -140,12 +169,18 @@ func DefaultBackoff(attempts int) time.Duration {
 	return half + rand.N(half+1)
 }
 
-// Run delivers until ctx is done, then returns nil. Store errors are
-// logged and retried after the poll interval; they do not stop Run.
+// Run delivers until ctx is done, then waits for the attempts in flight
+// (cancelled with ctx) and returns nil. It claims notifications only for
+// idle workers, so none waits for a worker while its lease runs. Store
+// errors are logged and retried after the poll interval; they do not stop
+// Run.
 func (d *Deliverer) Run(ctx context.Context) error {
-	if d.opts.URL == "" {
-		return errors.New("webhook deliverer: no URL")
+	if u, err := url.Parse(d.opts.URL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return errors.New("webhook deliverer: want an absolute http(s) URL")
 	}
+	slots := make(chan struct{}, d.opts.Workers)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -154,76 +189,82 @@ func (d *Deliverer) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		n, err := d.DeliverOnce(ctx)
+		free := reserve(ctx, slots, min(d.opts.Batch, d.opts.Workers))
+		if free == 0 {
+			return nil
+		}
+		now := d.opts.Now()
+		ns, err := d.claim(ctx, now, free)
+		for range free - len(ns) {
+			<-slots
+		}
+		for _, n := range ns {
+			wg.Go(func() {
+				defer func() { <-slots }()
+				if err := d.deliver(ctx, n, now.Add(d.opts.Lease)); err != nil && ctx.Err() == nil {
+					d.log.Warn().Err(err).Msg("outbox delivery")
+				}
+			})
+		}
 		wait := d.opts.Poll
 		switch {
 		case err != nil && ctx.Err() == nil:
 			d.log.Warn().Err(err).Msg("outbox delivery")
-		case n == d.opts.Batch:
-			wait = 0 // a full batch: more may be due
+		case err == nil && len(ns) == free:
+			wait = 0 // every idle worker got one: more may be due
 		}
 		t.Reset(wait)
 	}
 }
 
-// DeliverOnce claims one batch of due notifications and attempts each once.
-// It returns how many it claimed.
+// reserve takes one of slots' free places, waiting for it, then up to
+// most in all if they are free now. It returns how many it took: 0 when
+// ctx ends first.
+func reserve(ctx context.Context, slots chan struct{}, most int) int {
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return 0
+	}
+	for n := 1; n < most; n++ {
+		select {
+		case slots <- struct{}{}:
+		default:
+			return n
+		}
+	}
+	return most
+}
+
+// DeliverOnce claims one batch of due notifications, attempts each once
+// (up to Workers at a time) and returns when all attempts are recorded. It
+// returns how many it claimed, and the store errors met recording them.
 func (d *Deliverer) DeliverOnce(ctx context.Context) (int, error) {
-	ns, err := d.st.ClaimNotifications(ctx, d.opts.Now(), d.opts.Batch, d.opts.Lease)
+	now := d.opts.Now()
+	ns, err := d.claim(ctx, now, d.opts.Batch)
 	if err != nil {
-		return 0, fmt.Errorf("webhook: claim notifications: %w", err)
+		return 0, err
 	}
-	for _, n := range ns {
-		if err := d.deliver(ctx, n); err != nil {
-			return len(ns), err
-		}
+	errs := make([]error, len(ns))
+	slots := make(chan struct{}, d.opts.Workers)
+	var wg sync.WaitGroup
+	for i, n := range ns {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			errs[i] = d.deliver(ctx, n, now.Add(d.opts.Lease))
+		})
 	}
-	return len(ns), nil
+	wg.Wait()
+	return len(ns), errors.Join(errs...)
 }
 
-// deliver attempts one notification and records the outcome. Only store
-// errors are returned; a failed POST is recorded with MarkFailed.
-func (d *Deliverer) deliver(ctx context.Context, n store.Notification) error {
-	perr := d.post(ctx, n)
-	if perr == nil {
-		if err := d.st.MarkDelivered(ctx, n.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("webhook: mark %s delivered: %w", n.ID, err)
-		}
-		d.log.Info().Str("webhook_id", n.ID).Str("type", n.Type).Int("attempt", n.Attempts+1).Msg("event delivered")
-		return nil
-	}
-	if ctx.Err() != nil {
-		return nil // shutting down: the lease expires and it is retried
-	}
-	next := d.opts.Now().Add(d.opts.Backoff(n.Attempts + 1))
-	d.log.Warn().Str("webhook_id", n.ID).Str("type", n.Type).Int("attempt", n.Attempts+1).
-		Time("next_attempt", next).Str("error", perr.Error()).Msg("event delivery failed")
-	if err := d.st.MarkFailed(ctx, n.ID, next, perr.Error()); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("webhook: mark %s failed: %w", n.ID, err)
-	}
-	return nil
-}
-
-// post sends one signed notification; any non-2xx answer is an error.
-func (d *Deliverer) post(ctx context.Context, n store.Notification) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.opts.URL, bytes.NewReader(n.Payload))
+// claim claims up to limit notifications due at now, leased until
+// now+Lease.
+func (d *Deliverer) claim(ctx context.Context, now time.Time, limit int) ([]store.Notification, error) {
+	ns, err := d.st.ClaimNotifications(ctx, now, limit, d.opts.Lease)
 	if err != nil {
-		return fmt.Errorf("build request: %w", err)
+		return nil, fmt.Errorf("webhook: claim notifications: %w", err)
 	}
-	ts := d.opts.Now().Unix()
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "leakguard-webhooks")
-	req.Header.Set(HeaderWebhookID, n.ID)
-	req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderWebhookSignature, Sign(d.opts.Secret, n.ID, ts, n.Payload))
-	resp, err := d.opts.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("post: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseRead))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("post: receiver answered %s", resp.Status)
-	}
-	return nil
+	return ns, nil
 }

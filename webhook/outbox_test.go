@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,7 +9,9 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -324,5 +327,409 @@ func TestDefaultBackoff(t *testing.T) {
 				t.Fatalf("DefaultBackoff(%d) = %v, want in [%v, %v]", n, got, want/2, want)
 			}
 		}
+	}
+}
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestDelivererRefusesRedirects checks that a receiver answering 3xx
+// cannot send the signed event elsewhere (307 would re-POST it, 302 would
+// turn it into a bodiless GET that looks delivered): the attempt fails,
+// is retried later, and the log and the outbox row name the redirect's
+// host only, never its full Location.
+func TestDelivererRefusesRedirects(t *testing.T) {
+	t.Parallel()
+	codes := []int{http.StatusTemporaryRedirect, http.StatusFound, http.StatusMovedPermanently,
+		http.StatusSeeOther, http.StatusPermanentRedirect}
+	for _, code := range codes {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			clk := newClock()
+			st := openStore(t, filepath.Join(t.TempDir(), "lg.db"), clk)
+			revokeOne(t, st, clk)
+			target := newReceiver(t)
+			const leak = "sig=location-secret"
+			redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, target.URL+"/elsewhere?"+leak, code)
+			}))
+			t.Cleanup(redirector.Close)
+			var logs syncBuffer
+			key, _ := webhook.ParseSecret(testSecret)
+			d := webhook.NewDeliverer(st, webhook.DelivererOptions{URL: redirector.URL, Secret: key,
+				Now: clk.Now, Logger: zerolog.New(&logs), Lease: time.Minute,
+				Backoff: func(int) time.Duration { return 10 * time.Second }})
+			if n := deliverOnce(t, d); n != 1 {
+				t.Fatalf("claimed %d, want 1", n)
+			}
+			if got := target.deliveries(); len(got) != 0 {
+				t.Fatalf("the redirect was followed: its target got %d requests", len(got))
+			}
+			clk.Add(10 * time.Second)
+			ns, err := st.ClaimNotifications(ctx, clk.Now(), 10, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ns) != 1 || ns[0].Attempts != 1 {
+				t.Fatalf("outbox after the redirect = %+v, want the event back with 1 failed attempt", ns)
+			}
+			host := strings.TrimPrefix(target.URL, "http://")
+			want := "redirect to " + host + " refused"
+			for where, s := range map[string]string{"last_error": ns[0].LastError, "log": logs.String()} {
+				if !strings.Contains(s, want) {
+					t.Errorf("%s = %q, want it to say %q", where, s, want)
+				}
+				if strings.Contains(s, leak) || strings.Contains(s, "/elsewhere") {
+					t.Errorf("%s = %q holds the redirect's full Location", where, s)
+				}
+			}
+		})
+	}
+}
+
+// TestDelivererHangingReceiverDoesNotDelayOthers checks that a receiver
+// that never answers one event does not hold back the other events.
+func TestDelivererHangingReceiverDoesNotDelayOthers(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	st := openStore(t, filepath.Join(t.TempDir(), "lg.db"), clk)
+	for range 3 {
+		revokeOne(t, st, clk)
+	}
+	release := make(chan struct{})
+	delivered := make(chan string, 10)
+	var mu sync.Mutex
+	hung := ""
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(webhook.HeaderWebhookID)
+		mu.Lock()
+		if hung == "" {
+			hung = id
+		}
+		hang := id == hung
+		mu.Unlock()
+		if hang {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		delivered <- id
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs first: the hanging handler returns
+	key, _ := webhook.ParseSecret(testSecret)
+	d := webhook.NewDeliverer(st, webhook.DelivererOptions{URL: srv.URL, Secret: key, Now: clk.Now,
+		Logger: zerolog.Nop(), Poll: 10 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	timeout := time.After(3 * time.Second)
+	for i := range 2 {
+		select {
+		case <-delivered:
+		case <-timeout:
+			t.Fatalf("%d of the 2 other events delivered while one receiver call hangs", i)
+		}
+	}
+}
+
+func TestDelivererLeavesCallersClientAlone(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	st := openStore(t, filepath.Join(t.TempDir(), "lg.db"), clk)
+	revokeOne(t, st, clk)
+	target := newReceiver(t)
+	redirector := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
+	t.Cleanup(redirector.Close)
+	client := &http.Client{Timeout: 5 * time.Second}
+	key, _ := webhook.ParseSecret(testSecret)
+	d := webhook.NewDeliverer(st, webhook.DelivererOptions{URL: redirector.URL, Secret: key, Client: client,
+		Now: clk.Now, Logger: zerolog.Nop()})
+	deliverOnce(t, d)
+	if got := target.deliveries(); len(got) != 0 {
+		t.Errorf("an injected client followed the redirect: its target got %d requests", len(got))
+	}
+	if client.CheckRedirect != nil {
+		t.Error("NewDeliverer changed the caller's client")
+	}
+}
+
+// slowReceiver holds every request until release is closed (or the
+// client gives up), and records how many were in flight at once, overall
+// and per webhook-id.
+type slowReceiver struct {
+	*httptest.Server
+	release chan struct{}
+
+	mu          sync.Mutex
+	inflight    int
+	maxInflight int
+	perID       map[string]int
+	maxPerID    int
+	requests    int
+	answered    int
+}
+
+func newSlowReceiver(t *testing.T) *slowReceiver {
+	t.Helper()
+	r := &slowReceiver{release: make(chan struct{}), perID: map[string]int{}}
+	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(r.Close)
+	t.Cleanup(r.Release) // runs first: Close waits for the handlers
+	return r
+}
+
+func (r *slowReceiver) serve(w http.ResponseWriter, req *http.Request) {
+	id := req.Header.Get(webhook.HeaderWebhookID)
+	r.mu.Lock()
+	r.requests++
+	r.inflight++
+	r.perID[id]++
+	r.maxInflight, r.maxPerID = max(r.maxInflight, r.inflight), max(r.maxPerID, r.perID[id])
+	r.mu.Unlock()
+	select {
+	case <-r.release:
+	case <-req.Context().Done():
+	}
+	r.mu.Lock()
+	r.inflight--
+	r.perID[id]--
+	if req.Context().Err() == nil {
+		r.answered++
+	}
+	r.mu.Unlock()
+}
+
+// Release lets every held and later request through.
+func (r *slowReceiver) Release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	select {
+	case <-r.release:
+	default:
+		close(r.release)
+	}
+}
+
+// stats returns the counters: requests in flight now, most at once, most
+// at once for one webhook-id, all requests.
+func (r *slowReceiver) stats() (inflight, maxInflight, maxPerID, requests int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.inflight, r.maxInflight, r.maxPerID, r.requests
+}
+
+// waitUntil polls cond for up to 5 seconds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+	}
+}
+
+// runDeliverer runs d until the test ends.
+func runDeliverer(t *testing.T, d *webhook.Deliverer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	})
+}
+
+// TestDelivererAttemptTimeout checks that an attempt that gets no answer
+// fails after the attempt timeout, or before the claim's lease runs out
+// when that comes first, and is recorded for a retry.
+func TestDelivererAttemptTimeout(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		lease   time.Duration
+		timeout time.Duration
+		want    string
+	}{
+		{"attempt timeout", time.Minute, 200 * time.Millisecond, "no answer within 200ms"},
+		{"lease shorter", time.Second, time.Minute, "no answer within 800ms"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clk := newClock()
+			st := openStore(t, filepath.Join(t.TempDir(), "lg.db"), clk)
+			revokeOne(t, st, clk)
+			rcv := newSlowReceiver(t)
+			key, _ := webhook.ParseSecret(testSecret)
+			d := webhook.NewDeliverer(st, webhook.DelivererOptions{URL: rcv.URL, Secret: key, Now: clk.Now,
+				Logger: zerolog.Nop(), Lease: tc.lease, AttemptTimeout: tc.timeout,
+				Backoff: func(int) time.Duration { return 10 * time.Second }})
+			start := time.Now()
+			deliverOnce(t, d)
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("DeliverOnce took %v against a silent receiver", took)
+			}
+			clk.Add(10 * time.Second)
+			ns, err := st.ClaimNotifications(context.Background(), clk.Now(), 10, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ns) != 1 || ns[0].Attempts != 1 || !strings.Contains(ns[0].LastError, tc.want) {
+				t.Errorf("outbox = %+v, want one failed attempt saying %q", ns, tc.want)
+			}
+		})
+	}
+}
+
+// TestDelivererBoundsParallelism checks that no more than Workers
+// deliveries are in flight, and that all are delivered once answered.
+func TestDelivererBoundsParallelism(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	st := openStore(t, filepath.Join(t.TempDir(), "lg.db"), clk)
+	for range 5 {
+		revokeOne(t, st, clk)
+	}
+	rcv := newSlowReceiver(t)
+	key, _ := webhook.ParseSecret(testSecret)
+	d := webhook.NewDeliverer(st, webhook.DelivererOptions{URL: rcv.URL, Secret: key, Now: clk.Now,
+		Logger: zerolog.Nop(), Poll: 10 * time.Millisecond, Workers: 2, AttemptTimeout: time.Minute})
+	runDeliverer(t, d)
+	waitUntil(t, "2 deliveries are in flight", func() bool { n, _, _, _ := rcv.stats(); return n == 2 })
+	time.Sleep(100 * time.Millisecond) // time for a third, were it allowed
+	rcv.Release()
+	waitUntil(t, "5 requests are answered", func() bool {
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		return rcv.answered == 5
+	})
+	_, most, _, requests := rcv.stats()
+	if most != 2 || requests != 5 {
+		t.Errorf("%d requests, at most %d at once; want 5, at most 2", requests, most)
+	}
+}
+
+// claimSpy reports each claimed notification's id on claimed.
+type claimSpy struct {
+	store.Store
+	claimed chan string
+}
+
+func (s *claimSpy) ClaimNotifications(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.Notification, error) {
+	ns, err := s.Store.ClaimNotifications(ctx, now, limit, lease)
+	for _, n := range ns {
+		select {
+		case s.claimed <- n.ID:
+		default:
+		}
+	}
+	return ns, err
+}
+
+// nextClaim returns the next claimed id, waiting up to 5 seconds.
+func nextClaim(t *testing.T, claimed <-chan string) string {
+	t.Helper()
+	select {
+	case id := <-claimed:
+		return id
+	case <-time.After(5 * time.Second):
+		t.Fatal("no claim in time")
+		return ""
+	}
+}
+
+// TestDelivererNeverSendsOneEventTwiceAtOnce checks that a notification
+// claimed again while this deliverer is still sending it (its lease ran
+// out: here the clock jumps) is not sent a second time concurrently.
+func TestDelivererNeverSendsOneEventTwiceAtOnce(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	st := &claimSpy{Store: openStore(t, filepath.Join(t.TempDir(), "lg.db"), clk), claimed: make(chan string, 100)}
+	revokeOne(t, st, clk)
+	rcv := newSlowReceiver(t)
+	key, _ := webhook.ParseSecret(testSecret)
+	d := webhook.NewDeliverer(st, webhook.DelivererOptions{URL: rcv.URL, Secret: key, Now: clk.Now,
+		Logger: zerolog.Nop(), Poll: 10 * time.Millisecond, Lease: time.Minute, AttemptTimeout: time.Minute})
+	runDeliverer(t, d)
+	id := nextClaim(t, st.claimed)
+	waitUntil(t, "the event is in flight", func() bool { n, _, _, _ := rcv.stats(); return n == 1 })
+	clk.Add(2 * time.Minute)
+	for nextClaim(t, st.claimed) != id {
+	}
+	time.Sleep(50 * time.Millisecond) // time for a second request, were it sent
+	if _, _, perID, requests := rcv.stats(); perID != 1 || requests != 1 {
+		t.Errorf("%d requests, up to %d at once for one event; want 1", requests, perID)
+	}
+}
+
+// countingTransport counts the response body bytes its caller reads.
+type countingTransport struct {
+	read atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil {
+		resp.Body = countingBody{resp.Body, &c.read}
+	}
+	return resp, err
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+// TestDelivererReadsLittleOfTheAnswer checks that a receiver's long answer
+// is not read to its end.
+func TestDelivererReadsLittleOfTheAnswer(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	st := openStore(t, filepath.Join(t.TempDir(), "lg.db"), clk)
+	revokeOne(t, st, clk)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write(bytes.Repeat([]byte("x"), 1<<20))
+	}))
+	t.Cleanup(srv.Close)
+	tr := &countingTransport{}
+	key, _ := webhook.ParseSecret(testSecret)
+	d := webhook.NewDeliverer(st, webhook.DelivererOptions{URL: srv.URL, Secret: key, Now: clk.Now,
+		Logger: zerolog.Nop(), Client: &http.Client{Transport: tr}})
+	deliverOnce(t, d)
+	if got := tr.read.Load(); got > 8<<10 {
+		t.Errorf("read %d bytes of a 1 MiB answer, want at most a few KiB", got)
+	}
+	clk.Add(time.Hour)
+	if n := deliverOnce(t, d); n != 0 {
+		t.Errorf("claimed %d after a 200 answer, want 0 (delivered)", n)
 	}
 }

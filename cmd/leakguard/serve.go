@@ -30,6 +30,9 @@ type Main struct {
 	NotifyURL       string        // where events are POSTed; "" keeps them in the outbox
 	NotifySecret    string        // Standard Webhooks secret (whsec_...), required with NotifyURL
 	NotifyLease     time.Duration // how long a claimed notification is hidden from a retry (0: deliverer default, 2 min)
+	NotifyWorkers   int           // deliveries in flight at once (0: deliverer default, 4)
+	NotifyTimeout   time.Duration // longest one delivery attempt (0: deliverer default, 10 s)
+	NotifyAllowHTTP bool          // accept a plain-http NotifyURL to a host other than loopback
 	GitHubKeysURL   string        // GitHub secret-scanning keys URL
 	Policy          lifecycle.Policy
 	Catalog         *patterns.Catalog // nil: patterns.Default()
@@ -113,10 +116,23 @@ func (m *Main) defaults() error {
 	if m.ShutdownTimeout <= 0 {
 		m.ShutdownTimeout = 20 * time.Second
 	}
-	if m.NotifyURL != "" {
-		if _, err := webhook.ParseSecret(m.NotifySecret); err != nil {
-			return usageError("--notify-secret: %v", err)
-		}
+	return m.checkNotify()
+}
+
+// checkNotify checks the notification settings: a NotifyURL that events
+// can be delivered to, with a valid secret.
+func (m *Main) checkNotify() error {
+	if m.NotifyWorkers < 0 || m.NotifyTimeout < 0 {
+		return usageError("--notify-workers and --notify-timeout must not be negative")
+	}
+	if m.NotifyURL == "" {
+		return nil
+	}
+	if err := checkNotifyURL(m.NotifyURL, m.NotifyAllowHTTP); err != nil {
+		return err
+	}
+	if _, err := webhook.ParseSecret(m.NotifySecret); err != nil {
+		return usageError("--notify-secret: %v", err)
 	}
 	return nil
 }
@@ -169,9 +185,11 @@ func (m *Main) goBackground(ctx context.Context) {
 		return
 	}
 	key, _ := webhook.ParseSecret(m.NotifySecret) // checked in defaults
+	client := *m.HTTPClient
+	client.Timeout = 0 // NotifyTimeout bounds each attempt
 	d := webhook.NewDeliverer(m.Store, webhook.DelivererOptions{
-		URL: m.NotifyURL, Secret: key, Client: m.HTTPClient, Now: m.Now, Logger: m.Logger,
-		Lease: m.NotifyLease,
+		URL: m.NotifyURL, Secret: key, Client: &client, Now: m.Now, Logger: m.Logger,
+		Lease: m.NotifyLease, Workers: m.NotifyWorkers, AttemptTimeout: m.NotifyTimeout,
 	})
 	m.wg.Add(1)
 	go func() {
@@ -251,10 +269,16 @@ func (o *serveFlags) register(fs *flag.FlagSet, m *Main) {
 	fs.StringVar(&m.Addr, "addr", m.Addr, "listen `address`")
 	fs.StringVar(&m.DB, "db", "", "store `DSN`: empty = embedded SQLite in the data directory, sqlite:PATH, postgres://...")
 	fs.StringVar(&m.Redis, "redis", "", "optional Redis cache `URL`")
-	fs.StringVar(&m.NotifyURL, "notify-url", "", "`URL` receiving token.revoked / token.expiring events")
-	fs.StringVar(&m.NotifySecret, "notify-secret", "", "Standard Webhooks signing `secret` (whsec_<base64>)")
+	fs.StringVar(&m.NotifyURL, "notify-url", "",
+		"https `URL` receiving token.revoked / token.expiring events (plain http only to a loopback host)")
+	fs.StringVar(&m.NotifySecret, "notify-secret", "",
+		"Standard Webhooks signing `secret` (whsec_<base64>); set it in "+notifySecretEnv+" instead: command lines are visible to other users")
+	fs.BoolVar(&m.NotifyAllowHTTP, "notify-allow-http", false, "accept a plain http --notify-url to any host (events travel in clear)")
 	fs.DurationVar(&m.NotifyLease, "notify-lease", 2*time.Minute,
 		"how long a notification being delivered is held before a crash-recovered retry (longer than a delivery)")
+	fs.IntVar(&m.NotifyWorkers, "notify-workers", 4, "events delivered at once (`N`)")
+	fs.DurationVar(&m.NotifyTimeout, "notify-timeout", 10*time.Second,
+		"longest one delivery attempt may take (kept under four fifths of --notify-lease)")
 	fs.StringVar(&m.GitHubKeysURL, "github-keys-url", m.GitHubKeysURL, "GitHub secret-scanning public keys `URL`")
 	o.expiryFlags.register(fs, "longest expiry granted: `DURATION` or never (no cap)")
 	fs.DurationVar(&m.SweepInterval, "sweep-interval", m.SweepInterval, "how often expiry is swept")
@@ -269,7 +293,8 @@ func runServe(ctx context.Context, args []string, sio IO) error {
 	var o serveFlags
 	fs := newFlagSet("serve", sio.Stderr)
 	o.register(fs, m)
-	if err := parseFlags(fs, args, sio.Getenv); err != nil {
+	secretInArgs, err := parseServeFlags(fs, args, sio.Getenv)
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -277,9 +302,12 @@ func runServe(ctx context.Context, args []string, sio IO) error {
 	}
 	logOut, closeLog := serveLogOutput(sio.Stderr, sio.Stderr)
 	defer closeLog() // after Close: the last lines, "leakguard stopped" included
-	var err error
 	if m.Logger, err = newLogger(logOut, o.logLevel); err != nil {
 		return err
+	}
+	if secretInArgs && m.NotifySecret != "" {
+		m.Logger.Warn().Msg("--notify-secret on the command line is visible to other users of this machine; set " +
+			notifySecretEnv + " instead")
 	}
 	if m.Policy, err = o.policy(0); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -233,5 +234,117 @@ func TestServeReadyzWithRedis(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(`"redis":"ok"`)) {
 		t.Fatalf("readyz = %d %s", resp.StatusCode, b)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a server's logs and a reader.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// testNotifySecret is a valid --notify-secret.
+var testNotifySecret = "whsec_" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
+
+// TestServeRefusesBadNotifyURL checks that serve stops with exit 2 and a
+// message naming the flag before it opens the store or listens, instead of
+// starting and failing every delivery later.
+func TestServeRefusesBadNotifyURL(t *testing.T) {
+	t.Parallel()
+	for name, raw := range map[string]string{
+		"file":            "file:///var/spool/events",
+		"typo scheme":     "htp:/hooks.example.org",
+		"not a url":       "not a url",
+		"http remote":     "http://hooks.example.org/leakguard",
+		"credentials":     "https://user:hunter2@hooks.example.org/leakguard",
+		"no host":         "https:///leakguard",
+		"relative":        "/leakguard",
+		"scheme-relative": "//hooks.example.org/leakguard",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			db := filepath.Join(t.TempDir(), "lg.db")
+			var stderr lockedBuffer
+			sio := IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &stderr,
+				Getenv: func(string) string { return "" }, Now: time.Now}
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			args := []string{"serve", "--addr", "127.0.0.1:0", "--db", "sqlite:" + db,
+				"--notify-url", raw, "--notify-secret", testNotifySecret}
+			if code := Run(ctx, args, sio); code != exitFail {
+				t.Errorf("exit %d, want %d", code, exitFail)
+			}
+			out := stderr.String()
+			if !strings.Contains(out, "--notify-url") || strings.Contains(out, "leakguard serving") {
+				t.Errorf("stderr = %q, want a --notify-url message and no server", out)
+			}
+			if strings.Contains(out, "hunter2") || strings.Contains(out, testNotifySecret) {
+				t.Errorf("stderr = %q shows a secret", out)
+			}
+			if _, err := os.Stat(db); !os.IsNotExist(err) {
+				t.Errorf("the store was opened before the URL was checked (stat: %v)", err)
+			}
+		})
+	}
+}
+
+// TestServeWarnsAboutSecretOnCommandLine checks that a --notify-secret
+// given on the command line, where ps shows it, draws a warning without
+// the secret, and that its environment twin does not.
+func TestServeWarnsAboutSecretOnCommandLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		wantWarn bool
+	}{
+		{"flag", []string{"--notify-secret", testNotifySecret}, nil, true},
+		{"environment", nil, map[string]string{"LEAKGUARD_NOTIFY_SECRET": testNotifySecret}, false},
+		{"both", []string{"--notify-secret", testNotifySecret}, map[string]string{"LEAKGUARD_NOTIFY_SECRET": "whsec_bm90IHVzZWQ="}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			notify := httptest.NewServer(&receiver{})
+			defer notify.Close()
+			var stderr lockedBuffer
+			sio := IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &stderr,
+				Getenv: func(k string) string { return tc.env[k] }, Now: time.Now}
+			args := append([]string{"serve", "--addr", "127.0.0.1:0",
+				"--db", "sqlite:" + filepath.Join(t.TempDir(), "lg.db"), "--notify-url", notify.URL}, tc.args...)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan int, 1)
+			go func() { done <- Run(ctx, args, sio) }()
+			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "leakguard serving"); {
+				if time.Now().After(deadline) {
+					t.Fatalf("serve did not start; stderr:\n%s", stderr.String())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			cancel()
+			if code := <-done; code != exitOK {
+				t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr.String())
+			}
+			out := stderr.String()
+			if got := strings.Contains(out, "LEAKGUARD_NOTIFY_SECRET"); got != tc.wantWarn {
+				t.Errorf("warning about the command-line secret: %v, want %v; stderr:\n%s", got, tc.wantWarn, out)
+			}
+			if strings.Contains(out, testNotifySecret) || strings.Contains(out, strings.TrimPrefix(testNotifySecret, "whsec_")) {
+				t.Errorf("stderr shows the secret:\n%s", out)
+			}
+		})
 	}
 }
