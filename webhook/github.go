@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"strings"
@@ -66,14 +65,37 @@ type Feedback struct {
 	Label     string `json:"label"`
 }
 
-// partnerHandler serves one sender's endpoint: signature over the raw body
-// first (no store call before it passes), then the batch.
+// partnerHandler serves one sender's endpoint. A request is taken in an
+// order that lets no unauthenticated caller make the server read or hold
+// its body:
+//
+//  1. Both signature headers must be present and well formed (401).
+//  2. The key identifier must name a key of the sender: a cached one, or
+//     one found by the refetch the KeySource allows at most once per
+//     MinRefetch. An identifier absent from a fetched list is 401; while
+//     the list cannot be fetched the answer is 503 with Retry-After, as
+//     GitHub retries a 5xx but never resends a batch refused with a 4xx.
+//  3. A declared Content-Length over MaxBatchBytes is 413.
+//  4. The body must fit the byte budget all partner endpoints share
+//     (Config.MaxPartnerInFlightBytes): reserved from Content-Length when
+//     there is one, else grown chunk by chunk as the body is read. What
+//     does not fit is 503 with Retry-After.
+//  5. The body is read into pooled chunks (capped at MaxBatchBytes, 413)
+//     and its signature checked over the raw bytes (401).
+//
+// No body byte is read before step 4, and nothing in the body is looked
+// at, nor the store called, before step 5 passes. Every 503 carries
+// Retry-After.
 func (s *Server) partnerHandler(snd Sender, ks *KeySource) http.Handler {
+	budget := s.partnerBudget()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		fb, outcome, err := s.handleBatch(w, r, snd, ks)
+		fb, outcome, err := s.handleBatch(r, snd, ks, budget)
 		s.metrics.batches.WithLabelValues(snd.Name, outcome).Inc()
 		if err != nil {
+			if status, _ := errorStatus(err); status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", retryAfterHeader(err))
+			}
 			s.fail(w, r, err)
 			return
 		}
@@ -83,13 +105,18 @@ func (s *Server) partnerHandler(snd Sender, ks *KeySource) http.Handler {
 }
 
 // handleBatch authenticates, parses and revokes one batch. outcome labels
-// the batches metric.
-func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, snd Sender, ks *KeySource) ([]Feedback, string, error) {
-	body, outcome, err := s.authenticBody(w, r, snd, ks)
-	if err != nil {
+// the batches metric. The batch's share of the budget is held until the
+// batch is answered; its chunks go back to the pool once it is parsed.
+func (s *Server) handleBatch(r *http.Request, snd Sender, ks *KeySource, budget *byteBudget) ([]Feedback, string, error) {
+	res := &reservation{budget: budget}
+	defer res.release()
+	var buf batchBuffer
+	defer buf.release()
+	if outcome, err := s.authenticBody(r, snd, ks, res, &buf); err != nil {
 		return nil, outcome, err
 	}
-	items, bad, err := ParsePayload(body, s.cfg.MaxBatchItems)
+	items, bad, err := ParsePayload(buf.bytes(), s.cfg.MaxBatchItems)
+	buf.release()
 	if err != nil {
 		_, code := errorStatus(err)
 		return nil, code, err
@@ -103,36 +130,60 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, snd Sender,
 	return fb, "ok", nil
 }
 
-// authenticBody reads the body (capped) and checks its signature. Nothing
-// in the body is looked at before the signature verifies.
-func (s *Server) authenticBody(w http.ResponseWriter, r *http.Request, snd Sender, ks *KeySource) ([]byte, string, error) {
+// authenticBody checks the signature headers and resolves the key before
+// reading the body into buf under res, then checks the signature over it
+// (steps 1-5 of partnerHandler). outcome labels the batches metric.
+func (s *Server) authenticBody(r *http.Request, snd Sender, ks *KeySource, res *reservation, buf *batchBuffer) (string, error) {
 	keyID := strings.TrimSpace(r.Header.Get(snd.KeyIDHeader))
 	sig, err := DecodePartnerSignature(r.Header.Get(snd.SignatureHeader))
 	if keyID == "" || err != nil {
 		s.metrics.sigFailures.WithLabelValues(snd.Name, "missing_or_malformed").Inc()
-		return nil, "bad_signature", fmt.Errorf("%w: missing or malformed signature headers", ErrBadSignature)
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBatchBytes))
-	if err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return nil, "too_large", fmt.Errorf("%w: batch larger than %d bytes", ErrTooLarge, maxErr.Limit)
-		}
-		return nil, "bad_request", fmt.Errorf("%w: reading body: %v", ErrBadRequest, err)
+		return "bad_signature", fmt.Errorf("%w: missing or malformed signature headers", ErrBadSignature)
 	}
 	key, err := ks.Key(r.Context(), keyID)
 	if err != nil {
 		if errors.Is(err, ErrUnknownKey) {
 			s.metrics.sigFailures.WithLabelValues(snd.Name, "unknown_key").Inc()
-			return nil, "bad_signature", err
+			return "bad_signature", err
 		}
-		return nil, "keys_unavailable", err
+		return "keys_unavailable", err
 	}
-	if !VerifyPartnerSignature(key, body, sig) {
+	if outcome, err := s.readBatch(r, res, buf); err != nil {
+		return outcome, err
+	}
+	if !buf.verify(key, sig) {
 		s.metrics.sigFailures.WithLabelValues(snd.Name, "mismatch").Inc()
-		return nil, "bad_signature", fmt.Errorf("%w: signature does not match the body", ErrBadSignature)
+		return "bad_signature", fmt.Errorf("%w: signature does not match the body", ErrBadSignature)
 	}
-	return body, "", nil
+	return "", nil
+}
+
+// readBatch reads r's body into buf (steps 3 to 5 of partnerHandler, up
+// to the signature check): a declared length over MaxBatchBytes is
+// ErrTooLarge and one that does not fit res's budget ErrBusy, both before
+// any byte is read; a body without a declared length reserves as it is
+// read.
+func (s *Server) readBatch(r *http.Request, res *reservation, buf *batchBuffer) (string, error) {
+	limit := s.cfg.MaxBatchBytes
+	switch n := r.ContentLength; {
+	case n > limit:
+		return "too_large", fmt.Errorf("%w: batch of %d bytes, at most %d allowed", ErrTooLarge, n, limit)
+	case n == 0:
+		return "", nil
+	case n > 0 && !res.growTo(chunkBytes(n)):
+		return "busy", ErrBusy
+	}
+	err := buf.readFrom(r.Body, limit, res.growTo)
+	switch {
+	case err == nil:
+		return "", nil
+	case errors.Is(err, errBatchTooLarge):
+		return "too_large", fmt.Errorf("%w: batch larger than %d bytes", ErrTooLarge, limit)
+	case errors.Is(err, ErrBusy):
+		return "busy", err
+	default:
+		return "bad_request", fmt.Errorf("%w: reading body: %v", ErrBadRequest, err)
+	}
 }
 
 // revokeBatch reports each distinct token once and builds the feedback in

@@ -1,10 +1,12 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -13,16 +15,44 @@ import (
 
 	"github.com/google/go-github/v60/github"
 	"github.com/rs/zerolog"
+
+	"github.com/leakguard/leakguard/webhook/githubapi"
 )
 
 // Key errors. Both fail closed: the batch is not looked at.
 var (
-	// ErrUnknownKey means the key identifier is not in the sender's list,
-	// even after a refetch.
+	// ErrUnknownKey means the key identifier is not in the key list last
+	// fetched from the sender, and no refetch is due yet (or the one just
+	// made does not list it either). It is only ever returned when the last
+	// fetch succeeded.
 	ErrUnknownKey = errors.New("unknown public key identifier")
-	// ErrKeysUnavailable means the sender's key list could not be fetched.
+	// ErrKeysUnavailable means the sender's key list could not be fetched
+	// (the last fetch failed and the identifier is not cached). It is
+	// retryable; the error's RetryAfter method says when a new fetch will
+	// be allowed.
 	ErrKeysUnavailable = errors.New("public keys unavailable")
 )
+
+// MaxKeyListBytes caps a key-list response body. A longer one (declared or
+// streamed) fails the fetch with ErrKeysUnavailable; it is never parsed in
+// part. GitHub's list is a few kilobytes.
+const MaxKeyListBytes = 1 << 20
+
+// keysUnavailableError is ErrKeysUnavailable with its cause and the time
+// until the next fetch is allowed.
+type keysUnavailableError struct {
+	cause      error
+	retryAfter time.Duration
+}
+
+func (e *keysUnavailableError) Error() string {
+	return ErrKeysUnavailable.Error() + ": " + e.cause.Error()
+}
+
+func (e *keysUnavailableError) Unwrap() error { return ErrKeysUnavailable }
+
+// RetryAfter is the time until the key source will fetch again.
+func (e *keysUnavailableError) RetryAfter() time.Duration { return e.retryAfter }
 
 // keyList is the JSON served at a sender's keys URL.
 type keyList struct {
@@ -42,7 +72,9 @@ type fetchCall struct {
 // KeySource fetches a sender's ECDSA P-256 public keys with a go-github
 // client and caches them by identifier. An unknown identifier triggers a
 // refetch at most once per MinRefetch (RetryAfterFail after a failed
-// fetch), with a single fetch in flight however many requests wait.
+// fetch), with a single fetch in flight however many requests wait. A
+// failed fetch keeps the keys cached before it. The list's body is capped
+// at MaxKeyListBytes, error responses included.
 type KeySource struct {
 	client *github.Client
 	url    string
@@ -59,24 +91,45 @@ type KeySource struct {
 
 	mu       sync.Mutex
 	keys     map[string]*ecdsa.PublicKey
+	fetchErr error     // the last fetch's error (nil: it succeeded, or none yet)
 	next     time.Time // no fetch before this
 	inflight *fetchCall
 }
 
 // NewKeySource returns a KeySource for the key list at url, fetched through
-// client (github.NewClient(httpClient) gives auth, rate limits and user
-// agent). now may be nil (time.Now).
+// a copy of client (github.NewClient(httpClient) gives auth, rate limits
+// and user agent) whose transport caps response bodies at
+// MaxKeyListBytes. now may be nil (time.Now).
 func NewKeySource(client *github.Client, url string, now func() time.Time, log zerolog.Logger) *KeySource {
 	if now == nil {
 		now = time.Now
 	}
-	return &KeySource{client: client, url: url, now: now, log: log, MinRefetch: time.Minute,
-		RetryAfterFail: 5 * time.Second, FetchTimeout: 10 * time.Second, keys: map[string]*ecdsa.PublicKey{}}
+	return &KeySource{client: cappedClient(client, MaxKeyListBytes), url: url, now: now, log: log,
+		MinRefetch: time.Minute, RetryAfterFail: 5 * time.Second, FetchTimeout: 10 * time.Second,
+		keys: map[string]*ecdsa.PublicKey{}}
+}
+
+// cappedClient returns a go-github client like c whose responses fail to
+// read past limit bytes. go-github reads error responses whole
+// (CheckResponse), so the cap sits in the transport, under every read.
+func cappedClient(c *github.Client, limit int64) *github.Client {
+	hc := c.Client()
+	hc.Transport = &githubapi.BodyLimitTransport{Next: hc.Transport, Max: limit}
+	capped := github.NewClient(hc)
+	capped.BaseURL, capped.UploadURL, capped.UserAgent = c.BaseURL, c.UploadURL, c.UserAgent
+	return capped
 }
 
 // Key returns the public key with that identifier, fetching the list when
 // the identifier is not cached and a fetch is allowed. Errors:
-// ErrUnknownKey, ErrKeysUnavailable, or ctx's.
+//   - ErrUnknownKey: the identifier is absent from a list actually fetched
+//     (the last fetch succeeded) and no refetch is due, or the refetch just
+//     made does not list it;
+//   - ErrKeysUnavailable (with RetryAfter): the last fetch failed and the
+//     identifier is not cached, whether this call fetched or not, so that
+//     a correctly signed batch is never refused for good while the list
+//     cannot be fetched;
+//   - ctx's error.
 func (k *KeySource) Key(ctx context.Context, id string) (*ecdsa.PublicKey, error) {
 	for attempt := 0; ; attempt++ {
 		k.mu.Lock()
@@ -91,9 +144,10 @@ func (k *KeySource) Key(ctx context.Context, id string) (*ecdsa.PublicKey, error
 			}
 			continue // re-check the cache the fetch filled
 		}
-		if attempt > 0 || k.now().Before(k.next) {
+		if now := k.now(); attempt > 0 || now.Before(k.next) {
+			err := k.missLocked(now)
 			k.mu.Unlock()
-			return nil, ErrUnknownKey
+			return nil, err
 		}
 		call := &fetchCall{done: make(chan struct{})}
 		k.inflight = call
@@ -103,6 +157,16 @@ func (k *KeySource) Key(ctx context.Context, id string) (*ecdsa.PublicKey, error
 			return nil, call.err
 		}
 	}
+}
+
+// missLocked is the error for an identifier that is not cached when no
+// fetch is due: ErrUnknownKey if the last fetch succeeded, else
+// ErrKeysUnavailable until the next fetch is allowed. k.mu is held.
+func (k *KeySource) missLocked(now time.Time) error {
+	if k.fetchErr == nil {
+		return ErrUnknownKey
+	}
+	return &keysUnavailableError{cause: k.fetchErr, retryAfter: k.next.Sub(now)}
 }
 
 // wait blocks until call finishes or ctx ends.
@@ -127,8 +191,9 @@ func (k *KeySource) runFetch(ctx context.Context, call *fetchCall) {
 	cancel()
 	k.mu.Lock()
 	now := k.now()
+	k.fetchErr = err
 	if err != nil {
-		call.err = fmt.Errorf("%w: %v", ErrKeysUnavailable, err)
+		call.err = &keysUnavailableError{cause: err, retryAfter: k.RetryAfterFail}
 		k.next = now.Add(k.RetryAfterFail)
 	} else {
 		k.keys = keys
@@ -147,15 +212,21 @@ func (k *KeySource) runFetch(ctx context.Context, call *fetchCall) {
 	}
 }
 
-// fetch downloads and parses the key list.
+// fetch downloads and parses the key list. The whole body is read (at
+// most MaxKeyListBytes, by the client's transport) before it is parsed, so
+// a list cut at the cap is an error, never a partial list.
 func (k *KeySource) fetch(ctx context.Context) (map[string]*ecdsa.PublicKey, error) {
 	req, err := k.client.NewRequest("GET", k.url, nil)
 	if err != nil {
 		return nil, err
 	}
-	var list keyList
-	if _, err := k.client.Do(ctx, req, &list); err != nil {
+	var body bytes.Buffer
+	if _, err := k.client.Do(ctx, req, &body); err != nil {
 		return nil, err
+	}
+	var list keyList
+	if err := json.Unmarshal(body.Bytes(), &list); err != nil {
+		return nil, fmt.Errorf("key list is not JSON: %w", err)
 	}
 	return parseKeyList(list)
 }

@@ -60,6 +60,7 @@ var errorTable = []struct {
 	{store.ErrInvalid, http.StatusBadRequest, "invalid"},
 	{store.ErrNotFound, http.StatusNotFound, "not_found"},
 	{store.ErrConflict, http.StatusConflict, "conflict"},
+	{ErrBusy, http.StatusServiceUnavailable, "busy"},
 	{store.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "timeout"},
 }
@@ -79,6 +80,9 @@ const (
 	DefaultMaxBodyBytes  = 64 << 10
 	DefaultMaxBatchBytes = 5 << 20
 	DefaultMaxBatchItems = 1000
+	// DefaultMaxPartnerInFlightBytes is Config.MaxPartnerInFlightBytes'
+	// default: six full-size batches.
+	DefaultMaxPartnerInFlightBytes = 6 * DefaultMaxBatchBytes
 )
 
 // Timeouts are the http.Server's; zero fields take the defaults.
@@ -108,7 +112,13 @@ type Config struct {
 	MaxBodyBytes  int64 // token API body cap
 	MaxBatchBytes int64 // partner batch body cap
 	MaxBatchItems int   // partner batch item cap
-	Timeouts      Timeouts
+	// MaxPartnerInFlightBytes bounds the partner batch bytes held in memory
+	// at once, across every partner endpoint (0:
+	// DefaultMaxPartnerInFlightBytes; never less than MaxBatchBytes). A
+	// batch that does not fit is answered 503 with Retry-After before any
+	// of it is read.
+	MaxPartnerInFlightBytes int64
+	Timeouts                Timeouts
 }
 
 // Server is leakguard's HTTP server: token API, partner endpoints, health
@@ -121,6 +131,9 @@ type Server struct {
 	reg     *prometheus.Registry
 	keys    map[string]*KeySource
 	handler http.Handler
+	// partnerInFlight is the budget behind MaxPartnerInFlightBytes, shared
+	// by every partner endpoint.
+	partnerInFlight *byteBudget
 }
 
 // New checks cfg, fills defaults and builds the routes.

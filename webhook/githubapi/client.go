@@ -15,6 +15,10 @@ import (
 // DefaultAPIURL is GitHub's REST API root.
 const DefaultAPIURL = "https://api.github.com/"
 
+// DefaultMaxResponseBytes caps one API response body (one page): a page of
+// 100 repositories or alerts is well under 1 MiB.
+const DefaultMaxResponseBytes = 16 << 20
+
 // Options configures a Client.
 type Options struct {
 	// APIURL is the REST API root: DefaultAPIURL when empty; GitHub
@@ -31,6 +35,10 @@ type Options struct {
 	Logger     zerolog.Logger
 	OnWait     func(Wait) // optional: observe rate-limit waits
 	UserAgent  string     // "" : "leakguard"
+	// MaxResponseBytes caps every response body read from the API, error
+	// responses included (0: DefaultMaxResponseBytes). A call whose
+	// response is longer fails with ErrResponseTooLarge.
+	MaxResponseBytes int64
 }
 
 // Client is the GitHub REST client of leakguard.
@@ -40,8 +48,8 @@ type Client struct {
 	log  zerolog.Logger
 }
 
-// New builds a Client: go-github over AuthTransport over
-// RateLimitTransport over the base transport.
+// New builds a Client: go-github over BodyLimitTransport over
+// AuthTransport over RateLimitTransport over the base transport.
 func New(o Options) (*Client, error) {
 	base, err := parseAPIURL(o.APIURL)
 	if err != nil {
@@ -53,7 +61,11 @@ func New(o Options) (*Client, error) {
 		hc = &c
 	}
 	rl := &RateLimitTransport{Next: hc.Transport, Now: o.Now, Sleep: o.Sleep, Log: o.Logger, OnWait: o.OnWait}
-	hc.Transport = &AuthTransport{Next: rl, Token: o.Token, Host: base.Host}
+	limit := o.MaxResponseBytes
+	if limit <= 0 {
+		limit = DefaultMaxResponseBytes
+	}
+	hc.Transport = &BodyLimitTransport{Next: &AuthTransport{Next: rl, Token: o.Token, Host: base.Host}, Max: limit}
 	gh := github.NewClient(hc)
 	gh.BaseURL = base
 	gh.UserAgent = o.UserAgent

@@ -3,6 +3,7 @@ package githubapi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -54,6 +55,75 @@ func (t *AuthTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	req.Header.Set("Authorization", "Bearer "+t.Token.Reveal())
 	return next.RoundTrip(req)
 }
+
+// ErrResponseTooLarge is a response body over BodyLimitTransport's cap.
+var ErrResponseTooLarge = errors.New("github: response too large")
+
+// BodyLimitTransport caps every response body at Max bytes, so that no
+// response (a page that never ends, an error body go-github reads whole)
+// can make leakguard hold more. A declared Content-Length over Max fails
+// the round trip before the body is read; a body that runs past Max fails
+// the read that passes it, and every read after, with ErrResponseTooLarge
+// (never a clean end a decoder would take for the whole body) and closes
+// the connection.
+type BodyLimitTransport struct {
+	Next http.RoundTripper // nil: http.DefaultTransport
+	Max  int64
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *BodyLimitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := t.Next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	tooLarge := fmt.Errorf("%w: %s %s: more than %d bytes", ErrResponseTooLarge, req.Method, req.URL.Path, t.Max)
+	if resp.ContentLength > t.Max {
+		resp.Body.Close()
+		return nil, tooLarge
+	}
+	resp.Body = &limitedBody{rc: resp.Body, left: t.Max, err: tooLarge}
+	return resp, nil
+}
+
+// limitedBody reads rc until left runs out, then fails with err, for good,
+// if rc has more.
+type limitedBody struct {
+	rc     io.ReadCloser
+	left   int64
+	err    error
+	failed bool
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.failed {
+		return 0, b.err
+	}
+	if b.left <= 0 {
+		var one [1]byte
+		n, err := b.rc.Read(one[:])
+		if n > 0 {
+			// Close now: go-github replaces an error response's body
+			// without closing it, which would hold the connection open.
+			b.failed = true
+			b.rc.Close()
+			return 0, b.err
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }
 
 // Wait describes one rate-limit wait, for logs, progress and tests.
 type Wait struct {

@@ -1,0 +1,119 @@
+package webhook
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/leakguard/leakguard/store"
+)
+
+// ErrBusy means the partner endpoints already hold as many batch bytes as
+// Config.MaxPartnerInFlightBytes allows. It is answered 503 with
+// Retry-After, not 429: GitHub retries a batch refused with a 5xx, and a
+// batch it does not retry is a lost leak report. It wraps
+// store.ErrUnavailable, whose errorTable entry gives it that status.
+var ErrBusy = fmt.Errorf("partner batches in flight at capacity: %w", store.ErrUnavailable)
+
+// partnerRetryAfter is the Retry-After of a partner 503 whose error names
+// no better time (ErrBusy, a store that is down). In-flight batches are
+// read within the server's read timeout, most within milliseconds.
+const partnerRetryAfter = 5 * time.Second
+
+// retryAfterError is a retryable error that knows when to retry.
+type retryAfterError interface {
+	error
+	RetryAfter() time.Duration
+}
+
+// retryAfterHeader is the Retry-After value (whole seconds, at least 1)
+// for a partner 503 caused by err.
+func retryAfterHeader(err error) string {
+	d := partnerRetryAfter
+	var ra retryAfterError
+	if errors.As(err, &ra) {
+		d = ra.RetryAfter()
+	}
+	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
+}
+
+// byteBudget bounds the bytes that partner requests hold at once. It never
+// waits: a reservation that does not fit fails at once, so a request over
+// the budget is refused before it reads anything. It is safe for
+// concurrent use.
+type byteBudget struct {
+	mu   sync.Mutex
+	max  int64
+	used int64
+}
+
+func newByteBudget(limit int64) *byteBudget { return &byteBudget{max: limit} }
+
+// tryAcquire reserves n bytes if they fit and reports whether it did.
+func (b *byteBudget) tryAcquire(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n > b.max-b.used {
+		return false
+	}
+	b.used += n
+	return true
+}
+
+// release returns n reserved bytes.
+func (b *byteBudget) release(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+}
+
+// inUse reports the bytes reserved now.
+func (b *byteBudget) inUse() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}
+
+// reservation is one request's share of a byteBudget, grown as the
+// request needs more and released once when it ends.
+type reservation struct {
+	budget *byteBudget
+	held   int64
+}
+
+// growTo makes the reservation at least n bytes and reports whether the
+// budget had room.
+func (r *reservation) growTo(n int64) bool {
+	if n <= r.held {
+		return true
+	}
+	if !r.budget.tryAcquire(n - r.held) {
+		return false
+	}
+	r.held = n
+	return true
+}
+
+// release gives every reserved byte back.
+func (r *reservation) release() {
+	r.budget.release(r.held)
+	r.held = 0
+}
+
+// partnerBudget returns the byte budget shared by all of s's partner
+// endpoints, creating it on first use. New calls it (through
+// partnerHandler) before the server serves anything, so no lock is needed.
+func (s *Server) partnerBudget() *byteBudget {
+	if s.partnerInFlight == nil {
+		limit := s.cfg.MaxPartnerInFlightBytes
+		if limit <= 0 {
+			limit = DefaultMaxPartnerInFlightBytes
+		}
+		// A full-size batch must fit an idle budget.
+		s.partnerInFlight = newByteBudget(max(limit, chunkBytes(s.cfg.MaxBatchBytes)))
+	}
+	return s.partnerInFlight
+}
