@@ -2,8 +2,18 @@
 // look-up → if ours and active, revoke with a reason naming where it leaked →
 // audit event → token.revoked notification through the outbox.
 //
-// Every source uses the same flow: the GitHub partner endpoint, scan
-// --revoke, GitHub alerts.
+// Every source uses the same flow, Resolver.Resolve: scan (files, diffs,
+// staged changes, history; --db here or --server through webhook.Client),
+// github scan, github alerts, the API's scan routes and GitHub's partner
+// endpoint. Resolve dedupes by hash, decides "ours" once (MayBeOurs), looks
+// up in batches, revokes with the first report's location as the reason,
+// settles the Redis near cache once per call and answers one Outcome per
+// distinct token; the suite in revoker/resolvertest holds every
+// implementation to the same answers. Where the copies this replaced
+// disagreed, the stricter behaviour was kept: every distinct token is
+// handled once, the first failure makes the whole call not durable
+// (callers then neither checkpoint nor answer success), and after
+// MaxErrors failures the rest are not attempted.
 //
 // Decisions:
 //   - "Ours" is decided by prefix and checksum of an issued catalog format

@@ -69,7 +69,7 @@ func (r *Revoker) Resolve(ctx context.Context, reps []Report, revoke bool) ([]Ou
 	outs, todo := Plan(r.cat, reps)
 	if revoke {
 		r.revokeEach(ctx, reps, outs, todo)
-		if err := r.Settle(ctx); err != nil {
+		if err := r.settle(ctx); err != nil {
 			return outs, err
 		}
 	} else {
@@ -186,7 +186,7 @@ func (r *Revoker) revokeEach(ctx context.Context, reps []Report, outs []Outcome,
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			res, err := r.RevokeDeferred(ctx, reps[outs[i].First])
+			res, err := r.revokeDeferred(ctx, reps[outs[i].First])
 			outs[i] = outcomeOf(outs[i], res, err, r.now().UTC())
 			if err != nil {
 				mu.Lock()

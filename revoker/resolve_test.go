@@ -133,19 +133,3 @@ func TestResolveStopsAfterMaxErrors(t *testing.T) {
 		t.Errorf("error has %d lines; want at most %d", n, revoker.MaxErrors+1)
 	}
 }
-
-func TestResolveSettlesOnce(t *testing.T) {
-	t.Parallel()
-	s := &settlingStore{memStore: newMemStore()}
-	var reps []revoker.Report
-	for range 5 {
-		reps = append(reps, revoker.Report{Secret: issue(t, s.memStore, patterns.TypeUser), Source: "file"})
-	}
-	r := revoker.New(s, patterns.Default(), revoker.Options{})
-	if _, err := r.Resolve(context.Background(), reps, true); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := s.settles.Load(), int64(1); got != want {
-		t.Errorf("settles = %d, want %d", got, want)
-	}
-}

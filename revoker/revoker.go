@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/leakguard/leakguard"
@@ -114,19 +113,18 @@ func (r *Revoker) Revoke(ctx context.Context, rep Report) (Result, error) {
 	return r.revoke(ctx, rep, false)
 }
 
-// RevokeDeferred is Revoke for a caller that reports several tokens one
-// after another: on a store.Settler (the Redis near cache) it returns
-// before the revocation's commit wait, and the caller must call Settle once
-// after the last one, before it reports any of them done. On other stores
-// it is Revoke.
-func (r *Revoker) RevokeDeferred(ctx context.Context, rep Report) (Result, error) {
+// revokeDeferred is Revoke for a batch: on a store.Settler (the Redis
+// near cache) it returns before the revocation's commit wait, and the
+// caller must settle once after the last one, before it reports any of
+// them done. On other stores it is Revoke.
+func (r *Revoker) revokeDeferred(ctx context.Context, rep Report) (Result, error) {
 	return r.revoke(ctx, rep, r.settler != nil)
 }
 
-// Settle waits out the commit waits RevokeDeferred left (see
+// settle waits out the commit waits revokeDeferred left (see
 // store.Settler); a no-op unless the store is a Settler. It is not cut
 // short by ctx: the revocations are committed and the wait is short.
-func (r *Revoker) Settle(ctx context.Context) error {
+func (r *Revoker) settle(ctx context.Context) error {
 	if r.settler == nil {
 		return nil
 	}
@@ -206,32 +204,6 @@ func settled(res Result, st store.State) Result {
 		res.Status = StatusExpired
 	}
 	return res
-}
-
-// RevokeAll handles reports concurrently (at most Options.Workers at once)
-// and returns one result per report, in order. The error joins every
-// report's error; when it is nil every revocation is durable. If the store
-// is a store.Settler (the Redis near cache) it is settled once, after the
-// last revocation, instead of once per token: when RevokeAll returns, no
-// lookup anywhere sees a token it revoked as valid.
-func (r *Revoker) RevokeAll(ctx context.Context, reps []Report) ([]Result, error) {
-	out := make([]Result, len(reps))
-	errs := make([]error, len(reps))
-	sem := make(chan struct{}, r.workers)
-	var wg sync.WaitGroup
-	for i := range reps {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			out[i], errs[i] = r.RevokeDeferred(ctx, reps[i])
-		}()
-	}
-	wg.Wait()
-	if err := r.Settle(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	return out, errors.Join(errs...)
 }
 
 // hashOf returns the report's token hash.

@@ -157,7 +157,7 @@ func TestStoreFailureIsReported(t *testing.T) {
 	s := issue(t, m, patterns.TypeService)
 	m.fail = store.ErrUnavailable
 	r := revoker.New(m, patterns.Default(), revoker.Options{})
-	_, err := r.RevokeAll(context.Background(), []revoker.Report{{Secret: s, Source: "x"}})
+	_, err := r.Resolve(context.Background(), []revoker.Report{{Secret: s, Source: "x"}}, true)
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
@@ -180,7 +180,7 @@ func TestConcurrentReportsRevokeOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := r.RevokeAll(context.Background(), reps); err != nil {
+			if _, err := r.Resolve(context.Background(), reps, true); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -258,10 +258,10 @@ func (s *settlingStore) Revoke(ctx context.Context, req store.RevokeRequest) (*s
 
 func (s *settlingStore) Settle(context.Context) error { s.settles.Add(1); return nil }
 
-// TestRevokeAllSettlesOnce: on a store.Settler (the Redis near cache) a batch
-// defers every commit wait and settles once at the end; a single Revoke
-// does not defer (the store waits inline).
-func TestRevokeAllSettlesOnce(t *testing.T) {
+// TestResolveDefersAndSettlesOnce: on a store.Settler (the Redis near
+// cache) a batch defers every commit wait and settles once at the end; a
+// single Revoke does not defer (the store waits inline).
+func TestResolveDefersAndSettlesOnce(t *testing.T) {
 	t.Parallel()
 	st := &settlingStore{memStore: newMemStore()}
 	reps := make([]revoker.Report, 10)
@@ -269,7 +269,7 @@ func TestRevokeAllSettlesOnce(t *testing.T) {
 		reps[i] = revoker.Report{Secret: issue(t, st.memStore, patterns.TypeUser), Source: "github-webhook"}
 	}
 	r := revoker.New(st, patterns.Default(), revoker.Options{Workers: 4})
-	if _, err := r.RevokeAll(context.Background(), reps[:9]); err != nil {
+	if _, err := r.Resolve(context.Background(), reps[:9], true); err != nil {
 		t.Fatal(err)
 	}
 	if d, w, s := st.deferred.Load(), st.waited.Load(), st.settles.Load(); d != 9 || w != 0 || s != 1 {
@@ -320,35 +320,5 @@ func TestAlreadyRevokedStillSettles(t *testing.T) {
 		if !settling && len(m.events) != 1 {
 			t.Errorf("plain store: %d events; want only the earlier revocation", len(m.events))
 		}
-	}
-}
-
-// TestRevokeDeferredThenSettle: one-by-one revocations (scan --revoke)
-// defer their commit waits on a store.Settler and settle once; on other
-// stores RevokeDeferred is Revoke and Settle does nothing.
-func TestRevokeDeferredThenSettle(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	st := &settlingStore{memStore: newMemStore()}
-	r := revoker.New(st, patterns.Default(), revoker.Options{})
-	for range 3 {
-		res, err := r.RevokeDeferred(ctx, revoker.Report{Secret: issue(t, st.memStore, patterns.TypeUser), Source: "file"})
-		if err != nil || !res.Revoked {
-			t.Fatalf("RevokeDeferred: %+v, %v", res, err)
-		}
-	}
-	if err := r.Settle(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if d, w, s := st.deferred.Load(), st.waited.Load(), st.settles.Load(); d != 3 || w != 0 || s != 1 {
-		t.Fatalf("%d deferred, %d waiting revokes, %d settles; want 3, 0, 1", d, w, s)
-	}
-	plain := newMemStore()
-	rp := revoker.New(plain, patterns.Default(), revoker.Options{})
-	if res, err := rp.RevokeDeferred(ctx, revoker.Report{Secret: issue(t, plain, patterns.TypeUser), Source: "file"}); err != nil || !res.Revoked {
-		t.Fatalf("plain store: %+v, %v", res, err)
-	}
-	if err := rp.Settle(ctx); err != nil {
-		t.Fatalf("plain store Settle: %v", err)
 	}
 }

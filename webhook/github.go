@@ -190,25 +190,19 @@ func (s *Server) readBatch(r *http.Request, res *reservation, buf *batchBuffer) 
 // order of first appearance. It returns an error unless every revocation is
 // durable.
 func (s *Server) revokeBatch(ctx context.Context, snd Sender, items []PayloadItem) ([]Feedback, error) {
-	seen := make(map[string]int, len(items))
-	var reps []revoker.Report
-	fb := make([]Feedback, 0, len(items))
-	for _, it := range items {
-		h := it.Token.Hash()
-		if _, dup := seen[h]; dup {
-			continue
-		}
-		seen[h] = len(fb)
-		fb = append(fb, Feedback{TokenHash: h, TokenType: it.Type, Label: LabelFalsePositive})
-		reps = append(reps, revoker.Report{Secret: it.Token, Source: snd.Source, URL: it.URL, Actor: snd.Actor})
+	reps := make([]revoker.Report, len(items))
+	for i, it := range items {
+		reps[i] = revoker.Report{Secret: it.Token, Source: snd.Source, URL: it.URL, Actor: snd.Actor}
 	}
-	results, err := s.cfg.Revoker.RevokeAll(ctx, reps)
+	outs, err := s.cfg.Revoker.Resolve(ctx, reps, true)
 	if err != nil {
 		return nil, err
 	}
+	fb := make([]Feedback, len(outs))
 	tp := 0
-	for i, res := range results {
-		if res.Ours {
+	for i, o := range outs {
+		fb[i] = Feedback{TokenHash: string(o.Hash), TokenType: items[o.First].Type, Label: LabelFalsePositive}
+		if o.Ours {
 			fb[i].Label = LabelTruePositive
 			tp++
 		}
