@@ -7,7 +7,8 @@ import (
 )
 
 // TestDependencyDirection keeps the layering of STYLE.md §1: cmd → webhook →
-// revoker → store ← store/*; scanner → patterns. Each package's transitive
+// revoker → store ← store/*; scanner → patterns; cmd → orgscan → revoker,
+// scanner; redisstreams → orgscan/queue. Each package's transitive
 // dependencies (go list -deps) must avoid the listed prefixes.
 func TestDependencyDirection(t *testing.T) {
 	t.Parallel()
@@ -31,6 +32,12 @@ func TestDependencyDirection(t *testing.T) {
 		{"store/rediscache", []string{mod + "scanner", mod + "revoker", mod + "webhook", "net/http", "github.com/jackc/", "modernc.org/sqlite"}},
 		{"revoker", append([]string{mod + "webhook", mod + "store/"}, io...)},
 		{"webhook", []string{mod + "cmd"}},
+		// orgscan is the organisation-scan protocol: no HTTP, SQL or Redis,
+		// no adapter; redisstreams is its queue and knows only the queue's
+		// vocabulary (orgscan/queue), not the scanner, the revoker or stores.
+		{"orgscan", append([]string{mod + "cmd", mod + "webhook", mod + "store/", mod + "redisstreams"}, io...)},
+		{"orgscan/queue", append([]string{mod + "scanner", mod + "store", mod + "revoker", mod + "webhook", mod + "patterns"}, io...)},
+		{"redisstreams", []string{mod + "cmd", mod + "webhook", mod + "store", mod + "revoker", mod + "scanner", "net/http", "database/sql", "github.com/jackc/", "modernc.org/sqlite"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pkg, func(t *testing.T) {

@@ -20,8 +20,8 @@ import (
 
 const githubUsage = `usage: leakguard github <subcommand> [flags]
 
-  scan   --org O | --repo O/R  [--cache-dir DIR] [--format text|json|sarif] [--revoke]
-         [--queue redis://...]
+  scan   --org O | --repo O/R  [--cache-dir DIR] [--format text|json|sarif]
+         [--db DSN [--revoke]] [--queue redis://...]
          scan every repository's git history (incrementally, through bare
          mirrors in the cache directory); with --queue, enqueue one job per
          repository for 'leakguard worker' processes and collect their results
@@ -32,8 +32,19 @@ const githubUsage = `usage: leakguard github <subcommand> [flags]
 The GitHub token is read from GITHUB_TOKEN (or GH_TOKEN) and sent only in an
 Authorization header. Run 'leakguard github <subcommand> -h' for every flag.`
 
+// gitHub runs the github subcommands and `leakguard worker` with what a
+// caller injects besides flags and IO; the zero value is the real thing.
+type gitHub struct {
+	sleep githubapi.Sleeper // waits out rate limits (nil: the real sleeper; tests: a fake)
+}
+
 // runGitHub dispatches the github subcommands.
 func runGitHub(ctx context.Context, args []string, sio IO) error {
+	return gitHub{}.run(ctx, args, sio)
+}
+
+// run dispatches the github subcommands with g's dependencies.
+func (g gitHub) run(ctx context.Context, args []string, sio IO) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(sio.Stderr, githubUsage)
 		if len(args) == 0 {
@@ -43,7 +54,7 @@ func runGitHub(ctx context.Context, args []string, sio IO) error {
 	}
 	switch args[0] {
 	case "scan":
-		return runGitHubScan(ctx, args[1:], sio)
+		return g.scan(ctx, args[1:], sio)
 	case "alerts":
 		return runGitHubAlerts(ctx, args[1:], sio)
 	}
@@ -62,7 +73,7 @@ type githubCommon struct {
 	getenv             func(string) string
 	log                zerolog.Logger
 	stdout, stderr     io.Writer
-	sleep              githubapi.Sleeper // tests: a fake
+	sleep              githubapi.Sleeper // nil: the real one (see gitHub)
 }
 
 func (c *githubCommon) declare(fs *flag.FlagSet) {
@@ -115,14 +126,8 @@ func (c *githubCommon) token() patterns.Secret {
 	return patterns.Secret{}
 }
 
-// sleeperKey carries a fake rate-limit sleeper in tests' contexts.
-type sleeperKey struct{}
-
 // client builds the GitHub API client.
-func (c *githubCommon) client(ctx context.Context) (*githubapi.Client, error) {
-	if s, ok := ctx.Value(sleeperKey{}).(githubapi.Sleeper); ok {
-		c.sleep = s
-	}
+func (c *githubCommon) client() (*githubapi.Client, error) {
 	cl, err := githubapi.New(githubapi.Options{
 		APIURL: c.apiURL, Token: c.token(), Now: c.now, Sleep: c.sleep, Logger: c.log,
 		UserAgent: "leakguard/" + buildVersion(),
@@ -149,7 +154,7 @@ func (c *githubCommon) catalog() (*patterns.Catalog, error) {
 // clientCatalog builds the GitHub API client and loads the token formats,
 // the start of every github subcommand.
 func (c *githubCommon) clientCatalog(ctx context.Context) (*githubapi.Client, *patterns.Catalog, error) {
-	cl, err := c.client(ctx)
+	cl, err := c.client()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,16 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime"
 	"sync"
 	"time"
 
+	"github.com/leakguard/leakguard/orgscan"
 	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/redisstreams"
 	"github.com/leakguard/leakguard/revoker"
-	"github.com/leakguard/leakguard/scanner"
-	"github.com/leakguard/leakguard/scanner/orgscan"
-	"github.com/leakguard/leakguard/store"
+	reposcan "github.com/leakguard/leakguard/scanner/orgscan"
 	"github.com/leakguard/leakguard/webhook/githubapi"
 )
 
@@ -38,7 +37,7 @@ func parseGitHubScan(args []string, sio IO) (*githubScanOptions, error) {
 	fs.BoolVar(&o.sel.Archived, "archived", false, "include archived repositories")
 	fs.StringVar(&o.sel.Visibility, "visibility", "all", "repositories to include: all, public, private or internal")
 	fs.StringVar(&o.cacheDir, "cache-dir", "", "directory of bare mirrors and checkpoints (default: the user cache directory)")
-	fs.BoolVar(&o.revoke, "revoke", false, "revoke every active token of ours that is found (store from --db)")
+	fs.BoolVar(&o.revoke, "revoke", false, "revoke every active token of ours that is found (needs --db)")
 	fs.StringVar(&o.queue, "queue", "", "coordinate `redis://...` workers instead of scanning here ('leakguard worker')")
 	fs.StringVar(&o.prefix, "queue-prefix", "leakguard:github", "Redis key prefix of the queue")
 	fs.IntVar(&o.parallel, "parallel", min(4, runtime.GOMAXPROCS(0)), "repositories scanned at once (without --queue)")
@@ -52,30 +51,45 @@ func parseGitHubScan(args []string, sio IO) (*githubScanOptions, error) {
 	if o.parallel < 1 {
 		return nil, usageError("--parallel must be at least 1")
 	}
+	// As in `scan`: revoking is irreversible, so the store is named, never
+	// the embedded default one.
+	if o.revoke && o.db == "" {
+		hint := "sqlite:PATH"
+		if p, err := defaultDBPath(envOf(sio)); err == nil {
+			hint = "sqlite:" + p
+		}
+		return nil, usageError("--revoke needs the token store named: --db DSN (the embedded default store is --db %s)", hint)
+	}
 	if o.cacheDir == "" {
 		o.cacheDir = defaultCacheDir(envOf(sio))
 	}
 	return o, o.setup(sio)
 }
 
-// runGitHubScan is `leakguard github scan`.
-func runGitHubScan(ctx context.Context, args []string, sio IO) error {
+// scan is `leakguard github scan`: flags become orgscan.Options, and
+// orgscan runs the scan here or through `leakguard worker` processes.
+func (g gitHub) scan(ctx context.Context, args []string, sio IO) error {
 	o, err := parseGitHubScan(args, sio)
 	if err != nil {
 		return err
 	}
+	o.sleep = g.sleep
 	cl, cat, err := o.clientCatalog(ctx)
 	if err != nil {
 		return err
 	}
 	run := &orgRun{o: o, start: o.now(), out: newFindingSink(&o.githubCommon, cat)}
-	if o.revoke || o.db != "" {
+	opts := orgscan.Options{
+		Sink: orgscan.SinkFunc(run.out.add), Revoke: o.revoke, Parallel: o.parallel, Wait: o.wait,
+		Progress: run.update, Now: o.now, Log: o.log,
+	}
+	if o.db != "" {
 		st, err := openStoreEnv(ctx, o.db, o.getenv, o.log, o.now)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		run.settler = &settler{cat: cat, st: st, rv: revoker.New(st, cat, revoker.Options{Now: o.now, Logger: o.log}), revoke: o.revoke, now: o.now}
+		opts.Resolver = revoker.New(st, cat, revoker.Options{Now: o.now, Logger: o.log})
 	}
 	repos, skipped, err := cl.Repositories(ctx, o.sel)
 	if err != nil {
@@ -83,121 +97,74 @@ func runGitHubScan(ctx context.Context, args []string, sio IO) error {
 	}
 	run.total, run.skipped = len(repos), skipped
 	stop := startOrgProgress(&o.githubCommon, run)
-	if o.queue != "" {
-		err = run.coordinate(ctx, repos)
-	} else {
-		err = run.scanLocal(ctx, cl, cat, repos)
+	release, err := o.openBackend(ctx, cl, cat, &opts)
+	if err == nil {
+		defer release() // after finish: its checkpoint saves may use the queue
+		err = runOrgScan(ctx, opts, repos)
 	}
 	stop()
 	return run.finish(err)
 }
 
-// orgRun is the state of one organisation scan.
+// openBackend opens what scans: the --queue for workers, or the scanner
+// over --cache-dir with its checkpoints.
+func (o *githubScanOptions) openBackend(ctx context.Context, cl *githubapi.Client, cat *patterns.Catalog, opts *orgscan.Options) (release func(), err error) {
+	if o.queue != "" {
+		q, closeQ, err := openQueue(ctx, o.queue, redisstreams.Options{Prefix: o.prefix, Log: o.log})
+		if err != nil {
+			return nil, err
+		}
+		opts.Queue = q
+		return closeQ, nil
+	}
+	sc, release, err := newOrgScanner(o.cacheDir, cl, o.token(), cat, o.log)
+	if err != nil {
+		return nil, err
+	}
+	opts.Scanner, opts.Checkpoints = sc, reposcan.FileCheckpoints{Dir: o.cacheDir}
+	return release, nil
+}
+
+// runOrgScan runs one organisation scan of repos.
+func runOrgScan(ctx context.Context, opts orgscan.Options, repos []githubapi.Repo) error {
+	s, err := orgscan.NewScan(opts)
+	if err != nil {
+		return err
+	}
+	rs := make([]orgscan.Repo, len(repos))
+	for i, r := range repos {
+		rs[i] = orgscan.Repo{FullName: r.FullName, CloneURL: r.CloneURL, HTMLURL: r.HTMLURL}
+	}
+	return s.Run(ctx, rs)
+}
+
+// orgRun is what the progress line and the summary (github_output.go)
+// print: the options, the start, the skipped repositories and a copy of
+// the scan's orgscan.Stats, refreshed by orgscan.Options.Progress.
 type orgRun struct {
 	o       *githubScanOptions
 	start   time.Time
 	out     *findingSink
-	settler *settler
-	total   int
 	skipped []githubapi.Skipped
 
 	mu                        sync.Mutex
-	done, unchanged, empty    int
+	total, done               int
+	unchanged, empty          int
 	findings, revoked, failed int
 	objects, bytes            int64
 	failures                  []githubapi.Skipped
 }
 
-// scanLocal scans the repositories in this process, --parallel at once.
-func (r *orgRun) scanLocal(ctx context.Context, cl *githubapi.Client, cat *patterns.Catalog, repos []githubapi.Repo) error {
-	sc, release, err := newOrgScanner(r.o.cacheDir, cl, r.o.token(), cat, r.o.log)
-	if err != nil {
-		return err
-	}
-	defer release()
-	cps := orgscan.FileCheckpoints{Dir: r.o.cacheDir}
-	jobs := make(chan githubapi.Repo)
-	var wg sync.WaitGroup
-	for range r.o.parallel {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for repo := range jobs {
-				r.scanOne(ctx, sc, cps, repo)
-			}
-		}()
-	}
-	for _, repo := range repos {
-		select {
-		case jobs <- repo:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	return ctx.Err()
-}
-
-// scanOne scans one repository and records its outcome. Its checkpoint is
-// saved once its findings are out (or queued for the final report).
-func (r *orgRun) scanOne(ctx context.Context, sc *orgscan.Scanner, cps orgscan.FileCheckpoints, repo githubapi.Repo) {
-	prev, err := cps.Load(ctx, repo.FullName)
-	var res orgscan.Result
-	if err == nil {
-		res, err = sc.ScanRepo(ctx, orgscan.Repo{FullName: repo.FullName, CloneURL: repo.CloneURL, HTMLURL: repo.HTMLURL}, prev)
-	}
-	if err == nil {
-		err = r.accept(ctx, res, func() error { return cps.Save(ctx, repo.FullName, res.Checkpoint) })
-	}
-	if err != nil {
-		if ctx.Err() == nil {
-			r.o.log.Error().Str("repo", repo.FullName).Err(err).Msg("repository not scanned")
-		}
-		r.fail(repo.FullName, err)
-	}
-}
-
-// accept settles a repository's findings (status, revocation), hands them
-// to the report, and runs commit once they are durable.
-func (r *orgRun) accept(ctx context.Context, res orgscan.Result, commit func() error) error {
-	revoked := 0
-	for i := range res.Findings {
-		if r.settler != nil {
-			if err := r.settler.settle(ctx, &res.Findings[i]); err != nil {
-				return err
-			}
-		}
-		if res.Findings[i].Action == scanner.ActionRevoked {
-			revoked++
-		}
-	}
-	if err := r.out.add(res.Findings, commit); err != nil {
-		return err
-	}
+// update copies the scan's statistics (orgscan.Options.Progress).
+func (r *orgRun) update(s orgscan.Stats) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.done++
-	r.findings += len(res.Findings)
-	r.objects += res.Objects
-	r.bytes += res.Bytes
-	r.revoked += revoked
-	if res.Unchanged {
-		r.unchanged++
+	r.total, r.done, r.unchanged, r.empty = s.Total, s.Done, s.Unchanged, s.Empty
+	r.findings, r.revoked, r.failed = s.Findings, s.Revoked, s.Failed
+	r.objects, r.bytes = s.Objects, s.Bytes
+	for _, f := range s.Failures[len(r.failures):] {
+		r.failures = append(r.failures, githubapi.Skipped{Repo: f.Repo, Reason: f.Reason})
 	}
-	if res.Empty {
-		r.empty++
-	}
-	return nil
-}
-
-func (r *orgRun) fail(repo string, err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.failed++
-	r.failures = append(r.failures, githubapi.Skipped{Repo: repo, Reason: err.Error()})
 }
 
 // finish writes the report, the summary and picks the exit code.
@@ -218,47 +185,5 @@ func (r *orgRun) finish(runErr error) error {
 	case r.findings > 0:
 		return &exitError{code: exitFindings}
 	}
-	return nil
-}
-
-// settler fills a finding's status from the store and, with revoke,
-// revokes active tokens of ours through the revoker.
-type settler struct {
-	cat    *patterns.Catalog
-	st     store.Store
-	rv     *revoker.Revoker
-	revoke bool
-	now    func() time.Time
-}
-
-func (s *settler) settle(ctx context.Context, f *scanner.Finding) error {
-	f.Status, f.Action = scanner.StatusUnknown, scanner.ActionNone
-	if fm, ok := s.cat.ByID(f.Rule); !f.Issued && !(ok && fm.Issued) {
-		return nil // not ours (findings from workers carry only the rule)
-	}
-	if s.revoke {
-		res, err := s.rv.Revoke(ctx, revoker.Report{
-			Secret: f.Secret, Hash: f.TokenHash, Source: scanner.SourceGitHubOrg, URL: f.URL,
-			Path: f.Path, Line: f.Line, Commit: f.Commit,
-		})
-		if err != nil {
-			return fmt.Errorf("revoke %s: %w", f.TokenHash[:12], err)
-		}
-		if res.Token != nil {
-			f.Status = string(res.Token.State(s.now()))
-		}
-		if res.Revoked {
-			f.Action = scanner.ActionRevoked
-		}
-		return nil
-	}
-	t, err := s.st.TokenByHash(ctx, f.TokenHash)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("look up %s: %w", f.TokenHash[:12], err)
-	}
-	f.Status = string(t.State(s.now()))
 	return nil
 }

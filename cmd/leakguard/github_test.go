@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,10 +15,10 @@ import (
 	"time"
 
 	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/scanner/report"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/lifecycle"
 	"github.com/leakguard/leakguard/store/sqlite"
-	"github.com/leakguard/leakguard/webhook/githubapi"
 	"github.com/leakguard/leakguard/webhook/githubapi/githubtest"
 	"github.com/rs/zerolog"
 )
@@ -50,9 +52,8 @@ func (e *ghEnv) sleep(ctx context.Context, d time.Duration) error {
 func (e *ghEnv) run(args ...string) (int, string, string) {
 	e.t.Helper()
 	var stdout, stderr bytes.Buffer
-	ctx := context.WithValue(context.Background(), sleeperKey{}, githubapi.Sleeper(e.sleep))
 	args = append(args, "--api-url", e.srv.URL())
-	code := Run(ctx, args, IO{
+	code := runInjected(context.Background(), gitHub{sleep: e.sleep}, args, IO{
 		Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr,
 		Getenv: func(k string) string { return e.env[k] }, Now: time.Now,
 	})
@@ -62,6 +63,24 @@ func (e *ghEnv) run(args ...string) (int, string, string) {
 		}
 	}
 	return code, stdout.String(), stderr.String()
+}
+
+// runInjected runs args as Run does — the command's error on stderr,
+// redacted and escaped, and its exit code — with the github commands and
+// the worker built from g (a fake rate-limit sleeper); other commands go
+// through Run.
+func runInjected(ctx context.Context, g gitHub, args []string, sio IO) int {
+	cmds := map[string]func(context.Context, []string, IO) error{"github": g.run, "worker": g.worker}
+	run, ok := cmds[args[0]]
+	if !ok {
+		return Run(ctx, args, sio)
+	}
+	err := run(ctx, args[1:], sio)
+	var ee *exitError
+	if err != nil && !errors.Is(err, errSilent) && (!errors.As(err, &ee) || ee.err != nil) {
+		fmt.Fprintf(sio.Stderr, "leakguard %s: %s\n", args[0], report.Escape(patterns.Default().RedactTokens(err.Error())))
+	}
+	return exitCode(err)
 }
 
 // jsonLines decodes JSON Lines output.
@@ -205,6 +224,35 @@ func TestGitHubScanFailedRepositoryExits2(t *testing.T) {
 	code, _, stderr := e.run("github", "scan", "--org", "acme", "--cache-dir", t.TempDir(), "--format", "json")
 	if code != exitFail || !strings.Contains(stderr, "failed acme/gone") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// TestGitHubScanRevokeNeedsNamedStore: as `scan --revoke`, `github scan
+// --revoke` refuses the embedded default store: without --db it is a usage
+// error (exit 2) that names the flag, and no store is created.
+func TestGitHubScanRevokeNeedsNamedStore(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"org", []string{"github", "scan", "--org", "acme", "--revoke"}},
+		{"repo with queue", []string{"github", "scan", "--repo", "acme/api", "--revoke", "--queue", "redis://127.0.0.1:1/0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newGHEnv(t)
+			data := t.TempDir()
+			e.env["XDG_DATA_HOME"] = data
+			code, stdout, stderr := e.run(append(tt.args, "--cache-dir", t.TempDir())...)
+			if code != exitFail || stdout != "" || !strings.Contains(stderr, "--revoke needs the token store named: --db") {
+				t.Errorf("exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+			}
+			if entries, _ := os.ReadDir(data); len(entries) != 0 {
+				t.Errorf("the data directory holds %d entries, want no store created", len(entries))
+			}
+		})
 	}
 }
 

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
-	"github.com/leakguard/leakguard/store/redisqueue"
+	"github.com/leakguard/leakguard/orgscan"
+	"github.com/leakguard/leakguard/redisstreams"
 )
 
 // workerOptions are the flags of `leakguard worker`.
@@ -52,10 +52,16 @@ func parseWorker(args []string, sio IO) (*workerOptions, error) {
 // runWorker is `leakguard worker`: it consumes repository jobs from the
 // Redis Streams queue until stopped (or drained, with --exit-idle).
 func runWorker(ctx context.Context, args []string, sio IO) error {
+	return gitHub{}.worker(ctx, args, sio)
+}
+
+// worker is `leakguard worker` with g's dependencies.
+func (g gitHub) worker(ctx context.Context, args []string, sio IO) error {
 	o, err := parseWorker(args, sio)
 	if err != nil {
 		return err
 	}
+	o.sleep = g.sleep
 	cl, cat, err := o.clientCatalog(ctx)
 	if err != nil {
 		return err
@@ -65,7 +71,7 @@ func runWorker(ctx context.Context, args []string, sio IO) error {
 		return err
 	}
 	defer release()
-	q, closeQ, err := openQueue(ctx, o.redisURL, redisqueue.Options{
+	q, closeQ, err := openQueue(ctx, o.redisURL, redisstreams.Options{
 		Prefix: o.prefix, IdleTimeout: o.idle, MaxAttempts: o.attempts, Log: o.log,
 	})
 	if err != nil {
@@ -73,25 +79,11 @@ func runWorker(ctx context.Context, args []string, sio IO) error {
 	}
 	defer closeQ()
 	o.log.Info().Str("consumer", o.name).Msg("worker started")
-	h := workerHandler(q, sc, o.log)
-	var wg sync.WaitGroup
-	errs := make([]error, o.concurrency)
-	for i := range o.concurrency {
-		name := o.name
-		if o.concurrency > 1 {
-			name = fmt.Sprintf("%s-%d", o.name, i)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = q.Work(ctx, redisqueue.WorkOptions{Consumer: name, ExitIdle: o.exitIdle}, h)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return &exitError{code: exitFail, err: err}
-		}
+	err = orgscan.Work(ctx, orgscan.WorkerOptions{
+		Queue: q, Scanner: sc, Consumer: o.name, Concurrency: o.concurrency, ExitIdle: o.exitIdle, Log: o.log,
+	})
+	if err != nil {
+		return &exitError{code: exitFail, err: err}
 	}
 	o.log.Info().Str("consumer", o.name).Msg("worker stopped")
 	return nil

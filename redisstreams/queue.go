@@ -1,4 +1,4 @@
-package redisqueue
+package redisstreams
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leakguard/leakguard/orgscan/queue"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 )
@@ -23,7 +24,7 @@ type Options struct {
 	Log         zerolog.Logger
 }
 
-// Queue is the job queue. It is safe for concurrent use.
+// Queue is the job queue (orgscan.Queue). It is safe for concurrent use.
 type Queue struct {
 	rdb redis.UniversalClient
 	o   Options
@@ -66,41 +67,18 @@ func (q *Queue) Keys() []string {
 	return []string{q.jobsKey(), q.deadKey(), q.attemptsKey(), q.errorsKey(), q.stateKey()}
 }
 
-// Job is one unit of work.
-type Job struct {
-	ID      string // unique per run (e.g. run:owner/name)
-	Run     string // the coordinator run whose result stream gets the result
-	Payload []byte // caller's JSON
-}
-
-// Result statuses.
-const (
-	StatusDone = "done"
-	StatusDead = "dead"
-)
-
-// Result is what a run's result stream carries per job.
-type Result struct {
-	StreamID string
-	JobID    string
-	Status   string // done or dead
-	Payload  []byte // the handler's result (done)
-	Error    string // the last error (dead)
-	Attempts int
-}
-
 // ensureGroup creates the consumer group (reading the stream from its
 // start) unless it exists.
 func (q *Queue) ensureGroup(ctx context.Context) error {
 	err := q.rdb.XGroupCreateMkStream(ctx, q.jobsKey(), q.o.Group, "0").Err()
 	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("redisqueue: create group: %w", err)
+		return fmt.Errorf("redisstreams: create group: %w", err)
 	}
 	return nil
 }
 
 // Enqueue adds jobs to the stream (creating the group first).
-func (q *Queue) Enqueue(ctx context.Context, jobs []Job) error {
+func (q *Queue) Enqueue(ctx context.Context, jobs []queue.Job) error {
 	if err := q.ensureGroup(ctx); err != nil {
 		return err
 	}
@@ -111,34 +89,47 @@ func (q *Queue) Enqueue(ctx context.Context, jobs []Job) error {
 		}})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("redisqueue: enqueue: %w", err)
+		return fmt.Errorf("redisstreams: enqueue: %w", err)
 	}
 	return nil
 }
 
-// State returns a state value saved by a completed job, or nil.
-func (q *Queue) State(ctx context.Context, field string) ([]byte, error) {
-	v, err := q.rdb.HGet(ctx, q.stateKey(), field).Bytes()
+// State returns a state value (saved by SetState or with a completed
+// job's outcome), or nil.
+func (q *Queue) State(ctx context.Context, key string) ([]byte, error) {
+	v, err := q.rdb.HGet(ctx, q.stateKey(), key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("redisqueue: state %s: %w", field, err)
+		return nil, fmt.Errorf("redisstreams: state %s: %w", key, err)
 	}
 	return v, nil
 }
 
-// Results reads a run's results after stream ID after ("0" from the
-// start), blocking up to block for new ones.
-func (q *Queue) Results(ctx context.Context, run, after string, block time.Duration) ([]Result, error) {
+// SetState saves a state value.
+func (q *Queue) SetState(ctx context.Context, key string, value []byte) error {
+	if err := q.rdb.HSet(ctx, q.stateKey(), key, value).Err(); err != nil {
+		return fmt.Errorf("redisstreams: set state %s: %w", key, err)
+	}
+	return nil
+}
+
+// Results reads a run's results after the cursor (a stream ID; "" from
+// the start), blocking up to block (at least a millisecond) for new ones.
+func (q *Queue) Results(ctx context.Context, run, after string, block time.Duration) ([]queue.Result, error) {
+	if after == "" {
+		after = "0"
+	}
+	block = max(block, time.Millisecond) // BLOCK 0 would wait forever
 	res, err := q.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{q.resultsKey(run), after}, Count: 500, Block: block}).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("redisqueue: read results: %w", err)
+		return nil, fmt.Errorf("redisstreams: read results: %w", err)
 	}
-	var out []Result
+	var out []queue.Result
 	for _, s := range res {
 		for _, m := range s.Messages {
 			out = append(out, toResult(m))
@@ -147,29 +138,32 @@ func (q *Queue) Results(ctx context.Context, run, after string, block time.Durat
 	return out, nil
 }
 
-func toResult(m redis.XMessage) Result {
+func toResult(m redis.XMessage) queue.Result {
 	n, _ := strconv.Atoi(str(m.Values["attempts"]))
-	return Result{
-		StreamID: m.ID, JobID: str(m.Values["job"]), Status: str(m.Values["status"]),
+	return queue.Result{
+		Cursor: m.ID, JobID: str(m.Values["job"]), Status: str(m.Values["status"]),
 		Payload: []byte(str(m.Values["payload"])), Error: str(m.Values["error"]), Attempts: n,
 	}
 }
 
 // DropRun deletes a run's result stream.
 func (q *Queue) DropRun(ctx context.Context, run string) error {
-	return q.rdb.Del(ctx, q.resultsKey(run)).Err()
+	if err := q.rdb.Del(ctx, q.resultsKey(run)).Err(); err != nil {
+		return fmt.Errorf("redisstreams: drop run %s: %w", run, err)
+	}
+	return nil
 }
 
 // Dead returns the dead-letter entries (job ID → error), oldest first.
-func (q *Queue) Dead(ctx context.Context) ([]Result, error) {
+func (q *Queue) Dead(ctx context.Context) ([]queue.Result, error) {
 	msgs, err := q.rdb.XRange(ctx, q.deadKey(), "-", "+").Result()
 	if err != nil {
-		return nil, fmt.Errorf("redisqueue: read dead letters: %w", err)
+		return nil, fmt.Errorf("redisstreams: read dead letters: %w", err)
 	}
-	out := make([]Result, 0, len(msgs))
+	out := make([]queue.Result, 0, len(msgs))
 	for _, m := range msgs {
 		r := toResult(m)
-		r.JobID, r.Status = str(m.Values["id"]), StatusDead
+		r.JobID, r.Status = str(m.Values["id"]), queue.StatusDead
 		out = append(out, r)
 	}
 	return out, nil
@@ -180,14 +174,14 @@ func (q *Queue) Dead(ctx context.Context) ([]Result, error) {
 func (q *Queue) Pending(ctx context.Context) (pending, length int64, err error) {
 	p, err := q.rdb.XPending(ctx, q.jobsKey(), q.o.Group).Result()
 	if err != nil && !strings.HasPrefix(err.Error(), "NOGROUP") {
-		return 0, 0, fmt.Errorf("redisqueue: pending: %w", err)
+		return 0, 0, fmt.Errorf("redisstreams: pending: %w", err)
 	}
 	if p != nil {
 		pending = p.Count
 	}
 	length, err = q.rdb.XLen(ctx, q.jobsKey()).Result()
 	if err != nil {
-		return 0, 0, fmt.Errorf("redisqueue: length: %w", err)
+		return 0, 0, fmt.Errorf("redisstreams: length: %w", err)
 	}
 	return pending, length, nil
 }

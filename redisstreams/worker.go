@@ -1,4 +1,4 @@
-package redisqueue
+package redisstreams
 
 import (
 	"context"
@@ -7,40 +7,26 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leakguard/leakguard/orgscan/queue"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 )
 
-// Delivery is one job handed to a worker.
-type Delivery struct {
-	Job
-	StreamID string
-	Attempt  int // 1 on the first start
-}
-
-// Outcome is a handler's result: the payload for the run's result stream
-// and state fields to save with it (e.g. a checkpoint), atomically.
-type Outcome struct {
-	Payload []byte
-	State   map[string][]byte
-}
-
-// Handler processes one job. An error leaves the job pending, to be
-// retried by some worker after the idle timeout (or dead-lettered after
-// the last attempt); the error text must not contain secrets.
-type Handler func(ctx context.Context, d Delivery) (Outcome, error)
-
-// WorkOptions configures one consumer.
-type WorkOptions struct {
-	Consumer string        // unique consumer name (e.g. host-pid)
-	ExitIdle time.Duration // return after this long without work once the stream is empty (0: never)
+// delivery is a queue.Delivery with the stream ID of its message.
+type delivery struct {
+	queue.Delivery
+	streamID string
 }
 
 // Work consumes jobs until ctx ends (or, with ExitIdle, until the queue is
 // drained), handling one at a time. Redis failures are logged and retried.
-func (q *Queue) Work(ctx context.Context, w WorkOptions, h Handler) error {
+// A job is acknowledged only in the MULTI/EXEC that adds its result and
+// saves its outcome's state; a handler error leaves it pending, to be
+// reclaimed after the idle timeout (or dead-lettered after the last
+// attempt).
+func (q *Queue) Work(ctx context.Context, w queue.WorkOptions, h queue.Handler) error {
 	if w.Consumer == "" {
-		return errors.New("redisqueue: a consumer name is required")
+		return queue.ErrNoConsumer
 	}
 	if err := q.ensureGroup(ctx); err != nil {
 		return err
@@ -81,7 +67,7 @@ func (q *Queue) next(ctx context.Context, consumer string) (redis.XMessage, bool
 		MinIdle: q.o.IdleTimeout, Start: "0-0", Count: 1,
 	}).Result()
 	if err != nil {
-		return redis.XMessage{}, false, fmt.Errorf("redisqueue: xautoclaim: %w", err)
+		return redis.XMessage{}, false, fmt.Errorf("redisstreams: xautoclaim: %w", err)
 	}
 	if len(msgs) > 0 {
 		q.o.Log.Info().Str("job", str(msgs[0].Values["id"])).Str("consumer", consumer).Msg("reclaimed an abandoned job")
@@ -94,7 +80,7 @@ func (q *Queue) next(ctx context.Context, consumer string) (redis.XMessage, bool
 		return redis.XMessage{}, false, nil
 	}
 	if err != nil {
-		return redis.XMessage{}, false, fmt.Errorf("redisqueue: xreadgroup: %w", err)
+		return redis.XMessage{}, false, fmt.Errorf("redisstreams: xreadgroup: %w", err)
 	}
 	for _, s := range res {
 		if len(s.Messages) > 0 {
@@ -105,10 +91,10 @@ func (q *Queue) next(ctx context.Context, consumer string) (redis.XMessage, bool
 }
 
 // process runs one job through the handler and settles it.
-func (q *Queue) process(ctx context.Context, consumer string, msg redis.XMessage, h Handler) {
-	d := Delivery{StreamID: msg.ID, Job: Job{
+func (q *Queue) process(ctx context.Context, consumer string, msg redis.XMessage, h queue.Handler) {
+	d := delivery{streamID: msg.ID, Delivery: queue.Delivery{Job: queue.Job{
 		ID: str(msg.Values["id"]), Run: str(msg.Values["run"]), Payload: []byte(str(msg.Values["payload"])),
-	}}
+	}}}
 	n, err := q.rdb.HIncrBy(ctx, q.attemptsKey(), d.ID, 1).Result()
 	if err != nil {
 		q.o.Log.Warn().Err(err).Str("job", d.ID).Msg("count attempt")
@@ -125,7 +111,7 @@ func (q *Queue) process(ctx context.Context, consumer string, msg redis.XMessage
 		return
 	}
 	stop := q.heartbeat(ctx, consumer, msg.ID)
-	out, herr := h(ctx, d)
+	out, herr := h(ctx, d.Delivery)
 	stop()
 	switch {
 	case herr == nil:
@@ -151,8 +137,8 @@ func (q *Queue) settle(ctx context.Context, log zerolog.Logger, ops func(redis.P
 }
 
 // doneOps adds the result, saves state, acknowledges and deletes the job.
-func (q *Queue) doneOps(ctx context.Context, p redis.Pipeliner, d Delivery, out Outcome) {
-	q.resultOps(ctx, p, d, map[string]any{"job": d.ID, "status": StatusDone, "payload": out.Payload, "attempts": d.Attempt})
+func (q *Queue) doneOps(ctx context.Context, p redis.Pipeliner, d delivery, out queue.Outcome) {
+	q.resultOps(ctx, p, d, map[string]any{"job": d.ID, "status": queue.StatusDone, "payload": out.Payload, "attempts": d.Attempt})
 	for k, v := range out.State {
 		p.HSet(ctx, q.stateKey(), k, v)
 	}
@@ -160,15 +146,15 @@ func (q *Queue) doneOps(ctx context.Context, p redis.Pipeliner, d Delivery, out 
 }
 
 // deadOps parks the job in the dead-letter stream and tells the run.
-func (q *Queue) deadOps(ctx context.Context, p redis.Pipeliner, d Delivery, lastErr string) {
+func (q *Queue) deadOps(ctx context.Context, p redis.Pipeliner, d delivery, lastErr string) {
 	p.XAdd(ctx, &redis.XAddArgs{Stream: q.deadKey(), Values: map[string]any{
 		"id": d.ID, "run": d.Run, "payload": d.Payload, "error": lastErr, "attempts": d.Attempt,
 	}})
-	q.resultOps(ctx, p, d, map[string]any{"job": d.ID, "status": StatusDead, "error": lastErr, "attempts": d.Attempt})
+	q.resultOps(ctx, p, d, map[string]any{"job": d.ID, "status": queue.StatusDead, "error": lastErr, "attempts": d.Attempt})
 	q.finishOps(ctx, p, d)
 }
 
-func (q *Queue) resultOps(ctx context.Context, p redis.Pipeliner, d Delivery, v map[string]any) {
+func (q *Queue) resultOps(ctx context.Context, p redis.Pipeliner, d delivery, v map[string]any) {
 	if d.Run == "" {
 		return
 	}
@@ -176,9 +162,9 @@ func (q *Queue) resultOps(ctx context.Context, p redis.Pipeliner, d Delivery, v 
 	p.Expire(ctx, q.resultsKey(d.Run), q.o.ResultTTL)
 }
 
-func (q *Queue) finishOps(ctx context.Context, p redis.Pipeliner, d Delivery) {
-	p.XAck(ctx, q.jobsKey(), q.o.Group, d.StreamID)
-	p.XDel(ctx, q.jobsKey(), d.StreamID)
+func (q *Queue) finishOps(ctx context.Context, p redis.Pipeliner, d delivery) {
+	p.XAck(ctx, q.jobsKey(), q.o.Group, d.streamID)
+	p.XDel(ctx, q.jobsKey(), d.streamID)
 	p.HDel(ctx, q.attemptsKey(), d.ID)
 	p.HDel(ctx, q.errorsKey(), d.ID)
 }

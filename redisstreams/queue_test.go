@@ -1,4 +1,4 @@
-package redisqueue_test
+package redisstreams_test
 
 import (
 	"context"
@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leakguard/leakguard/store/redisqueue"
+	"github.com/leakguard/leakguard/orgscan"
+	"github.com/leakguard/leakguard/orgscan/queue"
+	"github.com/leakguard/leakguard/orgscan/queuetest"
+	"github.com/leakguard/leakguard/redisstreams"
 	"github.com/leakguard/leakguard/store/storetest"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
@@ -24,28 +27,39 @@ func sharedRedis(t *testing.T) *redis.Client {
 
 // newQueue returns a queue with a unique prefix whose keys are deleted
 // after the test.
-func newQueue(t *testing.T, rdb *redis.Client, o redisqueue.Options) *redisqueue.Queue {
+func newQueue(t *testing.T, rdb *redis.Client, o redisstreams.Options) *redisstreams.Queue {
 	t.Helper()
 	o.Prefix = "lgtest:rq:" + storetest.RandomHex(6)
 	o.Log = zerolog.Nop()
 	t.Cleanup(func() { storetest.DeleteKeys(t, rdb, o.Prefix+":") })
-	return redisqueue.New(rdb, o)
+	return redisstreams.New(rdb, o)
 }
 
-func jobs(run string, n int) []redisqueue.Job {
-	out := make([]redisqueue.Job, n)
+var _ orgscan.Queue = (*redisstreams.Queue)(nil)
+
+// TestConformance runs the orgscan.Queue suite on the shared Redis.
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	rdb := sharedRedis(t)
+	queuetest.Run(t, func(t *testing.T, c queuetest.Config) orgscan.Queue {
+		return newQueue(t, rdb, redisstreams.Options{MaxAttempts: c.MaxAttempts, IdleTimeout: c.IdleTimeout, Block: 50 * time.Millisecond})
+	})
+}
+
+func jobs(run string, n int) []queue.Job {
+	out := make([]queue.Job, n)
 	for i := range out {
 		id := fmt.Sprintf("%s:j%03d", run, i)
-		out[i] = redisqueue.Job{ID: id, Run: run, Payload: []byte(`{"n":` + fmt.Sprint(i) + `}`)}
+		out[i] = queue.Job{ID: id, Run: run, Payload: []byte(`{"n":` + fmt.Sprint(i) + `}`)}
 	}
 	return out
 }
 
 // collect reads a run's results until want distinct jobs have one.
-func collect(t *testing.T, q *redisqueue.Queue, run string, want int) map[string][]redisqueue.Result {
+func collect(t *testing.T, q *redisstreams.Queue, run string, want int) map[string][]queue.Result {
 	t.Helper()
-	got := map[string][]redisqueue.Result{}
-	after := "0"
+	got := map[string][]queue.Result{}
+	after := ""
 	deadline := time.Now().Add(20 * time.Second)
 	for len(got) < want {
 		if time.Now().After(deadline) {
@@ -57,7 +71,7 @@ func collect(t *testing.T, q *redisqueue.Queue, run string, want int) map[string
 		}
 		for _, r := range rs {
 			got[r.JobID] = append(got[r.JobID], r)
-			after = r.StreamID
+			after = r.Cursor
 		}
 	}
 	return got
@@ -66,7 +80,7 @@ func collect(t *testing.T, q *redisqueue.Queue, run string, want int) map[string
 func TestWorkersReclaimAbandonedJobs(t *testing.T) {
 	t.Parallel()
 	rdb := sharedRedis(t)
-	q := newQueue(t, rdb, redisqueue.Options{IdleTimeout: 300 * time.Millisecond, Block: 100 * time.Millisecond})
+	q := newQueue(t, rdb, redisstreams.Options{IdleTimeout: 300 * time.Millisecond, Block: 100 * time.Millisecond})
 	ctx := context.Background()
 	const n = 40
 	if err := q.Enqueue(ctx, jobs("run1", n)); err != nil {
@@ -88,9 +102,9 @@ func TestWorkersReclaimAbandonedJobs(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := q.Work(ctx, redisqueue.WorkOptions{Consumer: fmt.Sprint("w", i), ExitIdle: 700 * time.Millisecond},
-				func(_ context.Context, d redisqueue.Delivery) (redisqueue.Outcome, error) {
-					return redisqueue.Outcome{Payload: []byte("done " + d.ID), State: map[string][]byte{d.ID: []byte("cp")}}, nil
+			err := q.Work(ctx, queue.WorkOptions{Consumer: fmt.Sprint("w", i), ExitIdle: 700 * time.Millisecond},
+				func(_ context.Context, d queue.Delivery) (queue.Outcome, error) {
+					return queue.Outcome{Payload: []byte("done " + d.ID), State: map[string][]byte{d.ID: []byte("cp")}}, nil
 				})
 			if err != nil {
 				t.Error(err)
@@ -100,7 +114,7 @@ func TestWorkersReclaimAbandonedJobs(t *testing.T) {
 	got := collect(t, q, "run1", n)
 	wg.Wait()
 	for id, rs := range got {
-		if len(rs) != 1 || rs[0].Status != redisqueue.StatusDone || string(rs[0].Payload) != "done "+id {
+		if len(rs) != 1 || rs[0].Status != queue.StatusDone || string(rs[0].Payload) != "done "+id {
 			t.Errorf("job %s results = %+v, want one done", id, rs)
 		}
 		if cp, _ := q.State(ctx, id); string(cp) != "cp" {
@@ -120,7 +134,7 @@ func TestWorkersReclaimAbandonedJobs(t *testing.T) {
 func TestFailingJobIsDeadLettered(t *testing.T) {
 	t.Parallel()
 	rdb := sharedRedis(t)
-	q := newQueue(t, rdb, redisqueue.Options{IdleTimeout: 150 * time.Millisecond, Block: 50 * time.Millisecond, MaxAttempts: 3})
+	q := newQueue(t, rdb, redisstreams.Options{IdleTimeout: 150 * time.Millisecond, Block: 50 * time.Millisecond, MaxAttempts: 3})
 	ctx := context.Background()
 	js := jobs("run2", 3)
 	if err := q.Enqueue(ctx, js); err != nil {
@@ -128,27 +142,27 @@ func TestFailingJobIsDeadLettered(t *testing.T) {
 	}
 	var mu sync.Mutex
 	starts := map[string]int{}
-	handler := func(_ context.Context, d redisqueue.Delivery) (redisqueue.Outcome, error) {
+	handler := func(_ context.Context, d queue.Delivery) (queue.Outcome, error) {
 		mu.Lock()
 		starts[d.ID]++
 		mu.Unlock()
 		if d.ID == js[1].ID {
-			return redisqueue.Outcome{}, errors.New("clone failed: repository not found")
+			return queue.Outcome{}, errors.New("clone failed: repository not found")
 		}
-		return redisqueue.Outcome{Payload: []byte("ok")}, nil
+		return queue.Outcome{Payload: []byte("ok")}, nil
 	}
 	var wg sync.WaitGroup
 	for i := range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = q.Work(ctx, redisqueue.WorkOptions{Consumer: fmt.Sprint("w", i), ExitIdle: 600 * time.Millisecond}, handler)
+			_ = q.Work(ctx, queue.WorkOptions{Consumer: fmt.Sprint("w", i), ExitIdle: 600 * time.Millisecond}, handler)
 		}()
 	}
 	got := collect(t, q, "run2", 3)
 	wg.Wait()
 	bad := got[js[1].ID]
-	if len(bad) != 1 || bad[0].Status != redisqueue.StatusDead || bad[0].Error != "clone failed: repository not found" || bad[0].Attempts != 3 {
+	if len(bad) != 1 || bad[0].Status != queue.StatusDead || bad[0].Error != "clone failed: repository not found" || bad[0].Attempts != 3 {
 		t.Errorf("failing job results = %+v, want one dead after 3 attempts with the error", bad)
 	}
 	if starts[js[1].ID] != 3 {

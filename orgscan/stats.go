@@ -1,0 +1,46 @@
+package orgscan
+
+// Stats are the running totals of one organisation scan: what its progress
+// line and summary print.
+type Stats struct {
+	Total     int   // repositories to scan
+	Done      int   // repositories whose findings are durable
+	Unchanged int   // of Done: no new commits since the checkpoint
+	Empty     int   // of Done: no commits at all
+	Failed    int   // repositories not scanned (Failures says why)
+	Findings  int   // findings handed to the sink
+	Revoked   int   // tokens this run revoked
+	Objects   int64 // blobs read
+	Bytes     int64 // bytes of those blobs
+	// Failures are the failed repositories with their reasons, in the
+	// order they failed. Snapshots share it: do not modify its elements.
+	Failures []Failure
+}
+
+// Failure is one repository that was not scanned.
+type Failure struct {
+	Repo   string // owner/name
+	Reason string // the error: remote text (escape it before printing)
+}
+
+// snapshot returns s with Failures capped at its length, so that later
+// appends never show through.
+func (s Stats) snapshot() Stats {
+	s.Failures = s.Failures[:len(s.Failures):len(s.Failures)]
+	return s
+}
+
+// addResult counts one repository whose findings are durable.
+func (s *Stats) addResult(res RepoResult, revoked int) {
+	s.Done++
+	s.Findings += len(res.Findings)
+	s.Revoked += revoked
+	s.Objects += res.Objects
+	s.Bytes += res.Bytes
+	if res.Unchanged {
+		s.Unchanged++
+	}
+	if res.Empty {
+		s.Empty++
+	}
+}
