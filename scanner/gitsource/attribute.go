@@ -72,7 +72,9 @@ type blobAt struct{ oid, path string }
 // batch's paths, oldest commit first, and returns for every (blob, path)
 // the first commit whose diff adds or modifies that path to that blob.
 // Merges are diffed against each parent and renames are not followed, so
-// a blob introduced by a merge or a rename is attributed there.
+// a blob introduced by a merge or a rename is attributed there. Signatures
+// are never verified (verifying runs gpg.program or its like) and notes
+// never read.
 func findOrigins(ctx context.Context, g Git, revs Revisions, batch []hit) (map[blobAt]origin, error) {
 	want := map[blobAt]bool{}
 	paths := map[string]bool{}
@@ -80,7 +82,7 @@ func findOrigins(ctx context.Context, g Git, revs Revisions, batch []hit) (map[b
 		want[blobAt{h.oid, h.path}] = true
 		paths[h.path] = true
 	}
-	args := []string{"log", "--stdin", "--no-ext-diff", "--no-textconv", "--no-renames",
+	args := []string{"log", "--stdin", "--no-ext-diff", "--no-textconv", "--no-show-signature", "--no-notes", "--no-renames",
 		"--full-history", "-m", "--topo-order", "--reverse", "--raw", "--no-abbrev", "-z",
 		"--format=%x01%H%x00%ae", "--"}
 	for p := range paths {

@@ -14,47 +14,68 @@ import (
 // problem (exit 2 with git's message) from other errors.
 var ErrGit = errors.New("git")
 
-// safeConfig is prepended to every git invocation: no hooks, no fsmonitor
-// daemon, no network transport (partial clones cannot lazily fetch), literal
+// globalOptions precede every git command of a scan: no pager, literal
 // pathspecs and no optional index locks. Diff-producing commands add
-// --no-ext-diff --no-textconv themselves.
-var safeConfig = []string{
-	"-c", "core.hooksPath=/dev/null",
-	"-c", "core.fsmonitor=false",
-	"-c", "protocol.allow=never",
-	"-c", "core.quotePath=false",
-	"--literal-pathspecs",
-	"--no-optional-locks",
-}
+// --no-ext-diff --no-textconv themselves, `git log` also
+// --no-show-signature --no-notes.
+var globalOptions = []string{"--no-pager", "--literal-pathspecs", "--no-optional-locks"}
 
-// Git runs git commands in one directory with the safe configuration.
+// Git runs git commands in one directory, safely for an untrusted
+// repository: no git process it starts runs a program the repository or
+// the environment names. Every process gets
+//   - an environment without inherited GIT_* variables but those that
+//     locate the repository, with no system or global configuration, no
+//     network transport, no lazy fetch, no replace refs or grafts, no
+//     prompts, pager or editor (scanEnv);
+//   - the repository's own configuration neutralised: every key it sets
+//     that is not known to be inert is overridden with a neutral value, and
+//     the keys that name programs are pinned (neutralise.go). The keys are
+//     listed by one `git config --list` per repository, kept for one scan
+//     by a Cached value (overrides.go).
+//
+// The operator's safe.directory entries are carried over, so repositories
+// the operator has marked safe stay readable.
 type Git struct {
 	Dir  string   // working directory of every command ("" = current)
 	Path string   // git executable ("" = "git" on PATH)
-	Env  []string // extra environment (appended to the process's)
+	Env  []string // extra environment, added last (trusted: it overrides the above)
+
+	cache *overrideCache // see Cached; nil: list the configuration per command
 }
 
-func (g Git) command(ctx context.Context, args ...string) *exec.Cmd {
-	exe := g.Path
-	if exe == "" {
-		exe = "git"
+func (g Git) exe() string {
+	if g.Path == "" {
+		return "git"
 	}
-	cmd := exec.CommandContext(ctx, exe, append(append([]string(nil), safeConfig...), args...)...)
+	return g.Path
+}
+
+// command prepares `git args` for a scan. It also returns the overrides
+// it applies, which explain some failures.
+func (g Git) command(ctx context.Context, args ...string) (*exec.Cmd, *overrides, error) {
+	o, err := g.overrides(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.CommandContext(ctx, g.exe(), append(append([]string(nil), globalOptions...), args...)...)
 	cmd.Dir = g.Dir
-	cmd.Env = append(append(os.Environ(), "GIT_NO_LAZY_FETCH=1", "GIT_TERMINAL_PROMPT=0"), g.Env...)
-	return cmd
+	cmd.Env = append(append(scanEnv(os.Environ()), o.env()...), g.Env...)
+	return cmd, o, nil
 }
 
 // Output runs git args with stdin (may be nil) and returns its stdout. A
 // non-zero exit is an ErrGit error with git's stderr.
 func (g Git) Output(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
-	cmd := g.command(ctx, args...)
+	cmd, o, err := g.command(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
 	cmd.Stdin = stdin
 	var out, stderr bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, gitError(args, err, stderr.Bytes())
+		return nil, o.explain(gitError(args, err, stderr.Bytes()))
 	}
 	return out.Bytes(), nil
 }
@@ -91,12 +112,17 @@ func (e *gitErr) Unwrap() error { return ErrGit }
 type proc struct {
 	cmd    *exec.Cmd
 	args   []string
+	o      *overrides
 	stderr bytes.Buffer
 }
 
 // start starts git args with the given pipes set up by the caller.
 func (g Git) start(ctx context.Context, args []string, setup func(*exec.Cmd) error) (*proc, error) {
-	p := &proc{cmd: g.command(ctx, args...), args: args}
+	cmd, o, err := g.command(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	p := &proc{cmd: cmd, args: args, o: o}
 	p.cmd.Stderr = &limitedBuffer{buf: &p.stderr, max: 64 << 10}
 	if err := setup(p.cmd); err != nil {
 		return nil, gitError(args, err, nil)
@@ -110,7 +136,7 @@ func (g Git) start(ctx context.Context, args []string, setup func(*exec.Cmd) err
 // wait waits for the process and returns an ErrGit error on failure.
 func (p *proc) wait() error {
 	if err := p.cmd.Wait(); err != nil {
-		return gitError(p.args, err, p.stderr.Bytes())
+		return p.o.explain(gitError(p.args, err, p.stderr.Bytes()))
 	}
 	return nil
 }

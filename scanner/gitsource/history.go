@@ -46,7 +46,7 @@ type hit struct {
 // goroutine at a time.
 func ScanHistory(ctx context.Context, o HistoryOptions, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
 	o.defaults()
-	g := Git{Dir: o.Repo}
+	g := Git{Dir: o.Repo}.Cached()
 	args, err := ParseRange(o.Range)
 	if err != nil {
 		return err

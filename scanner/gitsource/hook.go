@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -65,11 +66,16 @@ func InstallHook(ctx context.Context, dir, kind, bin string) (HookResult, error)
 }
 
 // hooksDir is where git looks for hooks: core.hooksPath or $GIT_DIR/hooks.
-// (It deliberately does not use the safe configuration, which points
-// core.hooksPath at /dev/null.)
+// Unlike a scan's git (Git would report /dev/null), it reads the
+// configuration git reads when a hook fires, the repository's and the
+// operator's; `git rev-parse --git-path` runs no program whatever that
+// configuration says (no pager, no index refreshed through fsmonitor). Of
+// the GIT_* variables, its environment keeps only those that locate the
+// repository and the operator's configuration files.
 func hooksDir(ctx context.Context, dir string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--git-path", "hooks")
+	cmd := exec.CommandContext(ctx, "git", "--no-pager", "-c", "core.fsmonitor=", "rev-parse", "--git-path", "hooks")
 	cmd.Dir = dir
+	cmd.Env = append(StripGitEnv(os.Environ(), append(slices.Clone(repoLocators), operatorConfigVars...)...), QuietEnv()...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

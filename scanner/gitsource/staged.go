@@ -36,7 +36,7 @@ type change struct {
 // object database, reporting tokens on added lines only (source "staged",
 // index path, line in the new blob, no commit).
 func ScanStaged(ctx context.Context, o StagedOptions, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
-	g := Git{Dir: o.Repo}
+	g := Git{Dir: o.Repo}.Cached()
 	top, base, err := stagedRoot(ctx, g)
 	if err != nil {
 		return err

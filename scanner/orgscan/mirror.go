@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/scanner/gitsource"
 	"github.com/rs/zerolog"
 )
 
@@ -109,10 +110,20 @@ func (m *Mirrors) lock(dir string) func() {
 
 // run runs git for a remote at remoteURL. Only that URL's scheme is
 // allowed as a transport; hooks, credential helpers and redirects are off.
+//
+// Unlike a scan (package gitsource), it reads the operator's system and
+// global configuration: that is where proxies, CA bundles and the like
+// belong, and the repositories it touches are mirrors whose configuration
+// leakguard wrote (a remote sends objects and refs, never configuration).
+// Its environment is the operator's without any GIT_* variable (a GIT_DIR,
+// GIT_CONFIG_PARAMETERS or GIT_SSH_COMMAND inherited from a hook or a CI
+// job must not redirect or reconfigure it; proxy variables such as
+// https_proxy stay), with no prompts, pager or editor.
 func (m *Mirrors) run(ctx context.Context, dir, remoteURL string, args ...string) ([]byte, error) {
 	scheme := urlScheme(remoteURL)
 	base := []string{
-		"-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
+		"--no-pager",
+		"-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=",
 		"-c", "credential.helper=", "-c", "http.followRedirects=false",
 		"-c", "protocol.allow=never", "-c", "protocol." + scheme + ".allow=always",
 	}
@@ -122,7 +133,7 @@ func (m *Mirrors) run(ctx context.Context, dir, remoteURL string, args ...string
 	}
 	cmd := exec.CommandContext(ctx, exe, append(base, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=", "SSH_ASKPASS=")
+	cmd.Env = append(gitsource.StripGitEnv(os.Environ()), gitsource.QuietEnv()...)
 	cmd.Env = append(cmd.Env, m.authEnv(remoteURL)...)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
@@ -142,7 +153,8 @@ func (m *Mirrors) run(ctx context.Context, dir, remoteURL string, args ...string
 // authEnv returns the environment that makes git send the token as an
 // Authorization header (Basic, user x-access-token, as GitHub expects for
 // git over HTTPS) to remoteURL, or nothing when the URL's host is not
-// allowed. Any GIT_CONFIG_COUNT of the parent environment is replaced.
+// allowed. (The parent environment's GIT_CONFIG_COUNT is dropped with
+// every other GIT_* variable, see run.)
 func (m *Mirrors) authEnv(remoteURL string) []string {
 	if m.Token.IsZero() {
 		return nil

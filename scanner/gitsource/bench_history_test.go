@@ -1,0 +1,68 @@
+package gitsource
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"testing"
+
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/scanner"
+)
+
+// historyBenchRepo builds, with `git fast-import`, a history of commits
+// commits each rewriting perCommit of 1,000 files; every tenth commit adds
+// a token, so the scan also runs attribution batches. It returns the
+// repository and the bytes of blob content its history holds.
+func historyBenchRepo(b *testing.B, commits, perCommit int) (string, int64) {
+	b.Helper()
+	f, ok := patterns.Default().ByID("github-pat")
+	if !ok {
+		b.Fatal("no github-pat format")
+	}
+	dir := b.TempDir()
+	var stream bytes.Buffer
+	var size int64
+	for c := 1; c <= commits; c++ {
+		fmt.Fprintf(&stream, "commit refs/heads/main\ncommitter Bench <bench@example.org> %d +0000\ndata 6\nstep%d\n", 1700000000+c, c%10)
+		for i := 0; i < perCommit; i++ {
+			n := (c*perCommit + i) % 1000
+			content := fmt.Sprintf("package p%d // version %d of file %d\n%s", n, c, n, bytes.Repeat([]byte("filler line\n"), 40))
+			if i == 0 && c%10 == 0 {
+				content += f.WithChecksum("ghp_", fmt.Sprintf("%030d", c)) + "\n"
+			}
+			size += int64(len(content))
+			fmt.Fprintf(&stream, "M 100644 inline src/d%d/f%d.go\ndata %d\n%s\n", n%50, n, len(content), content)
+		}
+	}
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"fast-import", "--quiet"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		if args[0] == "fast-import" {
+			cmd.Stdin = &stream
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("git %v: %v: %s", args, err, out)
+		}
+	}
+	return dir, size
+}
+
+// BenchmarkScanHistory: a whole-history scan of 200 commits (4,000 blob
+// versions, 20 tokens to attribute).
+func BenchmarkScanHistory(b *testing.B) {
+	dir, size := historyBenchRepo(b, 200, 20)
+	sc := newScanner()
+	b.SetBytes(size)
+	b.ResetTimer()
+	for b.Loop() {
+		n := 0
+		err := ScanHistory(b.Context(), HistoryOptions{Repo: dir}, sc, func(scanner.Finding) error { n++; return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n != 20 {
+			b.Fatalf("%d findings, want 20", n)
+		}
+	}
+}
