@@ -66,3 +66,32 @@ func TestParseConfigRedactsTokens(t *testing.T) {
 		})
 	}
 }
+
+// TestRedactTokensEveryFormat: a true-positive sample of every format of
+// the default catalog is redacted wherever free text may quote it (an
+// owner, a name, a reason, a URL), and the text around it is kept.
+func TestRedactTokensEveryFormat(t *testing.T) {
+	t.Parallel()
+	cat := patterns.Default()
+	contexts := []struct{ name, before, after string }{
+		{"alone", "", ""},
+		{"in a sentence", "leaked as ", " in chat."},
+		{"after a key", "owner=", "&x=1"},
+		{"URL-encoded", "?token%3D", "%26"},
+		{"quoted", `"`, `"`},
+		{"between lines", "a\n", "\nb"},
+	}
+	for _, f := range cat.Formats() {
+		for _, tp := range f.TruePositives {
+			for _, c := range contexts {
+				t.Run(f.ID+"/"+c.name, func(t *testing.T) {
+					t.Parallel()
+					got := cat.RedactTokens(c.before + tp + c.after)
+					if want := c.before + patterns.Redacted + c.after; got != want {
+						t.Errorf("RedactTokens = %q, want %q", got, want)
+					}
+				})
+			}
+		}
+	}
+}

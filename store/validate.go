@@ -19,8 +19,10 @@ func ValidHash(h string) bool {
 }
 
 // Validate checks that t can be stored: ID, a well-formed Hash, Type and
-// Owner are required. The error wraps ErrInvalid and never quotes the hash
-// field's content (it may be a plaintext token passed by mistake).
+// Owner are required, and every text field passes CheckLabel (the invalid
+// reason and who revoked it: CheckText). The error wraps ErrInvalid and
+// never quotes a field's content (the hash may be a plaintext token passed
+// by mistake, the others anything at all).
 func (t *Token) Validate() error {
 	switch {
 	case t == nil:
@@ -34,11 +36,16 @@ func (t *Token) Validate() error {
 	case t.Owner == "":
 		return fmt.Errorf("%w: token owner is required", ErrInvalid)
 	}
-	return nil
+	return firstError(
+		CheckLabel("id", t.ID, 0), CheckLabel("type", t.Type, 0), CheckLabel("format id", t.FormatID, 0),
+		CheckLabel("owner", t.Owner, 0), CheckLabel("name", t.Name, 0), CheckLabel("last4", t.Last4, 0),
+		CheckText("invalid reason", t.InvalidReason, 0), CheckText("revoked by", t.RevokedBy, 0))
 }
 
 // Validate checks that the request names a token (ID or Hash, the hash
-// well-formed) and gives a reason. The error wraps ErrInvalid.
+// well-formed) and gives a reason, and that its text can be stored (ID:
+// CheckLabel; Reason, Actor, Source: CheckText). The error wraps
+// ErrInvalid.
 func (r *RevokeRequest) Validate() error {
 	switch {
 	case r.ID == "" && r.Hash == "":
@@ -48,10 +55,13 @@ func (r *RevokeRequest) Validate() error {
 	case r.Reason == "":
 		return fmt.Errorf("%w: revoke needs a reason", ErrInvalid)
 	}
-	return nil
+	return firstError(CheckLabel("id", r.ID, 0), CheckText("reason", r.Reason, 0),
+		CheckText("actor", r.Actor, 0), CheckText("source", r.Source, 0))
 }
 
-// Validate checks that the event can be appended: a token id and a kind.
+// Validate checks that the event can be appended: a token id and a kind,
+// and text that can be stored (ids: CheckLabel; actor, source and detail:
+// CheckText).
 func (e *Event) Validate() error {
 	switch {
 	case e.TokenID == "":
@@ -59,10 +69,12 @@ func (e *Event) Validate() error {
 	case e.Kind == "":
 		return fmt.Errorf("%w: event kind is required", ErrInvalid)
 	}
-	return nil
+	return firstError(CheckLabel("token id", e.TokenID, 0), CheckLabel("kind", string(e.Kind), 0),
+		CheckText("actor", e.Actor, 0), CheckText("source", e.Source, 0), CheckText("detail", e.Detail, 0))
 }
 
-// Validate checks that the notice request names a token and a stage.
+// Validate checks that the notice request names a token and a stage, and
+// that its text and event's can be stored.
 func (r *NoticeRequest) Validate() error {
 	switch {
 	case r.TokenID == "":
@@ -70,7 +82,9 @@ func (r *NoticeRequest) Validate() error {
 	case r.Stage == "":
 		return fmt.Errorf("%w: notice stage is required", ErrInvalid)
 	}
-	return nil
+	return firstError(CheckLabel("token id", r.TokenID, 0), CheckLabel("stage", r.Stage, 0),
+		CheckText("actor", r.Event.Actor, 0), CheckText("source", r.Event.Source, 0),
+		CheckText("detail", r.Event.Detail, 0))
 }
 
 // Validate checks that the notification can be enqueued: id, type and a
@@ -87,9 +101,13 @@ func (n *Notification) Validate() error {
 	return nil
 }
 
-// Validate checks the filter: a known State (or none) and a non-negative
-// Limit.
+// Validate checks the filter: a known State (or none), a non-negative
+// Limit, and an Owner and cursor (After) that pass CheckLabel.
 func (f *ListFilter) Validate() error {
+	if err := firstError(CheckLabel("owner", f.Owner, 0), CheckLabel("cursor", f.After, 0),
+		CheckLabel("state", string(f.State), 0)); err != nil {
+		return err
+	}
 	switch f.State {
 	case "", StateActive, StateRevoked, StateExpired:
 	default:
@@ -97,6 +115,16 @@ func (f *ListFilter) Validate() error {
 	}
 	if f.Limit < 0 {
 		return fmt.Errorf("%w: negative limit", ErrInvalid)
+	}
+	return nil
+}
+
+// firstError returns the first non-nil error of errs.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -2,10 +2,8 @@ package webhook
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -50,12 +48,25 @@ func (s *Server) authed(allowService bool, h authedFunc) http.Handler {
 			err = authorize(caller, allowService)
 		}
 		if err == nil {
-			err = h(w, r, caller)
+			err = inputError(h(w, r, caller))
 		}
 		if err != nil {
 			s.fail(w, r, err)
 		}
 	})
+}
+
+// inputError reports text the Manager or the store refused (a
+// *store.TextError: NUL, invalid UTF-8, a control or bidi character, an
+// oversize value) as what it is at the HTTP edge, the caller's bad
+// request, the same on every store. Its message names the field, never
+// the value.
+func inputError(err error) error {
+	var te *store.TextError
+	if errors.As(err, &te) {
+		return fmt.Errorf("%w: %s", ErrBadRequest, te.Message())
+	}
+	return err
 }
 
 // authenticate verifies "Bearer <token>" through the Manager, like any
@@ -333,59 +344,6 @@ func (s *Server) tokenEvents(w http.ResponseWriter, r *http.Request, _ *store.To
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
 	return nil
-}
-
-// decode reads one JSON object of at most MaxBodyBytes into dst: unknown
-// fields, wrong types, trailing data and oversize bodies are errors that
-// name the problem and quote no input value (an unknown field's name is
-// quoted; fail redacts token-shaped strings from every message).
-func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any) error {
-	return s.decodeBody(w, r.Body, dst)
-}
-
-// decodeBody is decode of body, r.Body or what stands for it.
-func (s *Server) decodeBody(w http.ResponseWriter, body io.ReadCloser, dst any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, body, s.cfg.MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return jsonError(err)
-	}
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		if err != nil {
-			if e := jsonError(err); errors.Is(e, ErrTooLarge) {
-				return e
-			}
-		}
-		return fmt.Errorf("%w: trailing data after the JSON object", ErrBadRequest)
-	}
-	return nil
-}
-
-// jsonError turns a decoding error into ErrBadRequest or ErrTooLarge.
-func jsonError(err error) error {
-	var (
-		maxErr  *http.MaxBytesError
-		syntax  *json.SyntaxError
-		typeErr *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &maxErr):
-		return fmt.Errorf("%w: body larger than %d bytes", ErrTooLarge, maxErr.Limit)
-	case errors.Is(err, io.EOF):
-		return fmt.Errorf("%w: empty body", ErrBadRequest)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%w: truncated JSON", ErrBadRequest)
-	case errors.As(err, &syntax):
-		return fmt.Errorf("%w: malformed JSON at byte %d", ErrBadRequest, syntax.Offset)
-	case errors.As(err, &typeErr):
-		if typeErr.Field == "" {
-			return fmt.Errorf("%w: body must be a JSON object", ErrBadRequest)
-		}
-		return fmt.Errorf("%w: field %q must be %s, not %s", ErrBadRequest, typeErr.Field, typeErr.Type, typeErr.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return fmt.Errorf("%w: %s", ErrBadRequest, strings.TrimPrefix(err.Error(), "json: "))
-	}
-	return fmt.Errorf("%w: invalid JSON", ErrBadRequest)
 }
 
 func utcPtr(t *time.Time) *time.Time {

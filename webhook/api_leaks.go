@@ -126,8 +126,8 @@ func (s *Server) reportLeak(w http.ResponseWriter, r *http.Request, caller *stor
 		return err
 	}
 	res, err := s.cfg.Revoker.Revoke(r.Context(), revoker.Report{
-		Hash: req.TokenHash, Source: req.Source, Path: req.Path, Line: req.Line,
-		Commit: req.Commit, URL: req.URL, Actor: actor(caller),
+		Hash: req.TokenHash, Source: req.Source, Path: s.leakLocation(req.Path), Line: req.Line,
+		Commit: req.Commit, URL: s.leakLocation(req.URL), Actor: actor(caller),
 	})
 	if err != nil {
 		return err
@@ -141,6 +141,18 @@ func (s *Server) reportLeak(w http.ResponseWriter, r *http.Request, caller *stor
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// leakLocation prepares a reported path or URL for the revocation reason,
+// which is stored, logged and sent to the owner. It is cleaned, not
+// refused: a leaked token must be revoked whatever its file is called.
+// What a label may not hold (controls, line separators, bidi controls,
+// invalid UTF-8) is dropped first, then token-shaped runs are redacted
+// (the revoker redacts only the token it was given, and a hash report
+// gives none), in that order so that no dropped character can join two
+// halves of a token.
+func (s *Server) leakLocation(v string) string {
+	return s.cfg.Manager.Catalog().RedactTokens(store.CleanLabel(v))
 }
 
 // validate checks a leak report's fields.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
+	"github.com/leakguard/leakguard/store/lifecycle"
 )
 
 // TestScanRoutesAuth: service and admin tokens may use the scan routes,
@@ -157,5 +158,54 @@ func TestScanRoutesLeakFlow(t *testing.T) {
 	}
 	if n := len(e.outbox(t)); n != 1 {
 		t.Errorf("outbox holds %d notifications, want 1", n)
+	}
+}
+
+// TestLeakLocationIsCleaned: a leak report's path and URL end up in the
+// stored reason, the notification and the log; a token pasted there (of
+// any default format, not only the reported one) is redacted, and what a
+// label may not hold (control, line separator and bidi characters) is
+// dropped, not refused: the leaked token is revoked whatever its file is
+// called. On SQLite and PostgreSQL alike.
+func TestLeakLocationIsCleaned(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, e := range textEnvs(t) {
+		t.Run(e.name, func(t *testing.T) {
+			var reasons []string
+			i := 0
+			for id, pasted := range sampleTokens() {
+				i++
+				for _, field := range []string{"path", "url"} {
+					iss, err := e.mgr.Issue(ctx, lifecycle.IssueRequest{Owner: "o", Name: "n", Actor: "t", Source: "t"})
+					if err != nil {
+						t.Fatal(err)
+					}
+					loc := "src/\u202ecod\x1bx\u2028" + pasted[:len(pasted)/2] + "\x00" + pasted[len(pasted)/2:] + ".go"
+					body, _ := json.Marshal(map[string]any{"token_hash": iss.Token.Hash, "source": "file", field: loc, "line": 3})
+					w := e.call("POST", "/v1/tokens/leaks", body)
+					if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"action":"revoked"`) {
+						t.Fatalf("%s in %s: leak report = %d %s, want it revoked", id, field, w.Code, w.Body)
+					}
+					tok, err := e.st.TokenByID(ctx, iss.Token.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if strings.ContainsAny(tok.InvalidReason, "\u202e\x1b\u2028\x00") {
+						t.Errorf("%s in %s: reason %q keeps a control or bidi character", id, field, tok.InvalidReason)
+					}
+					reasons = append(reasons, tok.InvalidReason)
+				}
+			}
+			_ = e.mgr.Close()
+			where := map[string]string{"reasons": strings.Join(reasons, "\n"), "rows": e.dump(t), "log": e.log.take()}
+			for id, tok := range sampleTokens() {
+				for name, text := range where {
+					if strings.Contains(text, tok) {
+						t.Errorf("%s: the %s hold the plaintext token", id, name)
+					}
+				}
+			}
+		})
 	}
 }

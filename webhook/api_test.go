@@ -209,3 +209,50 @@ func countTokens(t *testing.T, e *env) int {
 	}
 	return len(ts)
 }
+
+// TestAPIStrictJSON: every JSON route refuses a key given twice and a key
+// that matches a field only when case is ignored (encoding/json would take
+// the last, or the wrong-case one), as it refuses unknown keys: 400
+// bad_request, before anything is looked up or written.
+func TestAPIStrictJSON(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	victim := e.issue(t, patterns.TypeUser)
+	h := patterns.HashToken(victim.Reveal())
+	tok := `"` + victim.Reveal() + `"`
+	tests := []struct{ name, path, body string }{
+		{"create duplicate type", "/v1/tokens", `{"owner":"o","name":"n","type":"user","type":"admin"}`},
+		{"create duplicate owner", "/v1/tokens", `{"owner":"o","owner":"p","name":"n"}`},
+		{"create upper-case key", "/v1/tokens", `{"owner":"o","name":"n","TYPE":"admin"}`},
+		{"create mixed-case key", "/v1/tokens", `{"Owner":"o","name":"n"}`},
+		{"create escaped duplicate", "/v1/tokens", `{"owner":"o","name":"n","type":"user","\u0074ype":"admin"}`},
+		{"verify duplicate token", "/v1/tokens/verify", `{"token":` + tok + `,"token":` + tok + `}`},
+		{"verify upper-case key", "/v1/tokens/verify", `{"Token":` + tok + `}`},
+		{"revoke duplicate reason", "/v1/tokens/revoke", `{"token_hash":"` + h + `","reason":"a","reason":"b"}`},
+		{"revoke duplicate id kinds", "/v1/tokens/revoke", `{"token_hash":"` + h + `","TOKEN_HASH":"` + h + `","reason":"r"}`},
+		{"status duplicate", "/v1/tokens/status", `{"token_hashes":["` + h + `"],"token_hashes":["` + h + `"]}`},
+		{"status case", "/v1/tokens/status", `{"Token_Hashes":["` + h + `"]}`},
+		{"leak duplicate", "/v1/tokens/leaks", `{"token_hash":"` + h + `","source":"file","source":"git"}`},
+		{"leak case", "/v1/tokens/leaks", `{"token_hash":"` + h + `","Source":"file"}`},
+		{"invalid UTF-8", "/v1/tokens", "{\"owner\":\"o\xff\",\"name\":\"n\"}"},
+	}
+	before := countTokens(t, e)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := e.api(t, "POST", tc.path, e.admin, tc.body)
+			wantStatus(t, resp, body, http.StatusBadRequest)
+			if got := errorCode(t, body); got != "bad_request" {
+				t.Errorf("code = %s, want bad_request (%s)", got, body)
+			}
+			if bytes.Contains(body, []byte(victim.Reveal())) {
+				t.Error("error echoes a token")
+			}
+		})
+	}
+	if after := countTokens(t, e); after != before {
+		t.Errorf("tokens %d → %d: refused input wrote", before, after)
+	}
+	if v, _ := e.mgr.Verify(context.Background(), victim); !v.Valid {
+		t.Error("victim token was revoked by refused input")
+	}
+}

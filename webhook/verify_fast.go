@@ -86,7 +86,9 @@ func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 // parseVerifyBody parses b if it is exactly {"token":"..."} (JSON
 // whitespace allowed around each token) and the value holds only printable
 // ASCII other than '"' and '\', which encoding/json decodes to itself.
-// ok is false for anything else, valid JSON included.
+// Such a body is ASCII with one key, spelled as the json tag, so the strict
+// decoder (decode.go) reads it to the same value. ok is false for anything
+// else, valid JSON included.
 func parseVerifyBody(b []byte) (tok []byte, ok bool) {
 	b = skipWS(b)
 	if b, ok = cutPrefix(b, `{`); !ok {

@@ -22,6 +22,10 @@ var verifySeeds = []string{
 	`{"token":1}`, `{"token":null}`, `{"token":"x"}{}`, `{"token":"x"} x`, `{"token":"x"`, ``, ` `,
 	`[]`, `null`, `"x"`, `{}`, `{"token":"<>&"}`, `{"token":"x"}` + strings.Repeat(" ", 2000),
 	`{"token":"` + strings.Repeat("a", 1100) + `"}`,
+	// What only the strict decoder refuses, or reads as the fast path would.
+	`{"token":"x","Token":"y"}`, `{"Token":"x"}`, `{"tok\u0065n":"x"}`, `{"token":"\u0000"}`,
+	"{\"token\":\"x\"}\xff", "{\"token\":\"x\xc3\"}", `{"token":"x","token":"x"}`, `{"token":"x","tokens":1}`,
+	`{"token":"lgu_` + strings.Repeat("A", 36) + `"}`, "{\"token\":\"a\u202eb\"}",
 }
 
 // FuzzDecodeVerify holds decodeVerify to decode: same value, same error,

@@ -7,6 +7,12 @@
 // checksum fast-reject, before any store call) and is hashed on entry. The
 // plaintext of a newly issued token is returned exactly once, in Issued.
 //
+// Every free-text value it is given (owner, name, reason, actor, source,
+// ids and list filters) is checked and has pasted tokens redacted here,
+// before any store call, log line or answer (text.go): the CLI and the API
+// get the same rules, and a refused value is a *store.TextError naming the
+// field, never quoting it.
+//
 // Verify never writes on the request path: last_used_at updates (at most one
 // per token per minute per process) and verified_invalid audit events (at
 // most one per token per minute per process, so a client hammering with a

@@ -23,15 +23,6 @@ var (
 	ErrPolicy = errors.New("expiry not allowed by policy")
 )
 
-// Limits on free-text fields, so bad input cannot bloat the store.
-const (
-	maxOwnerLen  = 200
-	maxNameLen   = 200
-	maxReasonLen = 1000
-	maxActorLen  = 200
-	maxSourceLen = 1000
-)
-
 // Options configures a Manager.
 type Options struct {
 	Policy Policy           // zero value: DefaultPolicy()
@@ -116,11 +107,15 @@ type Issued struct {
 }
 
 // Issue mints a token under the policy, stores its hash with an issued
-// event, and returns the plaintext once. Errors: ErrPolicy (expiry refused),
+// event, and returns the plaintext once. Owner and name are trimmed, and
+// tokens quoted in owner, name, actor or source are redacted (see the
+// text rules in text.go). Errors: ErrPolicy (expiry refused),
 // store.ErrInvalid (missing owner or name, unknown type, unparsable
-// expiry), or the store's.
+// expiry; a *store.TextError for text that breaks the rules), or the
+// store's.
 func (m *Manager) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
-	req.Owner, req.Name = strings.TrimSpace(req.Owner), strings.TrimSpace(req.Name)
+	req.Owner, req.Name = m.redact(strings.TrimSpace(req.Owner)), m.redact(strings.TrimSpace(req.Name))
+	req.Actor, req.Source = m.redact(req.Actor), m.redact(req.Source)
 	if req.Type == "" {
 		req.Type = patterns.TypeUser
 	}
@@ -163,26 +158,29 @@ func (m *Manager) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	return Issued{Token: t, Secret: sec}, nil
 }
 
+// checkIssue checks an issue request whose text is trimmed and redacted.
 func checkIssue(req IssueRequest) error {
 	switch {
 	case req.Owner == "":
 		return fmt.Errorf("%w: owner is required", store.ErrInvalid)
 	case req.Name == "":
 		return fmt.Errorf("%w: name is required", store.ErrInvalid)
-	case len(req.Owner) > maxOwnerLen:
-		return fmt.Errorf("%w: owner longer than %d bytes", store.ErrInvalid, maxOwnerLen)
-	case len(req.Name) > maxNameLen:
-		return fmt.Errorf("%w: name longer than %d bytes", store.ErrInvalid, maxNameLen)
-	case len(req.Actor) > maxActorLen || len(req.Source) > maxSourceLen:
-		return fmt.Errorf("%w: actor or source too long", store.ErrInvalid)
 	}
-	return nil
+	return firstError(
+		store.CheckLabel("owner", req.Owner, maxOwnerLen), store.CheckLabel("name", req.Name, maxNameLen),
+		store.CheckLabel("type", req.Type, 0), store.CheckLabel("expires_in", req.ExpiresIn, 0),
+		store.CheckLabel("actor", req.Actor, maxActorLen), store.CheckLabel("source", req.Source, maxSourceLen))
 }
 
-// Get returns the token with that id (store.ErrNotFound if none).
+// Get returns the token with that id (store.ErrNotFound if none; a
+// *store.TextError for an id no token can have, see text.go).
 func (m *Manager) Get(ctx context.Context, id string) (*store.Token, error) {
 	if id == "" {
 		return nil, fmt.Errorf("%w: id is required", store.ErrInvalid)
+	}
+	id = m.redact(id)
+	if err := checkID("id", id); err != nil {
+		return nil, err
 	}
 	t, err := m.st.TokenByID(ctx, id)
 	if err != nil {
@@ -192,8 +190,16 @@ func (m *Manager) Get(ctx context.Context, id string) (*store.Token, error) {
 }
 
 // List returns the tokens matching f, ordered by id. f.Now defaults to the
-// Manager's clock; an unknown f.State is store.ErrInvalid.
+// Manager's clock; an unknown f.State is store.ErrInvalid, and so is
+// owner, cursor or state text that breaks the rules of text.go. Tokens
+// quoted in the owner or cursor are redacted first, as they were when
+// stored: a token pasted as an owner is found by the same paste.
 func (m *Manager) List(ctx context.Context, f store.ListFilter) ([]*store.Token, error) {
+	f.Owner, f.After = m.redact(f.Owner), m.redact(f.After)
+	if err := firstError(store.CheckLabel("owner", f.Owner, maxOwnerLen), checkID("cursor", f.After),
+		store.CheckLabel("state", string(f.State), 0)); err != nil {
+		return nil, err
+	}
 	switch f.State {
 	case "", store.StateActive, store.StateRevoked, store.StateExpired:
 	default:

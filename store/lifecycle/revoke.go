@@ -60,8 +60,12 @@ func (m *Manager) Revoke(ctx context.Context, req RevokeRequest) (t *store.Token
 
 // revokeRequest checks req and turns it into the store's request.
 func (m *Manager) revokeRequest(req RevokeRequest) (store.RevokeRequest, error) {
-	req.Reason, req.Actor = strings.TrimSpace(req.Reason), strings.TrimSpace(req.Actor)
-	req.Hash, req.ID = strings.ToLower(strings.TrimSpace(req.Hash)), strings.TrimSpace(req.ID)
+	// Reason, actor and source are free text kept in the store, sent to the
+	// owner and shown by verify, and the id is a look-up key: a token quoted
+	// in them ("leaked as lgu_...") must not be stored, logged or queried.
+	req.Reason, req.Actor = m.redact(strings.TrimSpace(req.Reason)), m.redact(strings.TrimSpace(req.Actor))
+	req.Source, req.ID = m.redact(req.Source), m.redact(strings.TrimSpace(req.ID))
+	req.Hash = strings.TrimSpace(req.Hash)
 	n := 0
 	for _, set := range []bool{!req.Secret.IsZero(), req.Hash != "", req.ID != ""} {
 		if set {
@@ -77,9 +81,13 @@ func (m *Manager) revokeRequest(req RevokeRequest) (store.RevokeRequest, error) 
 		return store.RevokeRequest{}, fmt.Errorf("%w: a reason is required", store.ErrInvalid)
 	case req.Actor == "":
 		return store.RevokeRequest{}, fmt.Errorf("%w: an actor is required", store.ErrInvalid)
-	case len(req.Reason) > maxReasonLen || len(req.Actor) > maxActorLen || len(req.Source) > maxSourceLen:
-		return store.RevokeRequest{}, fmt.Errorf("%w: reason, actor or source too long", store.ErrInvalid)
-	case req.Hash != "" && !isSHA256Hex(req.Hash):
+	}
+	if err := firstError(store.CheckLabel("reason", req.Reason, maxReasonLen),
+		store.CheckLabel("actor", req.Actor, maxActorLen), store.CheckLabel("source", req.Source, maxSourceLen),
+		checkID("id", req.ID), store.CheckLabel("hash", req.Hash, 0)); err != nil {
+		return store.RevokeRequest{}, err
+	}
+	if req.Hash = strings.ToLower(req.Hash); req.Hash != "" && !isSHA256Hex(req.Hash) {
 		return store.RevokeRequest{}, fmt.Errorf("%w: hash must be 64 hex characters (SHA-256)", store.ErrInvalid)
 	}
 	if !req.Secret.IsZero() {
@@ -95,11 +103,8 @@ func (m *Manager) revokeRequest(req RevokeRequest) (store.RevokeRequest, error) 
 	if kind != store.EventRevoked && kind != store.EventLeakReported {
 		return store.RevokeRequest{}, fmt.Errorf("%w: revoke event kind %q", store.ErrInvalid, kind)
 	}
-	// Reason, actor and source are free text kept in the store, sent to the
-	// owner and shown by verify: a token quoted in them ("leaked as lgu_...")
-	// must not be stored.
-	return store.RevokeRequest{ID: req.ID, Hash: req.Hash, Reason: m.cat.RedactTokens(req.Reason),
-		Actor: m.cat.RedactTokens(req.Actor), Source: m.cat.RedactTokens(req.Source), Kind: kind, At: m.Now()}, nil
+	return store.RevokeRequest{ID: req.ID, Hash: req.Hash, Reason: req.Reason, Actor: req.Actor,
+		Source: req.Source, Kind: kind, At: m.Now()}, nil
 }
 
 // lookup finds the token a revoke request names.
