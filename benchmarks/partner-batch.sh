@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # partner-batch.sh: issue 5's speed figures for the GitHub partner endpoint.
-#   - BenchmarkVerifyPartnerSignature (webhook): ECDSA P-256 signature checks per second.
+#   - BenchmarkVerifyPartnerSignature (github): ECDSA P-256 signature checks per second.
 #   - BenchmarkPartnerBatch1000 (webhook): a signed batch of 1000 items end to end on SQLite.
 #   - BenchmarkPartnerBatch1000Postgres (cmd/leakguard): the same through the serve
 #     process on PostgreSQL with durable commits (target: < 1 s per batch).
@@ -11,7 +11,7 @@ BATCHES="${BATCHES:-10}"
 export LEAKGUARD_REQUIRE_SERVICES="${LEAKGUARD_REQUIRE_SERVICES:-1}"
 
 echo "== signature checks (cores: $(nproc))"
-go test -run '^$' -bench '^BenchmarkVerifyPartnerSignature$' -benchtime 2s -count 1 ./webhook |
+go test -run '^$' -bench '^BenchmarkVerifyPartnerSignature$' -benchtime 2s -count 1 ./github |
   awk '/^Benchmark/ {printf "%s  %s ns/op  = %.0f checks/s\n", $1, $3, 1e9/$3}'
 echo "== 1000-item batch, SQLite (synchronous=FULL)"
 go test -run '^$' -bench '^BenchmarkPartnerBatch1000$' -benchtime "${BATCHES}x" -count 1 ./webhook |

@@ -103,7 +103,7 @@ func (b *batchBuffer) segments(f func([]byte)) {
 }
 
 // verify reports whether der is key's ECDSA signature of SHA-256 of the
-// body, as VerifyPartnerSignature does for a contiguous body.
+// body, as github.VerifyPartnerSignature does for a contiguous body.
 func (b *batchBuffer) verify(key *ecdsa.PublicKey, der []byte) bool {
 	h := sha256.New()
 	b.segments(func(p []byte) { h.Write(p) })

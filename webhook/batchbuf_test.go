@@ -12,6 +12,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/leakguard/leakguard/github"
 )
 
 // TestBatchBufferReadFrom: every size around the chunk size and the cap
@@ -78,7 +80,7 @@ func TestBatchBufferRefused(t *testing.T) {
 }
 
 // TestBatchBufferVerify: the chunked signature check agrees with
-// VerifyPartnerSignature.
+// github.VerifyPartnerSignature.
 func TestBatchBufferVerify(t *testing.T) {
 	t.Parallel()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -96,7 +98,7 @@ func TestBatchBufferVerify(t *testing.T) {
 	if err := buf.readFrom(bytes.NewReader(body), 1<<20, func(int64) bool { return true }); err != nil {
 		t.Fatal(err)
 	}
-	if !buf.verify(&priv.PublicKey, sig) || !VerifyPartnerSignature(&priv.PublicKey, body, sig) {
+	if !buf.verify(&priv.PublicKey, sig) || !github.VerifyPartnerSignature(&priv.PublicKey, body, sig) {
 		t.Fatal("signature does not verify")
 	}
 	body[len(body)-1] = 'y'
@@ -127,6 +129,13 @@ func TestByteBudget(t *testing.T) {
 	}
 }
 
+// retryIn is a retryable error that knows when to retry, as
+// github.ErrKeysUnavailable's errors do.
+type retryIn time.Duration
+
+func (r retryIn) Error() string             { return "down" }
+func (r retryIn) RetryAfter() time.Duration { return time.Duration(r) }
+
 func TestRetryAfterHeader(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -134,8 +143,8 @@ func TestRetryAfterHeader(t *testing.T) {
 		want string
 	}{
 		{ErrBusy, "5"},
-		{&keysUnavailableError{cause: errors.New("down"), retryAfter: 2500 * time.Millisecond}, "3"},
-		{&keysUnavailableError{cause: errors.New("down"), retryAfter: -time.Second}, "1"},
+		{retryIn(2500 * time.Millisecond), "3"},
+		{retryIn(-time.Second), "1"},
 	}
 	for _, tc := range tests {
 		if got := retryAfterHeader(tc.err); got != tc.want {

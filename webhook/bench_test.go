@@ -6,25 +6,7 @@ import (
 	"testing"
 
 	"github.com/leakguard/leakguard/patterns"
-	"github.com/leakguard/leakguard/webhook"
-	"github.com/leakguard/leakguard/webhook/partnertest"
 )
-
-// BenchmarkVerifyPartnerSignature measures signature checks per second.
-func BenchmarkVerifyPartnerSignature(b *testing.B) {
-	key := partnertest.NewKey(b, "bench")
-	body := []byte(`[{"token":"some_token","type":"some_type","url":"some_url","source":"content"}]`)
-	sig, err := webhook.DecodePartnerSignature(key.Sign(b, body))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		if !webhook.VerifyPartnerSignature(&key.Priv.PublicKey, body, sig) {
-			b.Fatal("does not verify")
-		}
-	}
-}
 
 // BenchmarkPartnerBatch1000 sends a signed batch of 1000 items (a third
 // ours and active, a third unknown, a third duplicates) end to end over

@@ -21,14 +21,17 @@
 // unknown fields, wrong types, trailing data, oversize bodies, wrong token
 // format, missing reason) is a 4xx before anything is written.
 //
-// Partner endpoints (github.go, keys.go) check the ECDSA P-256/SHA-256
-// signature over the raw body bytes before anything in the body is looked
-// at; a bad, missing or unknown-key signature is 401 with no store call, and
-// keys that cannot be fetched fail closed (503). Keys come from the sender's
-// keys URL through a go-github client, cached by identifier, refetched on an
-// unknown identifier at most once a minute with one fetch in flight. A
-// sender (name, path, header names, keys URL) is configuration; GitHub's is
-// the default. Each distinct token of a batch goes through the revoker;
-// the answer is 200 only once every revocation is durable, with one
-// feedback entry per distinct token (token_hash only, never the token).
+// Partner endpoints (partner.go) check the ECDSA P-256/SHA-256 signature
+// over the raw body bytes before anything in the body is looked at; a bad,
+// missing or unknown-key signature is 401 with no store call, and keys that
+// cannot be fetched fail closed (503). The protocol — payload, signature,
+// feedback, and the key list (github.KeySource: cached by identifier,
+// refetched on an unknown identifier at most once a minute with one fetch
+// in flight) — is package github's; this package holds the HTTP side:
+// routes, the order in which a request is taken, body caps, the in-flight
+// byte budget and metrics. A sender (name, path, header names, keys URL)
+// is configuration; GitHub's is the default. Each distinct token of a
+// batch goes through the revoker; the answer is 200 only once every
+// revocation is durable, with one feedback entry per distinct token
+// (token_hash only, never the token).
 package webhook

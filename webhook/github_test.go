@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/webhook"
@@ -76,11 +77,11 @@ func TestGitHubPublishedExamples(t *testing.T) {
 			}
 			continue
 		}
-		var fb []webhook.Feedback
+		var fb []github.Feedback
 		if err := json.Unmarshal(body, &fb); err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		want := []webhook.Feedback{{TokenHash: patterns.HashToken("some_token"), TokenType: "some_type", Label: "false_positive"}}
+		want := []github.Feedback{{TokenHash: patterns.HashToken("some_token"), TokenType: "some_type", Label: "false_positive"}}
 		if fmt.Sprint(fb) != fmt.Sprint(want) {
 			t.Errorf("%s: feedback %+v, want %+v", tc.name, fb, want)
 		}
@@ -159,7 +160,7 @@ func TestFullFlowRevokesOurToken(t *testing.T) {
 		item(ours.Reveal(), url+"#dup"), item("lgu_lookalike", ""))
 	resp, out := e.postSigned(t, body)
 	wantStatus(t, resp, out, http.StatusOK)
-	var fb []webhook.Feedback
+	var fb []github.Feedback
 	if err := json.Unmarshal(out, &fb); err != nil {
 		t.Fatal(err)
 	}
@@ -270,53 +271,4 @@ func TestBatchLimitsAndMalformed(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || bytes.Count(out, []byte("token_hash")) != 1 {
 		t.Errorf("one good item: %d %s", resp.StatusCode, out)
 	}
-}
-
-func TestParsePayload(t *testing.T) {
-	t.Parallel()
-	items, bad, err := webhook.ParsePayload([]byte(`[{"token":"a","type":"t","url":"u","source":"s","extra":1},{"token":1}]`), 10)
-	if err != nil || len(items) != 1 || bad != 1 {
-		t.Fatalf("items %d bad %d err %v", len(items), bad, err)
-	}
-	if got := items[0]; got.Token.Reveal() != "a" || got.Type != "t" || got.URL != "u" || got.Source != "s" {
-		t.Errorf("item = %+v", got)
-	}
-}
-
-func FuzzParsePayload(f *testing.F) {
-	for _, s := range []string{`[]`, `[{"token":"a"}]`, `[1,{"token":"x","type":"y","url":"z"}]`, `{}`, `[`, `null`,
-		`[{"token":"lgu_abc","url":"https://github.com/a"}]`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		items, bad, err := webhook.ParsePayload(body, 50)
-		if err != nil {
-			if items != nil {
-				t.Fatal("items with error")
-			}
-			return
-		}
-		if len(items)+bad > 50 {
-			t.Fatalf("%d items + %d bad over the cap", len(items), bad)
-		}
-		for _, it := range items {
-			if it.Token.IsZero() {
-				t.Fatal("item without token")
-			}
-		}
-	})
-}
-
-func FuzzDecodePartnerSignature(f *testing.F) {
-	f.Add("MEUCIFLZzeK++IhS+y276SRk2Pe5LfDrfvTXu6iwKKcFGCrvAiEAhHN2kDOhy2I6eGkOFmxNkOJ+L2y8oQ9A2T9GGJo6WJY=")
-	f.Add("MEUCIQDKZokqnCjrRtw0tni+2Ltvl/uiMJ1EGumEsp1BsNr32AIgQY1YXD2nlj+XNfGK4rBfkMJ1JDOQcYXxa2sY8FNkrKc=")
-	f.Add("")
-	f.Add("MAYCAQECAQE=") // SEQUENCE { 1, 1 }
-	f.Add("MAYCAQACAQE=") // R = 0
-	f.Fuzz(func(t *testing.T, h string) {
-		der, err := webhook.DecodePartnerSignature(h)
-		if err == nil && len(der) == 0 {
-			t.Fatal("empty signature accepted")
-		}
-	})
 }

@@ -127,7 +127,7 @@ func (c *childCache) get(route string, status int, newChildren func(string, int)
 	return ch
 }
 
-// keyFetched returns a KeySource.OnFetch hook counting fetches of sender.
+// keyFetched returns a github.KeySource.OnFetch hook counting fetches of sender.
 func (m *metrics) keyFetched(sender string) func(error) {
 	return func(err error) {
 		result := "ok"

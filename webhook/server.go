@@ -9,18 +9,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/lifecycle"
 )
 
-// Errors the HTTP layer returns; errorTable maps them (and the store's and
-// lifecycle's sentinels) to statuses.
+// Errors the HTTP layer returns; errorTable maps them (and the sentinels of
+// the store, lifecycle and the github partner protocol) to statuses.
 var (
 	// ErrBadRequest is malformed input: bad JSON, unknown fields, wrong types.
 	ErrBadRequest = errors.New("bad request")
@@ -47,16 +47,18 @@ var errorTable = []struct {
 	code   string
 }{
 	{ErrBadSignature, http.StatusUnauthorized, "bad_signature"},
-	{ErrUnknownKey, http.StatusUnauthorized, "bad_signature"},
-	{ErrKeysUnavailable, http.StatusServiceUnavailable, "keys_unavailable"},
+	{github.ErrUnknownKey, http.StatusUnauthorized, "bad_signature"},
+	{github.ErrKeysUnavailable, http.StatusServiceUnavailable, "keys_unavailable"},
 	{ErrUnauthorized, http.StatusUnauthorized, "unauthorized"},
 	{ErrForbidden, http.StatusForbidden, "forbidden"},
 	{ErrTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
+	{github.ErrTooManyItems, http.StatusRequestEntityTooLarge, "too_large"},
 	{ErrNoRoute, http.StatusNotFound, "not_found"},
 	{ErrMethod, http.StatusMethodNotAllowed, "method_not_allowed"},
 	{lifecycle.ErrMalformed, http.StatusBadRequest, "malformed_token"},
 	{lifecycle.ErrPolicy, http.StatusBadRequest, "expiry_not_allowed"},
 	{ErrBadRequest, http.StatusBadRequest, "bad_request"},
+	{github.ErrBadPayload, http.StatusBadRequest, "bad_request"},
 	{store.ErrInvalid, http.StatusBadRequest, "invalid"},
 	{store.ErrNotFound, http.StatusNotFound, "not_found"},
 	{store.ErrConflict, http.StatusConflict, "conflict"},
@@ -98,7 +100,7 @@ type Config struct {
 	Manager *lifecycle.Manager
 	Revoker *revoker.Revoker
 	// Senders are the partner endpoints (nil: GitHub's at
-	// DefaultGitHubKeysURL).
+	// github.DefaultKeysURL).
 	Senders []Sender
 	// HTTPClient fetches senders' public keys (nil: 10 s timeout client).
 	HTTPClient *http.Client
@@ -129,7 +131,7 @@ type Server struct {
 	now     func() time.Time
 	metrics *metrics
 	reg     *prometheus.Registry
-	keys    map[string]*KeySource
+	keys    map[string]*github.KeySource
 	handler http.Handler
 	// partnerInFlight is the budget behind MaxPartnerInFlightBytes, shared
 	// by every partner endpoint.
@@ -142,7 +144,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("webhook: Manager and Revoker are required")
 	}
 	cfg = withDefaults(cfg)
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, reg: cfg.Registry, keys: map[string]*KeySource{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, reg: cfg.Registry, keys: map[string]*github.KeySource{}}
 	m, err := newMetrics(s.reg)
 	if err != nil {
 		return nil, err
@@ -150,7 +152,6 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = m
 	mux := http.NewServeMux()
 	s.routes(mux)
-	gh := github.NewClient(cfg.HTTPClient)
 	for _, snd := range cfg.Senders {
 		if err := snd.validate(); err != nil {
 			return nil, err
@@ -158,7 +159,7 @@ func New(cfg Config) (*Server, error) {
 		if _, dup := s.keys[snd.Name]; dup {
 			return nil, fmt.Errorf("webhook: duplicate sender %q", snd.Name)
 		}
-		ks := NewKeySource(gh, snd.KeysURL, cfg.Now, cfg.Logger.With().Str("sender", snd.Name).Logger())
+		ks := github.NewKeySource(cfg.HTTPClient, snd.KeysURL, cfg.Now, cfg.Logger.With().Str("sender", snd.Name).Logger())
 		ks.OnFetch = s.metrics.keyFetched(snd.Name)
 		s.keys[snd.Name] = ks
 		mux.Handle("POST "+snd.Path, s.partnerHandler(snd, ks))
@@ -169,7 +170,7 @@ func New(cfg Config) (*Server, error) {
 
 func withDefaults(cfg Config) Config {
 	if cfg.Senders == nil {
-		cfg.Senders = []Sender{GitHubSender(DefaultGitHubKeysURL)}
+		cfg.Senders = []Sender{GitHubSender(github.DefaultKeysURL)}
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -243,7 +244,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
 // Keys returns a sender's key source.
-func (s *Server) Keys(sender string) *KeySource { return s.keys[sender] }
+func (s *Server) Keys(sender string) *github.KeySource { return s.keys[sender] }
 
 // HTTPServer returns an http.Server for Handler with the configured
 // timeouts; the caller serves it on its listener and shuts it down.

@@ -7,9 +7,10 @@ import (
 )
 
 // TestDependencyDirection keeps the layering of STYLE.md §1: cmd → webhook →
-// revoker → store ← store/*; scanner → patterns; cmd → orgscan → revoker,
-// scanner; redisstreams → orgscan/queue. Each package's transitive
-// dependencies (go list -deps) must avoid the listed prefixes.
+// revoker → store ← store/*; webhook → github → revoker; scanner →
+// patterns; cmd → orgscan → revoker, scanner; redisstreams → orgscan/queue.
+// Each package's transitive dependencies (go list -deps) must avoid the
+// listed prefixes.
 func TestDependencyDirection(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("go"); err != nil {
@@ -30,8 +31,13 @@ func TestDependencyDirection(t *testing.T) {
 		{"store/sqlite", []string{mod + "scanner", mod + "revoker", mod + "webhook", "net/http", "github.com/redis/"}},
 		{"store/postgres", []string{mod + "scanner", mod + "revoker", mod + "webhook", "net/http", "github.com/redis/"}},
 		{"store/rediscache", []string{mod + "scanner", mod + "revoker", mod + "webhook", "net/http", "github.com/jackc/", "modernc.org/sqlite"}},
-		{"revoker", append([]string{mod + "webhook", mod + "store/"}, io...)},
+		{"revoker", append([]string{mod + "webhook", mod + "github", mod + "store/"}, io...)},
 		{"webhook", []string{mod + "cmd"}},
+		// github is what leakguard knows of GitHub: its REST client and
+		// partner protocol over HTTP, alert sync through the revoker; no
+		// HTTP handler of ours (webhook), no store adapter, SQL or Redis.
+		{"github", []string{mod + "cmd", mod + "webhook", mod + "store/", mod + "redisstreams",
+			"database/sql", "github.com/redis/", "github.com/jackc/", "modernc.org/sqlite"}},
 		// orgscan is the organisation-scan protocol: no HTTP, SQL or Redis,
 		// no adapter; redisstreams is its queue and knows only the queue's
 		// vocabulary (orgscan/queue), not the scanner, the revoker or stores.

@@ -10,11 +10,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner"
 	"github.com/leakguard/leakguard/scanner/orgscan"
 	"github.com/leakguard/leakguard/scanner/report"
-	"github.com/leakguard/leakguard/webhook/githubapi"
 	"github.com/rs/zerolog"
 )
 
@@ -35,7 +35,7 @@ Authorization header. Run 'leakguard github <subcommand> -h' for every flag.`
 // gitHub runs the github subcommands and `leakguard worker` with what a
 // caller injects besides flags and IO; the zero value is the real thing.
 type gitHub struct {
-	sleep githubapi.Sleeper // waits out rate limits (nil: the real sleeper; tests: a fake)
+	sleep github.Sleeper // waits out rate limits (nil: the real sleeper; tests: a fake)
 }
 
 // runGitHub dispatches the github subcommands.
@@ -73,7 +73,7 @@ type githubCommon struct {
 	getenv             func(string) string
 	log                zerolog.Logger
 	stdout, stderr     io.Writer
-	sleep              githubapi.Sleeper // nil: the real one (see gitHub)
+	sleep              github.Sleeper // nil: the real one (see gitHub)
 }
 
 func (c *githubCommon) declare(fs *flag.FlagSet) {
@@ -88,7 +88,7 @@ func (c *githubCommon) declare(fs *flag.FlagSet) {
 // of its own.
 func (c *githubCommon) declareBase(fs *flag.FlagSet) {
 	c.format = report.FormatText
-	fs.StringVar(&c.apiURL, "api-url", githubapi.DefaultAPIURL, "GitHub REST API `URL` (GitHub Enterprise: https://HOST/api/v3/)")
+	fs.StringVar(&c.apiURL, "api-url", github.DefaultAPIURL, "GitHub REST API `URL` (GitHub Enterprise: https://HOST/api/v3/)")
 	fs.StringVar(&c.config, "config", "", "token-format configuration `FILE` (TOML)")
 	fs.StringVar(&c.logLevel, "log-level", "", "log level: debug, info, warn, error (default info; error with --quiet)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress or summary on stderr (errors still)")
@@ -127,8 +127,8 @@ func (c *githubCommon) token() patterns.Secret {
 }
 
 // client builds the GitHub API client.
-func (c *githubCommon) client() (*githubapi.Client, error) {
-	cl, err := githubapi.New(githubapi.Options{
+func (c *githubCommon) client() (*github.Client, error) {
+	cl, err := github.New(github.Options{
 		APIURL: c.apiURL, Token: c.token(), Now: c.now, Sleep: c.sleep, Logger: c.log,
 		UserAgent: "leakguard/" + buildVersion(),
 	})
@@ -153,7 +153,7 @@ func (c *githubCommon) catalog() (*patterns.Catalog, error) {
 
 // clientCatalog builds the GitHub API client and loads the token formats,
 // the start of every github subcommand.
-func (c *githubCommon) clientCatalog(ctx context.Context) (*githubapi.Client, *patterns.Catalog, error) {
+func (c *githubCommon) clientCatalog(ctx context.Context) (*github.Client, *patterns.Catalog, error) {
 	cl, err := c.client()
 	if err != nil {
 		return nil, nil, err
@@ -195,7 +195,7 @@ func defaultCacheDir(getenv func(string) string) string {
 
 // newOrgScanner builds the repository scanner over the cache directory,
 // which it holds locked against other processes until release.
-func newOrgScanner(cacheDir string, cl *githubapi.Client, token patterns.Secret, cat *patterns.Catalog, log zerolog.Logger) (sc *orgscan.Scanner, release func(), err error) {
+func newOrgScanner(cacheDir string, cl *github.Client, token patterns.Secret, cat *patterns.Catalog, log zerolog.Logger) (sc *orgscan.Scanner, release func(), err error) {
 	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
 		return nil, nil, &exitError{code: exitFail, err: fmt.Errorf("cache directory: %w", err)}
 	}

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/scanner"
-	"github.com/leakguard/leakguard/webhook/githubapi"
 )
 
 // githubAlertsOptions are the flags of `leakguard github alerts`.
@@ -60,8 +60,8 @@ func runGitHubAlerts(ctx context.Context, args []string, sio IO) error {
 	rv := revoker.New(st, cat, revoker.Options{Now: o.now, Logger: o.log})
 	sink := newFindingSink(&o.githubCommon, cat)
 	var failures []string
-	stats, err := githubapi.SyncAlerts(ctx, cl, rv, githubapi.SyncOptions{Org: o.org, State: o.state, Resolve: o.resolve},
-		func(out githubapi.Outcome) error {
+	stats, err := github.SyncAlerts(ctx, cl, rv, github.SyncOptions{Org: o.org, State: o.state, Resolve: o.resolve},
+		func(out github.Outcome) error {
 			if out.Err != nil {
 				failures = append(failures, fmt.Sprintf("%s#%d: %v", out.Alert.Repository, out.Alert.Number, out.Err))
 			}
@@ -88,10 +88,10 @@ func runGitHubAlerts(ctx context.Context, args []string, sio IO) error {
 
 // alertFinding reports one alert as a finding (source github-alert); the
 // secret is only hashed and redacted.
-func alertFinding(cat *patterns.Catalog, out githubapi.Outcome) scanner.Finding {
+func alertFinding(cat *patterns.Catalog, out github.Outcome) scanner.Finding {
 	a := out.Alert
 	f := scanner.Finding{
-		Rule: a.SecretType, Source: githubapi.SourceAlert, Repository: a.Repository, URL: a.URL,
+		Rule: a.SecretType, Source: github.SourceAlert, Repository: a.Repository, URL: a.URL,
 		Status: scanner.StatusUnknown, Action: scanner.ActionNone,
 	}
 	if !a.Secret.IsZero() {

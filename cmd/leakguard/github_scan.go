@@ -7,18 +7,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/orgscan"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/redisstreams"
 	"github.com/leakguard/leakguard/revoker"
 	reposcan "github.com/leakguard/leakguard/scanner/orgscan"
-	"github.com/leakguard/leakguard/webhook/githubapi"
 )
 
 // githubScanOptions are the flags of `leakguard github scan`.
 type githubScanOptions struct {
 	githubCommon
-	sel      githubapi.Selector
+	sel      github.Selector
 	cacheDir string
 	revoke   bool
 	queue    string
@@ -108,7 +108,7 @@ func (g gitHub) scan(ctx context.Context, args []string, sio IO) error {
 
 // openBackend opens what scans: the --queue for workers, or the scanner
 // over --cache-dir with its checkpoints.
-func (o *githubScanOptions) openBackend(ctx context.Context, cl *githubapi.Client, cat *patterns.Catalog, opts *orgscan.Options) (release func(), err error) {
+func (o *githubScanOptions) openBackend(ctx context.Context, cl *github.Client, cat *patterns.Catalog, opts *orgscan.Options) (release func(), err error) {
 	if o.queue != "" {
 		q, closeQ, err := openQueue(ctx, o.queue, redisstreams.Options{Prefix: o.prefix, Log: o.log})
 		if err != nil {
@@ -126,7 +126,7 @@ func (o *githubScanOptions) openBackend(ctx context.Context, cl *githubapi.Clien
 }
 
 // runOrgScan runs one organisation scan of repos.
-func runOrgScan(ctx context.Context, opts orgscan.Options, repos []githubapi.Repo) error {
+func runOrgScan(ctx context.Context, opts orgscan.Options, repos []github.Repo) error {
 	s, err := orgscan.NewScan(opts)
 	if err != nil {
 		return err
@@ -145,14 +145,14 @@ type orgRun struct {
 	o       *githubScanOptions
 	start   time.Time
 	out     *findingSink
-	skipped []githubapi.Skipped
+	skipped []github.Skipped
 
 	mu                        sync.Mutex
 	total, done               int
 	unchanged, empty          int
 	findings, revoked, failed int
 	objects, bytes            int64
-	failures                  []githubapi.Skipped
+	failures                  []github.Skipped
 }
 
 // update copies the scan's statistics (orgscan.Options.Progress).
@@ -163,7 +163,7 @@ func (r *orgRun) update(s orgscan.Stats) {
 	r.findings, r.revoked, r.failed = s.Findings, s.Revoked, s.Failed
 	r.objects, r.bytes = s.Objects, s.Bytes
 	for _, f := range s.Failures[len(r.failures):] {
-		r.failures = append(r.failures, githubapi.Skipped{Repo: f.Repo, Reason: f.Reason})
+		r.failures = append(r.failures, github.Skipped{Repo: f.Repo, Reason: f.Reason})
 	}
 }
 

@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard/github/githubtest"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner/report"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/lifecycle"
 	"github.com/leakguard/leakguard/store/sqlite"
-	"github.com/leakguard/leakguard/webhook/githubapi/githubtest"
 	"github.com/rs/zerolog"
 )
 

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard/github/partnertest"
 	"github.com/leakguard/leakguard/store/storetest"
-	"github.com/leakguard/leakguard/webhook/partnertest"
 )
 
 // The reliability suite (issue 5) runs the real binary as a child process

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/store"
@@ -59,7 +60,7 @@ type Main struct {
 // NewMain returns a Main with the built-in defaults.
 func NewMain() *Main {
 	return &Main{
-		Addr: "127.0.0.1:8080", GitHubKeysURL: webhook.DefaultGitHubKeysURL,
+		Addr: "127.0.0.1:8080", GitHubKeysURL: github.DefaultKeysURL,
 		Policy: lifecycle.DefaultPolicy(), SweepInterval: time.Minute, ShutdownTimeout: 20 * time.Second,
 		Logger: zerolog.Nop(), Now: time.Now,
 	}

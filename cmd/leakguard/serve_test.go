@@ -19,11 +19,11 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/leakguard/leakguard/github/partnertest"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store/lifecycle"
 	"github.com/leakguard/leakguard/store/storetest"
 	"github.com/leakguard/leakguard/webhook"
-	"github.com/leakguard/leakguard/webhook/partnertest"
 )
 
 // receiver records Standard Webhooks deliveries.

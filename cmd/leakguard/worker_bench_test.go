@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leakguard/leakguard/github/githubtest"
 	"github.com/leakguard/leakguard/store/storetest"
-	"github.com/leakguard/leakguard/webhook/githubapi/githubtest"
 )
 
 // BenchmarkGitHubOrgWorkers scans an organisation of 200 generated

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard/github/githubtest"
 	"github.com/leakguard/leakguard/store/storetest"
-	"github.com/leakguard/leakguard/webhook/githubapi/githubtest"
 )
 
 // buildBinary builds leakguard into dir.

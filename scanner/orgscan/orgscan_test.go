@@ -12,10 +12,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/leakguard/leakguard/github/githubtest"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner"
 	"github.com/leakguard/leakguard/scanner/orgscan"
-	"github.com/leakguard/leakguard/webhook/githubapi/githubtest"
 )
 
 func ghp(t *testing.T, body string) string {

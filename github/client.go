@@ -1,4 +1,4 @@
-package githubapi
+package github
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	gh "github.com/google/go-github/v60/github"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/rs/zerolog"
 )
@@ -43,7 +43,7 @@ type Options struct {
 
 // Client is the GitHub REST client of leakguard.
 type Client struct {
-	gh   *github.Client
+	gh   *gh.Client
 	base *url.URL
 	log  zerolog.Logger
 }
@@ -66,7 +66,7 @@ func New(o Options) (*Client, error) {
 		limit = DefaultMaxResponseBytes
 	}
 	hc.Transport = &BodyLimitTransport{Next: &AuthTransport{Next: rl, Token: o.Token, Host: base.Host}, Max: limit}
-	gh := github.NewClient(hc)
+	gh := gh.NewClient(hc)
 	gh.BaseURL = base
 	gh.UserAgent = o.UserAgent
 	if gh.UserAgent == "" {
@@ -97,7 +97,7 @@ func parseAPIURL(s string) (*url.URL, error) {
 func (c *Client) APIURL() string { return c.base.String() }
 
 // GitHub returns the underlying go-github client.
-func (c *Client) GitHub() *github.Client { return c.gh }
+func (c *Client) GitHub() *gh.Client { return c.gh }
 
 // GitHosts returns the hosts the token may be sent to when cloning: the API
 // host and, for api.HOST, HOST (github.com's clone URLs).

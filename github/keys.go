@@ -1,4 +1,4 @@
-package webhook
+package github
 
 import (
 	"bytes"
@@ -10,23 +10,22 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	gh "github.com/google/go-github/v60/github"
 	"github.com/rs/zerolog"
-
-	"github.com/leakguard/leakguard/webhook/githubapi"
 )
 
 // Key errors. Both fail closed: the batch is not looked at.
 var (
 	// ErrUnknownKey means the key identifier is not in the key list last
-	// fetched from the sender, and no refetch is due yet (or the one just
+	// fetched from the partner, and no refetch is due yet (or the one just
 	// made does not list it either). It is only ever returned when the last
 	// fetch succeeded.
 	ErrUnknownKey = errors.New("unknown public key identifier")
-	// ErrKeysUnavailable means the sender's key list could not be fetched
+	// ErrKeysUnavailable means the partner's key list could not be fetched
 	// (the last fetch failed and the identifier is not cached). It is
 	// retryable; the error's RetryAfter method says when a new fetch will
 	// be allowed.
@@ -54,7 +53,7 @@ func (e *keysUnavailableError) Unwrap() error { return ErrKeysUnavailable }
 // RetryAfter is the time until the key source will fetch again.
 func (e *keysUnavailableError) RetryAfter() time.Duration { return e.retryAfter }
 
-// keyList is the JSON served at a sender's keys URL.
+// keyList is the JSON served at a partner's keys URL.
 type keyList struct {
 	PublicKeys []struct {
 		KeyIdentifier string `json:"key_identifier"`
@@ -69,14 +68,15 @@ type fetchCall struct {
 	err  error
 }
 
-// KeySource fetches a sender's ECDSA P-256 public keys with a go-github
-// client and caches them by identifier. An unknown identifier triggers a
+// KeySource fetches a partner's ECDSA P-256 public keys (GitHub's list
+// format, at DefaultKeysURL for GitHub itself) with a go-github client and
+// caches them by identifier. An unknown identifier triggers a
 // refetch at most once per MinRefetch (RetryAfterFail after a failed
 // fetch), with a single fetch in flight however many requests wait. A
 // failed fetch keeps the keys cached before it. The list's body is capped
 // at MaxKeyListBytes, error responses included.
 type KeySource struct {
-	client *github.Client
+	client *gh.Client
 	url    string
 	now    func() time.Time
 	log    zerolog.Logger
@@ -96,28 +96,30 @@ type KeySource struct {
 	inflight *fetchCall
 }
 
-// NewKeySource returns a KeySource for the key list at url, fetched through
-// a copy of client (github.NewClient(httpClient) gives auth, rate limits
-// and user agent) whose transport caps response bodies at
-// MaxKeyListBytes. now may be nil (time.Now).
-func NewKeySource(client *github.Client, url string, now func() time.Time, log zerolog.Logger) *KeySource {
+// NewKeySource returns a KeySource for the key list at url, fetched by a
+// go-github client over a copy of hc (nil: a client without timeout;
+// FetchTimeout bounds each fetch) whose transport caps response bodies at
+// MaxKeyListBytes. hc is not modified. now may be nil (time.Now).
+func NewKeySource(hc *http.Client, url string, now func() time.Time, log zerolog.Logger) *KeySource {
 	if now == nil {
 		now = time.Now
 	}
-	return &KeySource{client: cappedClient(client, MaxKeyListBytes), url: url, now: now, log: log,
+	return &KeySource{client: cappedClient(hc, MaxKeyListBytes), url: url, now: now, log: log,
 		MinRefetch: time.Minute, RetryAfterFail: 5 * time.Second, FetchTimeout: 10 * time.Second,
 		keys: map[string]*ecdsa.PublicKey{}}
 }
 
-// cappedClient returns a go-github client like c whose responses fail to
-// read past limit bytes. go-github reads error responses whole
-// (CheckResponse), so the cap sits in the transport, under every read.
-func cappedClient(c *github.Client, limit int64) *github.Client {
-	hc := c.Client()
-	hc.Transport = &githubapi.BodyLimitTransport{Next: hc.Transport, Max: limit}
-	capped := github.NewClient(hc)
-	capped.BaseURL, capped.UploadURL, capped.UserAgent = c.BaseURL, c.UploadURL, c.UserAgent
-	return capped
+// cappedClient returns a go-github client over a copy of hc whose
+// responses fail to read past limit bytes. go-github reads error responses
+// whole (CheckResponse), so the cap sits in the transport, under every
+// read.
+func cappedClient(hc *http.Client, limit int64) *gh.Client {
+	c := http.Client{}
+	if hc != nil {
+		c = *hc
+	}
+	c.Transport = &BodyLimitTransport{Next: c.Transport, Max: limit}
+	return gh.NewClient(&c)
 }
 
 // Key returns the public key with that identifier, fetching the list when

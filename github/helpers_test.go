@@ -1,4 +1,4 @@
-package githubapi_test
+package github_test
 
 import (
 	"strings"

@@ -2,28 +2,22 @@ package webhook
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/sha256"
-	"encoding/asn1"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/revoker"
 )
 
-// DefaultGitHubKeysURL lists GitHub's secret-scanning signing keys.
-const DefaultGitHubKeysURL = "https://api.github.com/meta/public_keys/secret_scanning"
-
-// Sender is one partner that POSTs batches of found tokens signed with
-// ECDSA P-256/SHA-256 the way GitHub's secret-scanning partner program
-// does; other senders (GitLab, deps.dev) differ only in these fields.
+// Sender configures one partner endpoint: a partner that POSTs batches of
+// found tokens signed with ECDSA P-256/SHA-256 the way GitHub's
+// secret-scanning partner program does (package github parses and checks
+// them); other senders (GitLab, deps.dev) differ only in these fields. The
+// route and the metrics label are this server's; the headers, keys URL,
+// source and actor are the partner's.
 type Sender struct {
 	Name            string // metrics label and key-source name ("github")
 	Path            string // route ("/v1/github/secret-scanning")
@@ -34,13 +28,14 @@ type Sender struct {
 	Actor           string // revoking actor in the audit trail
 }
 
-// GitHubSender is GitHub's secret-scanning partner sender with keys at
-// keysURL (DefaultGitHubKeysURL in production).
+// GitHubSender is GitHub's secret-scanning partner sender, served at
+// /v1/github/secret-scanning, with keys at keysURL (github.DefaultKeysURL
+// in production).
 func GitHubSender(keysURL string) Sender {
 	return Sender{
 		Name: "github", Path: "/v1/github/secret-scanning",
-		KeyIDHeader: "Github-Public-Key-Identifier", SignatureHeader: "Github-Public-Key-Signature",
-		KeysURL: keysURL, Source: "github-webhook", Actor: "github-secret-scanning",
+		KeyIDHeader: github.KeyIDHeader, SignatureHeader: github.SignatureHeader,
+		KeysURL: keysURL, Source: github.SourcePartner, Actor: github.ActorSecretScanning,
 	}
 }
 
@@ -52,26 +47,13 @@ func (s Sender) validate() error {
 	return nil
 }
 
-// Feedback labels (GitHub's partner feedback format).
-const (
-	LabelTruePositive  = "true_positive"
-	LabelFalsePositive = "false_positive"
-)
-
-// Feedback is one entry of the partner response: one per distinct token.
-type Feedback struct {
-	TokenHash string `json:"token_hash"`
-	TokenType string `json:"token_type"`
-	Label     string `json:"label"`
-}
-
 // partnerHandler serves one sender's endpoint. A request is taken in an
 // order that lets no unauthenticated caller make the server read or hold
 // its body:
 //
 //  1. Both signature headers must be present and well formed (401).
 //  2. The key identifier must name a key of the sender: a cached one, or
-//     one found by the refetch the KeySource allows at most once per
+//     one found by the refetch the github.KeySource allows at most once per
 //     MinRefetch. An identifier absent from a fetched list is 401; while
 //     the list cannot be fetched the answer is 503 with Retry-After, as
 //     GitHub retries a 5xx but never resends a batch refused with a 4xx.
@@ -86,7 +68,7 @@ type Feedback struct {
 // No body byte is read before step 4, and nothing in the body is looked
 // at, nor the store called, before step 5 passes. Every 503 carries
 // Retry-After.
-func (s *Server) partnerHandler(snd Sender, ks *KeySource) http.Handler {
+func (s *Server) partnerHandler(snd Sender, ks *github.KeySource) http.Handler {
 	budget := s.partnerBudget()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -107,7 +89,7 @@ func (s *Server) partnerHandler(snd Sender, ks *KeySource) http.Handler {
 // handleBatch authenticates, parses and revokes one batch. outcome labels
 // the batches metric. The batch's share of the budget is held until the
 // batch is answered; its chunks go back to the pool once it is parsed.
-func (s *Server) handleBatch(r *http.Request, snd Sender, ks *KeySource, budget *byteBudget) ([]Feedback, string, error) {
+func (s *Server) handleBatch(r *http.Request, snd Sender, ks *github.KeySource, budget *byteBudget) ([]github.Feedback, string, error) {
 	res := &reservation{budget: budget}
 	defer res.release()
 	var buf batchBuffer
@@ -115,7 +97,7 @@ func (s *Server) handleBatch(r *http.Request, snd Sender, ks *KeySource, budget 
 	if outcome, err := s.authenticBody(r, snd, ks, res, &buf); err != nil {
 		return nil, outcome, err
 	}
-	items, bad, err := ParsePayload(buf.bytes(), s.cfg.MaxBatchItems)
+	items, bad, err := github.ParsePayload(buf.bytes(), s.cfg.MaxBatchItems)
 	buf.release()
 	if err != nil {
 		_, code := errorStatus(err)
@@ -133,16 +115,16 @@ func (s *Server) handleBatch(r *http.Request, snd Sender, ks *KeySource, budget 
 // authenticBody checks the signature headers and resolves the key before
 // reading the body into buf under res, then checks the signature over it
 // (steps 1-5 of partnerHandler). outcome labels the batches metric.
-func (s *Server) authenticBody(r *http.Request, snd Sender, ks *KeySource, res *reservation, buf *batchBuffer) (string, error) {
+func (s *Server) authenticBody(r *http.Request, snd Sender, ks *github.KeySource, res *reservation, buf *batchBuffer) (string, error) {
 	keyID := strings.TrimSpace(r.Header.Get(snd.KeyIDHeader))
-	sig, err := DecodePartnerSignature(r.Header.Get(snd.SignatureHeader))
+	sig, err := github.DecodePartnerSignature(r.Header.Get(snd.SignatureHeader))
 	if keyID == "" || err != nil {
 		s.metrics.sigFailures.WithLabelValues(snd.Name, "missing_or_malformed").Inc()
 		return "bad_signature", fmt.Errorf("%w: missing or malformed signature headers", ErrBadSignature)
 	}
 	key, err := ks.Key(r.Context(), keyID)
 	if err != nil {
-		if errors.Is(err, ErrUnknownKey) {
+		if errors.Is(err, github.ErrUnknownKey) {
 			s.metrics.sigFailures.WithLabelValues(snd.Name, "unknown_key").Inc()
 			return "bad_signature", err
 		}
@@ -189,7 +171,7 @@ func (s *Server) readBatch(r *http.Request, res *reservation, buf *batchBuffer) 
 // revokeBatch reports each distinct token once and builds the feedback in
 // order of first appearance. It returns an error unless every revocation is
 // durable.
-func (s *Server) revokeBatch(ctx context.Context, snd Sender, items []PayloadItem) ([]Feedback, error) {
+func (s *Server) revokeBatch(ctx context.Context, snd Sender, items []github.PayloadItem) ([]github.Feedback, error) {
 	reps := make([]revoker.Report, len(items))
 	for i, it := range items {
 		reps[i] = revoker.Report{Secret: it.Token, Source: snd.Source, URL: it.URL, Actor: snd.Actor}
@@ -198,91 +180,16 @@ func (s *Server) revokeBatch(ctx context.Context, snd Sender, items []PayloadIte
 	if err != nil {
 		return nil, err
 	}
-	fb := make([]Feedback, len(outs))
+	fb := make([]github.Feedback, len(outs))
 	tp := 0
 	for i, o := range outs {
-		fb[i] = Feedback{TokenHash: string(o.Hash), TokenType: items[o.First].Type, Label: LabelFalsePositive}
+		fb[i] = github.Feedback{TokenHash: string(o.Hash), TokenType: items[o.First].Type, Label: github.LabelFalsePositive}
 		if o.Ours {
-			fb[i].Label = LabelTruePositive
+			fb[i].Label = github.LabelTruePositive
 			tp++
 		}
 	}
 	s.metrics.tokens.WithLabelValues(snd.Name).Add(float64(len(fb)))
 	s.metrics.truePositives.WithLabelValues(snd.Name).Add(float64(tp))
 	return fb, nil
-}
-
-// PayloadItem is one match of a partner batch. The token is held as a
-// Secret from the moment it is parsed.
-type PayloadItem struct {
-	Token  patterns.Secret
-	Type   string
-	URL    string // recorded, never fetched
-	Source string // where on the partner's side ("content", "commit", ...)
-}
-
-// rawItem is an item's wire form.
-type rawItem struct {
-	Token  string `json:"token"`
-	Type   string `json:"type"`
-	URL    string `json:"url"`
-	Source string `json:"source"`
-}
-
-// ParsePayload parses a batch: a JSON array of {token,type,url,source}
-// objects with at most maxItems entries (more is ErrTooLarge; not an array
-// is ErrBadRequest). An item that is not such an object or has no token is
-// skipped and counted in bad: one bad item never fails the batch. Unknown
-// fields are ignored (partners add fields).
-func ParsePayload(body []byte, maxItems int) (items []PayloadItem, bad int, err error) {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, 0, fmt.Errorf("%w: batch must be a JSON array of objects", ErrBadRequest)
-	}
-	if len(raw) > maxItems {
-		return nil, 0, fmt.Errorf("%w: batch has %d items, at most %d allowed", ErrTooLarge, len(raw), maxItems)
-	}
-	items = make([]PayloadItem, 0, len(raw))
-	for _, m := range raw {
-		var it rawItem
-		if err := json.Unmarshal(m, &it); err != nil || it.Token == "" {
-			bad++
-			continue
-		}
-		items = append(items, PayloadItem{Token: patterns.NewSecret(it.Token), Type: it.Type, URL: it.URL, Source: it.Source})
-	}
-	return items, bad, nil
-}
-
-// maxSignatureHeader bounds the signature header: a P-256 DER signature is
-// at most 72 bytes, 96 in base64.
-const maxSignatureHeader = 256
-
-// ecdsaSig is an ASN.1 DER ECDSA signature.
-type ecdsaSig struct{ R, S *big.Int }
-
-// DecodePartnerSignature decodes a signature header: standard base64 of an ASN.1
-// DER ECDSA signature with positive R and S and no trailing bytes.
-func DecodePartnerSignature(header string) ([]byte, error) {
-	header = strings.TrimSpace(header)
-	if header == "" || len(header) > maxSignatureHeader {
-		return nil, errors.New("signature header missing or too long")
-	}
-	der, err := base64.StdEncoding.DecodeString(header)
-	if err != nil {
-		return nil, fmt.Errorf("signature is not base64: %w", err)
-	}
-	var sig ecdsaSig
-	rest, err := asn1.Unmarshal(der, &sig)
-	if err != nil || len(rest) != 0 || sig.R == nil || sig.S == nil || sig.R.Sign() <= 0 || sig.S.Sign() <= 0 {
-		return nil, errors.New("signature is not an ASN.1 DER ECDSA signature")
-	}
-	return der, nil
-}
-
-// VerifyPartnerSignature reports whether der is key's ECDSA signature of
-// SHA-256(body).
-func VerifyPartnerSignature(key *ecdsa.PublicKey, body, der []byte) bool {
-	sum := sha256.Sum256(body)
-	return ecdsa.VerifyASN1(key, sum[:], der)
 }

@@ -1,4 +1,4 @@
-package githubapi
+package github
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	gh "github.com/google/go-github/v60/github"
 )
 
 // Visibility values for Selector.Visibility.
@@ -125,7 +125,7 @@ func (c *Client) listOwner(ctx context.Context, sel Selector) ([]Repo, error) {
 	if sel.Visibility == VisibilityPublic || sel.Visibility == VisibilityPrivate {
 		typ = sel.Visibility
 	}
-	opts := &github.RepositoryListByOrgOptions{Type: typ, Sort: "full_name", ListOptions: github.ListOptions{PerPage: 100}}
+	opts := &gh.RepositoryListByOrgOptions{Type: typ, Sort: "full_name", ListOptions: gh.ListOptions{PerPage: 100}}
 	var out []Repo
 	for {
 		page, resp, err := c.gh.Repositories.ListByOrg(ctx, sel.Org, opts)
@@ -150,7 +150,7 @@ func (c *Client) listUser(ctx context.Context, user, typ string) ([]Repo, error)
 	if typ == VisibilityPrivate {
 		typ = "owner" // the users endpoint lists public repositories only
 	}
-	opts := &github.RepositoryListByUserOptions{Type: typ, Sort: "full_name", ListOptions: github.ListOptions{PerPage: 100}}
+	opts := &gh.RepositoryListByUserOptions{Type: typ, Sort: "full_name", ListOptions: gh.ListOptions{PerPage: 100}}
 	var out []Repo
 	for {
 		page, resp, err := c.gh.Repositories.ListByUser(ctx, user, opts)
@@ -167,7 +167,7 @@ func (c *Client) listUser(ctx context.Context, user, typ string) ([]Repo, error)
 	}
 }
 
-func toRepo(r *github.Repository) Repo {
+func toRepo(r *gh.Repository) Repo {
 	out := Repo{
 		FullName: r.GetFullName(), CloneURL: r.GetCloneURL(), HTMLURL: r.GetHTMLURL(),
 		DefaultBranch: r.GetDefaultBranch(), Fork: r.GetFork(), Archived: r.GetArchived(),

@@ -1,11 +1,11 @@
-package githubapi
+package github
 
 import (
 	"context"
 	"fmt"
 	"strings"
 
-	"github.com/google/go-github/v60/github"
+	gh "github.com/google/go-github/v60/github"
 	"github.com/leakguard/leakguard/patterns"
 )
 
@@ -35,7 +35,7 @@ type Alert struct {
 // plaintext secret of each alert is wrapped before each sees it and the
 // go-github copy is cleared.
 func (c *Client) Alerts(ctx context.Context, org, state string, each func(Alert) error) error {
-	opts := &github.SecretScanningAlertListOptions{State: state, ListOptions: github.ListOptions{PerPage: 100}}
+	opts := &gh.SecretScanningAlertListOptions{State: state, ListOptions: gh.ListOptions{PerPage: 100}}
 	for {
 		page, resp, err := c.gh.SecretScanning.ListAlertsForOrg(ctx, org, opts)
 		alerts := takeAlerts(page)
@@ -60,7 +60,7 @@ func (c *Client) Alerts(ctx context.Context, org, state string, each func(Alert)
 
 // takeAlerts converts a decoded page, wrapping every secret and clearing
 // go-github's plaintext field.
-func takeAlerts(page []*github.SecretScanningAlert) []Alert {
+func takeAlerts(page []*gh.SecretScanningAlert) []Alert {
 	out := make([]Alert, 0, len(page))
 	for _, a := range page {
 		if a == nil {

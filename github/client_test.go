@@ -1,4 +1,4 @@
-package githubapi_test
+package github_test
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard/github"
+	"github.com/leakguard/leakguard/github/githubtest"
 	"github.com/leakguard/leakguard/patterns"
-	"github.com/leakguard/leakguard/webhook/githubapi"
-	"github.com/leakguard/leakguard/webhook/githubapi/githubtest"
 	"github.com/rs/zerolog"
 )
 
@@ -38,12 +38,12 @@ func (f *fakeSleep) Waits() []time.Duration {
 	return append([]time.Duration(nil), f.waits...)
 }
 
-func newClient(t *testing.T, srv *githubtest.Server, sl *fakeSleep, log io.Writer) *githubapi.Client {
+func newClient(t *testing.T, srv *githubtest.Server, sl *fakeSleep, log io.Writer) *github.Client {
 	t.Helper()
 	if log == nil {
 		log = io.Discard
 	}
-	c, err := githubapi.New(githubapi.Options{
+	c, err := github.New(github.Options{
 		APIURL: srv.URL(), Token: patterns.NewSecret(testToken), Sleep: sl.Sleep,
 		Logger: zerolog.New(log),
 	})
@@ -75,13 +75,13 @@ func TestRepositoriesPaginationAndFilters(t *testing.T) {
 	c := newClient(t, srv, sl, &logs)
 	tests := []struct {
 		name        string
-		sel         githubapi.Selector
+		sel         github.Selector
 		want, skips int
 	}{
-		{"default", githubapi.Selector{Org: "acme"}, 231, 2},
-		{"forks and archived", githubapi.Selector{Org: "acme", Forks: true, Archived: true}, 233, 0},
-		{"private only", githubapi.Selector{Org: "acme", Visibility: "private"}, 1, 232},
-		{"one repo", githubapi.Selector{Repo: "acme/zz-fork"}, 1, 0},
+		{"default", github.Selector{Org: "acme"}, 231, 2},
+		{"forks and archived", github.Selector{Org: "acme", Forks: true, Archived: true}, 233, 0},
+		{"private only", github.Selector{Org: "acme", Visibility: "private"}, 1, 232},
+		{"one repo", github.Selector{Repo: "acme/zz-fork"}, 1, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,7 +127,7 @@ func TestUserFallback(t *testing.T) {
 	addRepos(srv, "alice", 3)
 	srv.MarkUser("alice")
 	c := newClient(t, srv, &fakeSleep{}, nil)
-	repos, _, err := c.Repositories(context.Background(), githubapi.Selector{Org: "alice"})
+	repos, _, err := c.Repositories(context.Background(), github.Selector{Org: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestRateLimitsAreWaitedOut(t *testing.T) {
 	srv.SecondaryLimit("/orgs/acme/repos", 1)
 	sl := &fakeSleep{}
 	c := newClient(t, srv, sl, nil)
-	repos, _, err := c.Repositories(context.Background(), githubapi.Selector{Org: "acme"})
+	repos, _, err := c.Repositories(context.Background(), github.Selector{Org: "acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestTransportWaits(t *testing.T) {
 				return rec.Result(), nil
 			})
 			sl := &fakeSleep{}
-			tr := &githubapi.RateLimitTransport{Next: next, Now: func() time.Time { return now }, Sleep: sl.Sleep}
+			tr := &github.RateLimitTransport{Next: next, Now: func() time.Time { return now }, Sleep: sl.Sleep}
 			req := httptest.NewRequest("GET", "https://api.github.com/x", nil)
 			resp, err := tr.RoundTrip(req)
 			if err != nil {
@@ -233,7 +233,7 @@ func TestAuthHeaderOnlyToAPIHost(t *testing.T) {
 		got = append(got, r.URL.Host+"="+r.Header.Get("Authorization"))
 		return httptest.NewRecorder().Result(), nil
 	})
-	tr := &githubapi.AuthTransport{Next: next, Token: patterns.NewSecret("tok"), Host: "api.github.com"}
+	tr := &github.AuthTransport{Next: next, Token: patterns.NewSecret("tok"), Host: "api.github.com"}
 	for _, u := range []string{"https://api.github.com/a", "https://evil.example/a"} {
 		if _, err := tr.RoundTrip(httptest.NewRequest("GET", u, nil)); err != nil {
 			t.Fatal(err)

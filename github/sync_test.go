@@ -1,4 +1,4 @@
-package githubapi_test
+package github_test
 
 import (
 	"context"
@@ -6,13 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leakguard/leakguard/github"
+	"github.com/leakguard/leakguard/github/githubtest"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/lifecycle"
 	"github.com/leakguard/leakguard/store/sqlite"
-	"github.com/leakguard/leakguard/webhook/githubapi"
-	"github.com/leakguard/leakguard/webhook/githubapi/githubtest"
 	"github.com/rs/zerolog"
 )
 
@@ -54,15 +54,15 @@ func TestSyncAlertsRevokesAndResolves(t *testing.T) {
 	sl := &fakeSleep{}
 	c := newClient(t, srv, sl, &logs)
 	rv := revoker.New(st, cat, revoker.Options{Logger: log})
-	var outs []githubapi.Outcome
-	stats, err := githubapi.SyncAlerts(ctx, c, rv, githubapi.SyncOptions{Org: "acme", Resolve: true}, func(o githubapi.Outcome) error {
+	var outs []github.Outcome
+	stats, err := github.SyncAlerts(ctx, c, rv, github.SyncOptions{Org: "acme", Resolve: true}, func(o github.Outcome) error {
 		outs = append(outs, o)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (githubapi.SyncStats{Alerts: 2, Ours: 1, Revoked: 1, Resolved: 1}); stats != want {
+	if want := (github.SyncStats{Alerts: 2, Ours: 1, Revoked: 1, Resolved: 1}); stats != want {
 		t.Errorf("stats = %+v, want %+v", stats, want)
 	}
 	tok, err := st.TokenByID(ctx, iss.Token.ID)
@@ -81,11 +81,11 @@ func TestSyncAlertsRevokesAndResolves(t *testing.T) {
 		t.Errorf("foreign alert state = %s, want open (not ours)", a2.State)
 	}
 	// a second sync sees only the foreign open alert and changes nothing
-	stats, err = githubapi.SyncAlerts(ctx, c, rv, githubapi.SyncOptions{Org: "acme", Resolve: true}, nil)
+	stats, err = github.SyncAlerts(ctx, c, rv, github.SyncOptions{Org: "acme", Resolve: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (githubapi.SyncStats{Alerts: 1}); stats != want {
+	if want := (github.SyncStats{Alerts: 1}); stats != want {
 		t.Errorf("second stats = %+v, want %+v", stats, want)
 	}
 	evs, _ := st.Events(ctx, iss.Token.ID)

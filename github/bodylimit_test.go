@@ -1,4 +1,4 @@
-package githubapi_test
+package github_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/leakguard/leakguard/webhook/githubapi"
+	"github.com/leakguard/leakguard/github"
 )
 
 // TestBodyLimitTransport: bodies up to the cap read whole, declared or
@@ -30,7 +30,7 @@ func TestBodyLimitTransport(t *testing.T) {
 		_, _ = w.Write(make([]byte, n))
 	}))
 	defer srv.Close()
-	hc := &http.Client{Transport: &githubapi.BodyLimitTransport{Next: srv.Client().Transport, Max: 1000}}
+	hc := &http.Client{Transport: &github.BodyLimitTransport{Next: srv.Client().Transport, Max: 1000}}
 	tests := []struct {
 		query string
 		over  bool
@@ -42,7 +42,7 @@ func TestBodyLimitTransport(t *testing.T) {
 		t.Run(tc.query, func(t *testing.T) {
 			resp, err := hc.Get(srv.URL + "/?" + tc.query)
 			if err != nil {
-				if !tc.over || !errors.Is(err, githubapi.ErrResponseTooLarge) {
+				if !tc.over || !errors.Is(err, github.ErrResponseTooLarge) {
 					t.Fatalf("get: %v", err)
 				}
 				return
@@ -50,10 +50,10 @@ func TestBodyLimitTransport(t *testing.T) {
 			defer resp.Body.Close()
 			b, err := io.ReadAll(resp.Body)
 			if tc.over {
-				if !errors.Is(err, githubapi.ErrResponseTooLarge) || len(b) > 1000 {
+				if !errors.Is(err, github.ErrResponseTooLarge) || len(b) > 1000 {
 					t.Fatalf("read %d bytes, err %v; want at most 1000 and ErrResponseTooLarge", len(b), err)
 				}
-				if _, err := resp.Body.Read(make([]byte, 10)); !errors.Is(err, githubapi.ErrResponseTooLarge) {
+				if _, err := resp.Body.Read(make([]byte, 10)); !errors.Is(err, github.ErrResponseTooLarge) {
 					t.Fatalf("read after the cap: %v, want ErrResponseTooLarge again", err)
 				}
 				return
@@ -97,7 +97,7 @@ func TestAPIResponsesCapped(t *testing.T) {
 		status       int
 		prefix, item string
 		max          int64 // 0: the default
-		call         func(*githubapi.Client) error
+		call         func(*github.Client) error
 		wantTooLarge bool
 	}{
 		{"endless repository page", http.StatusOK, "[", repo, 1 << 20, listRepos, true},
@@ -109,7 +109,7 @@ func TestAPIResponsesCapped(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv, written := endlessAPI(t, tc.status, tc.prefix, tc.item)
-			c, err := githubapi.New(githubapi.Options{
+			c, err := github.New(github.Options{
 				APIURL: srv.URL, HTTPClient: &http.Client{Timeout: 2 * time.Minute},
 				Sleep: (&fakeSleep{}).Sleep, Logger: zerolog.Nop(), MaxResponseBytes: tc.max,
 			})
@@ -121,7 +121,7 @@ func TestAPIResponsesCapped(t *testing.T) {
 			if err == nil {
 				t.Fatal("call succeeded")
 			}
-			if tc.wantTooLarge && !errors.Is(err, githubapi.ErrResponseTooLarge) {
+			if tc.wantTooLarge && !errors.Is(err, github.ErrResponseTooLarge) {
 				t.Errorf("err = %v, want ErrResponseTooLarge", err)
 			}
 			if d := time.Since(start); d > time.Minute {
@@ -129,7 +129,7 @@ func TestAPIResponsesCapped(t *testing.T) {
 			}
 			capBytes := tc.max
 			if capBytes == 0 {
-				capBytes = githubapi.DefaultMaxResponseBytes
+				capBytes = github.DefaultMaxResponseBytes
 			}
 			// The server outruns the client by the sockets' buffers.
 			if n := written.Load(); n > capBytes+32<<20 {
@@ -139,11 +139,11 @@ func TestAPIResponsesCapped(t *testing.T) {
 	}
 }
 
-func listRepos(c *githubapi.Client) error {
-	_, _, err := c.Repositories(context.Background(), githubapi.Selector{Org: "acme"})
+func listRepos(c *github.Client) error {
+	_, _, err := c.Repositories(context.Background(), github.Selector{Org: "acme"})
 	return err
 }
 
-func listAlerts(c *githubapi.Client) error {
-	return c.Alerts(context.Background(), "acme", "", func(githubapi.Alert) error { return nil })
+func listAlerts(c *github.Client) error {
+	return c.Alerts(context.Background(), "acme", "", func(github.Alert) error { return nil })
 }

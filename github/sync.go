@@ -1,4 +1,4 @@
-package githubapi
+package github
 
 import (
 	"context"
@@ -10,9 +10,10 @@ import (
 )
 
 // SourceAlert is the revocation source of tokens found in alerts.
-const SourceAlert = "github-alert"
+const SourceAlert = string(leakguard.SourceGitHubAlert)
 
-// ActorSecretScanning is recorded as the revoking actor.
+// ActorSecretScanning is recorded as the revoking actor of alerts and
+// partner batches.
 const ActorSecretScanning = "github-secret-scanning"
 
 // SyncOptions selects what SyncAlerts does.
