@@ -133,3 +133,24 @@ func TestResolveStopsAfterMaxErrors(t *testing.T) {
 		t.Errorf("error has %d lines; want at most %d", n, revoker.MaxErrors+1)
 	}
 }
+
+// TestReasonRedactsEveryToken: the stored reason holds neither the
+// reported token nor another token quoted in the location, even one split
+// by a control character that the cleaning removes.
+func TestReasonRedactsEveryToken(t *testing.T) {
+	t.Parallel()
+	m := newMemStore()
+	leaked := issue(t, m, patterns.TypeUser)
+	other := issue(t, m, patterns.TypeService).Reveal()
+	split := other[:10] + "\x00" + other[10:]
+	r := revoker.New(m, patterns.Default(), revoker.Options{})
+	_, err := r.Resolve(context.Background(), []revoker.Report{{Secret: leaked, Source: "file",
+		Path: "dir/" + split + "/" + leaked.Reveal() + ".env", Line: 1}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reason := m.events[0].Detail
+	if strings.Contains(reason, other) || strings.Contains(reason, leaked.Reveal()) || strings.ContainsRune(reason, 0) {
+		t.Fatalf("reason %q holds a token or a NUL", reason)
+	}
+}

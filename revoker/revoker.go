@@ -171,7 +171,9 @@ func (r *Revoker) revokeKnown(ctx context.Context, rep Report, t *store.Token, r
 	// store.Settler: it writes nothing there, but waits out (or defers)
 	// the near caches' leases, which another process's revocation of a
 	// moment ago may not have done yet.
-	reason := Reason(rep)
+	// Any token quoted in the location (not only the reported one) is
+	// redacted before the reason is stored, sent or logged.
+	reason := r.cat.RedactTokens(Reason(rep))
 	actor := rep.Actor
 	if actor == "" {
 		actor = DefaultActor
@@ -251,17 +253,15 @@ func Reason(rep Report) string {
 	return "leaked: " + src + " " + loc
 }
 
-// clean strips control characters, removes the secret and bounds length.
+// clean drops what a label may not hold (controls, line separators, bidi
+// controls, invalid UTF-8: store.CleanLabel), then removes the secret —
+// after the cleaning, so a token split by a control character is found
+// whole — and bounds the length.
 func clean(s string, secret patterns.Secret) string {
+	s = store.CleanLabel(s)
 	if !secret.IsZero() && secret.Len() > 0 {
 		s = strings.ReplaceAll(s, secret.Reveal(), patterns.Redacted)
 	}
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
 	if len(s) > maxLocation {
 		s = strings.ToValidUTF8(s[:maxLocation], "")
 	}

@@ -84,8 +84,9 @@ func (n *Notification) Schedule(at time.Time) (created, next time.Time, err erro
 // TruncateError cuts a delivery error to at most MaxErrorLen bytes without
 // splitting a UTF-8 sequence.
 func TruncateError(msg string) string {
-	if len(msg) <= MaxErrorLen {
-		return msg
+	if len(msg) > MaxErrorLen {
+		msg = msg[:MaxErrorLen]
 	}
-	return strings.ToValidUTF8(msg[:MaxErrorLen], "")
+	// What every store can keep: PostgreSQL refuses NUL and invalid UTF-8.
+	return strings.ToValidUTF8(strings.ReplaceAll(msg, "\x00", ""), "")
 }

@@ -87,3 +87,13 @@ func TestTruncateError(t *testing.T) {
 		t.Errorf("TruncateError: %d bytes, valid UTF-8 %v", len(got), utf8.ValidString(got))
 	}
 }
+
+// TestTruncateErrorKeepsWhatEveryStoreStores: PostgreSQL refuses NUL and
+// invalid UTF-8, so a receiver's error text must lose both.
+func TestTruncateErrorKeepsWhatEveryStoreStores(t *testing.T) {
+	t.Parallel()
+	got := store.TruncateError("bad\x00answer \xff\xfe from receiver")
+	if strings.ContainsRune(got, 0) || !utf8.ValidString(got) {
+		t.Fatalf("TruncateError = %q", got)
+	}
+}
