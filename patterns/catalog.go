@@ -20,7 +20,7 @@ func DefaultPrefixes() map[string]string {
 
 // OwnFormat returns the declaration of leakguard's own token format for a
 // type and prefix: 30 base62 characters from crypto/rand, then the CRC32-IEEE
-// of the body in base62, 6 characters (CONTRACT §1, GitHub's scheme).
+// of the body in base62, 6 characters (docs/token-format.md#own-tokens, GitHub's scheme).
 func OwnFormat(tokenType, prefix string) Format {
 	return OwnFormatPrefixes(tokenType, []string{prefix})
 }
@@ -39,7 +39,7 @@ func OwnFormatPrefixes(tokenType string, prefixes []string) Format {
 		Checksum:    Checksum{Algorithm: AlgoCRC32IEEE, Encoding: EncBase62, Length: 6, Covers: CoversBody},
 		Issued:      true,
 		TokenType:   tokenType,
-		Source:      "leakguard CONTRACT §1 (GitHub's ghp_ scheme)",
+		Source:      "leakguard docs/token-format.md#own-tokens (GitHub's ghp_ scheme)",
 	}
 	return withGeneratedSamples(f, "Own")
 }

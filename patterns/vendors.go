@@ -11,7 +11,7 @@ import "strings"
 // custom prefix (add them with a [[format]] in the configuration), the
 // unversioned routable GitLab form of 2024-11..2025-04, and Review Board
 // tokens minted by Djblets 3.0, whose checksum has its letter case swapped.
-// GitLab's alphabet contains '.', '-' and '_', so under CONTRACT §1's
+// GitLab's alphabet contains '.', '-' and '_', so under docs/token-format.md#boundaries'
 // boundary rule a GitLab token directly followed by one of them (a full stop
 // ending a sentence) is not a match. Atlassian's ATATT3 tokens are not
 // included: their checksum scheme is not publicly documented.

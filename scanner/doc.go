@@ -11,7 +11,7 @@
 // around each survivor, or, when candidates are dense, which occur in the
 // whole chunk, and bytes.Index locates those. Then the token: the maximal
 // run of the format's alphabet after the prefix must have a valid length
-// and checksum (CONTRACT §1). Only checksum-valid tokens become matches.
+// and checksum (docs/token-format.md#boundaries). Only checksum-valid tokens become matches.
 // Reference is the slow, literal definition the fast path is fuzzed
 // against, in every mode.
 //

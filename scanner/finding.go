@@ -2,7 +2,7 @@ package scanner
 
 import "github.com/leakguard/leakguard/patterns"
 
-// Sources of findings (CONTRACT §2).
+// Sources of findings (docs/findings.md#source).
 const (
 	SourceFile          = "file"
 	SourceStdin         = "stdin"
@@ -13,7 +13,7 @@ const (
 	SourceGitHubOrg     = "github-org"
 )
 
-// Statuses and actions of findings (CONTRACT §2).
+// Statuses and actions of findings (docs/findings.md#status-and-action).
 const (
 	StatusActive  = "active"
 	StatusRevoked = "revoked"
@@ -45,7 +45,7 @@ type Match struct {
 // Redacted is the report form of the token: prefix, "…", last 4.
 func (m Match) Redacted() string { return m.Secret.Redact(m.Prefix) }
 
-// Finding is what every scanning path reports (CONTRACT §2). Its JSON form
+// Finding is what every scanning path reports (docs/findings.md#finding). Its JSON form
 // is the contract's JSON Lines object; it never contains the plaintext.
 type Finding struct {
 	Rule      string `json:"rule"`

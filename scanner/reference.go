@@ -10,7 +10,7 @@ import (
 
 // Reference is the slow, obviously-correct scanner the fast path is checked
 // against (FuzzScan's oracle). It tries every prefix of every format at every
-// occurrence and applies CONTRACT §1 literally.
+// occurrence and applies docs/token-format.md#boundaries literally.
 func Reference(c *patterns.Catalog, data []byte) []Match {
 	return reference(c, data, AllowWindow)
 }

@@ -51,7 +51,7 @@ type Options struct {
 // e.g. "____" runs), the region falls back to one automaton pass over the
 // whole region to learn which prefixes occur and bytes.Index locates only
 // those. Either way the tail after a prefix is the maximal run of the
-// format's alphabet, which Format.ValidTail must accept (CONTRACT §1).
+// format's alphabet, which Format.ValidTail must accept (docs/token-format.md#boundaries).
 //
 // Concurrency. ahocorasick.Matcher.Match mutates per-node counters and is
 // not safe for concurrent use; MatchThreadSafe is, but pays an atomic add on

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Outbound event types (CONTRACT §6).
+// Outbound event types (docs/events.md#notifications).
 const (
 	NotifyRevoked  = "token.revoked"
 	NotifyExpiring = "token.expiring"
@@ -24,7 +24,7 @@ type EventToken struct {
 	ExpiresAt *time.Time `json:"expires_at"`
 }
 
-// EventPayload is the JSON body POSTed to --notify-url (CONTRACT §6).
+// EventPayload is the JSON body POSTed to --notify-url (docs/events.md#notifications).
 type EventPayload struct {
 	Type   string     `json:"type"`
 	Token  EventToken `json:"token"`

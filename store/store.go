@@ -64,7 +64,7 @@ func (t *Token) State(now time.Time) State {
 }
 
 // InvalidMessage returns the user-facing reason the token is not valid at
-// now (CONTRACT §4), or "" when it is active.
+// now (docs/http-api.md#verification-messages), or "" when it is active.
 func (t *Token) InvalidMessage(now time.Time) string {
 	switch t.State(now) {
 	case StateRevoked:
@@ -88,7 +88,7 @@ func (t *Token) InvalidMessage(now time.Time) string {
 // EventKind names an audit event.
 type EventKind string
 
-// Audit event kinds (CONTRACT §4).
+// Audit event kinds (docs/events.md#audit-events).
 const (
 	EventIssued          EventKind = "issued"
 	EventRevoked         EventKind = "revoked"
@@ -110,7 +110,7 @@ type Event struct {
 }
 
 // Notification is one outbound event waiting in the durable outbox
-// (CONTRACT §6). Payload is the JSON body to deliver, fixed at enqueue time.
+// (docs/events.md#delivery). Payload is the JSON body to deliver, fixed at enqueue time.
 type Notification struct {
 	ID            string    // unique; doubles as the webhook-id header
 	Type          string    // token.revoked or token.expiring

@@ -24,7 +24,7 @@ const (
 // apiSource is the audit source of changes made through the API.
 const apiSource = "api"
 
-// apiRoutes registers the token API of CONTRACT §4.
+// apiRoutes registers the token API of docs/http-api.md.
 func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /v1/tokens", s.authed(false, s.createToken))
 	mux.Handle("POST /v1/tokens/verify", http.HandlerFunc(s.verifyRoute))

@@ -15,7 +15,7 @@ import (
 const MaxStatusHashes = 500
 
 // Statuses and actions of the scan routes; the same words as a finding's
-// status and action (CONTRACT §2).
+// status and action (docs/findings.md#status-and-action).
 const (
 	statusUnknown = "unknown"
 	actionRevoked = "revoked"
@@ -23,7 +23,7 @@ const (
 )
 
 // leakSource reports whether src is a finding source a scanner may report
-// a leak from (CONTRACT §2; github-webhook is this server's own partner
+// a leak from (docs/findings.md#source; github-webhook is this server's own partner
 // endpoint).
 func leakSource(src string) bool {
 	switch src {

@@ -1,6 +1,9 @@
-// Package webhook is leakguard's HTTP adapter: the token API (CONTRACT §4),
-// the GitHub secret-scanning partner endpoint (CONTRACT §5), health and
-// metrics, and the Standard Webhooks sender of outbound events (§6).
+// Package webhook is leakguard's HTTP adapter: the token API
+// (docs/http-api.md, docs/openapi.yaml), the GitHub secret-scanning partner
+// endpoint (docs/http-api.md#github-secret-scanning-partner-endpoint),
+// health and metrics, the Standard Webhooks sender of outbound events
+// (docs/events.md#notifications), and Client, the typed client of its
+// scan routes.
 //
 // Server (server.go) wires the routes behind one middleware that logs each
 // request by route pattern (never the raw path, query or headers, so neither

@@ -26,7 +26,7 @@ import (
 // tests reuse it with Addr "127.0.0.1:0" and a DB in t.TempDir().
 type Main struct {
 	Addr            string        // listen address (default 127.0.0.1:8080)
-	DB              string        // store DSN (CONTRACT §3 --db)
+	DB              string        // store DSN (docs/cli.md#store-and-cache)
 	Redis           string        // optional Redis cache URL
 	NotifyURL       string        // where events are POSTed; "" keeps them in the outbox
 	NotifySecret    string        // Standard Webhooks secret (whsec_...), required with NotifyURL

@@ -18,7 +18,7 @@ import (
 	"github.com/leakguard/leakguard/store/sqlite"
 )
 
-// openStore opens the store named by --db (CONTRACT §3), reading the
+// openStore opens the store named by --db (docs/cli.md#store-and-cache), reading the
 // process environment for the default location:
 //   - "" : the embedded SQLite file in the user's data directory
 //     ($XDG_DATA_HOME/leakguard/leakguard.db, else

@@ -1,7 +1,7 @@
 // Package partnertest is test support for the secret-scanning partner
 // endpoint: an ECDSA P-256 key that signs batches the way GitHub does
 // (base64 ASN.1 DER over SHA-256 of the raw body) and an httptest server
-// that lists keys in GitHub's public-keys format (CONTRACT §5).
+// that lists keys in GitHub's public-keys format (docs/http-api.md#github-secret-scanning-partner-endpoint).
 package partnertest
 
 import (

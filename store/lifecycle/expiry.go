@@ -79,7 +79,7 @@ var errNeverNotAllowed = errors.New(`"never" is not allowed (see --allow-never)`
 // policy: it returns the lifetime to grant, 0 meaning never. An unparsable
 // expiry wraps store.ErrInvalid; "never" where the policy forbids it wraps
 // ErrPolicy. An asked or default lifetime beyond MaxExpiry is capped to
-// MaxExpiry (CONTRACT §3: "the configured policy caps it").
+// MaxExpiry (docs/cli.md#expiry-policy: "the configured policy caps it").
 func (p Policy) Lifetime(asked string) (time.Duration, error) {
 	d, never, err := ParseExpiry(asked)
 	if err != nil {

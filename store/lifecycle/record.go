@@ -7,7 +7,7 @@ import (
 )
 
 // Record is the JSON view of a token, as `token list --format json` and the
-// HTTP API show it (CONTRACT §3). It holds no secret.
+// HTTP API show it (docs/cli.md#token-record). It holds no secret.
 type Record struct {
 	ID            string      `json:"id"`
 	Owner         string      `json:"owner"`

@@ -24,7 +24,7 @@ const (
 //   - It passes store.CheckLabel: valid UTF-8 on one line, with no control,
 //     line separator or bidi control character, within its length limit.
 //     Reasons too: a reason is shown inside the one-line message of
-//     CONTRACT §4 and in the CLI's line-oriented output, where a line
+//     docs/http-api.md#verification-messages and in the CLI's line-oriented output, where a line
 //     break forges a line and a bidi override reorders what is read.
 //
 // A refused value is a *store.TextError (store.ErrInvalid) naming the

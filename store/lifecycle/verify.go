@@ -12,7 +12,7 @@ import (
 
 // Messages of Verification for tokens that are not in the store or not
 // tokens at all. Expired and revoked tokens carry store.Token.InvalidMessage
-// (CONTRACT §4).
+// (docs/http-api.md#verification-messages).
 const (
 	MsgUnknown   = "unknown token"
 	MsgMalformed = "malformed token"
@@ -45,7 +45,7 @@ func (m *Manager) IssuedFormat(s patterns.Secret) (*patterns.Format, bool) {
 // Verify says whether s is a valid token now. A value that is not a
 // checksum-valid token of an issued format returns ErrMalformed (with
 // Message MsgMalformed) before any store call. An unknown token is invalid
-// with MsgUnknown; an expired or revoked one carries its CONTRACT §4
+// with MsgUnknown; an expired or revoked one carries its docs/http-api.md#verification-messages
 // message and gets a verified_invalid audit event (at most one per token per
 // TouchInterval per process). A valid token's last_used_at is updated in the
 // background, at most once per TouchInterval per process.

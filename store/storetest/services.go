@@ -13,7 +13,7 @@ import (
 )
 
 // The helpers below give tests the shared PostgreSQL and Redis services
-// (CONTRACT: LEAKGUARD_TEST_POSTGRES, LEAKGUARD_TEST_REDIS). When a service
+// (README.md#development: LEAKGUARD_TEST_POSTGRES, LEAKGUARD_TEST_REDIS). When a service
 // is unreachable the test is skipped with a message, or fails when
 // LEAKGUARD_REQUIRE_SERVICES=1. Each test gets its own schema or key
 // prefix and removes only that: never FLUSHALL, never a shared server stop.
