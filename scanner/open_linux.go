@@ -3,6 +3,7 @@
 package scanner
 
 import (
+	"context"
 	"io"
 	"io/fs"
 	"syscall"
@@ -43,7 +44,8 @@ type treeFile struct {
 }
 
 // openTreeFile opens path (a regular file found by the walk) for reading.
-func openTreeFile(path string) (io.ReadCloser, error) {
+// Reads of a regular file do not wait on anyone: ctx is not needed.
+func openTreeFile(_ context.Context, path string) (io.ReadCloser, error) {
 	name, err := syscall.BytePtrFromString(path)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}

@@ -3,9 +3,11 @@
 package scanner
 
 import (
+	"context"
 	"io"
 	"os"
 )
 
-// openFile opens a file for one sequential read.
-func openFile(path string) (io.ReadCloser, error) { return os.Open(path) }
+// openFile opens a file for one sequential read; ScanPaths checks ctx
+// between reads.
+func openFile(_ context.Context, path string) (io.ReadCloser, error) { return os.Open(path) }

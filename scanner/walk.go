@@ -43,8 +43,11 @@ type WalkOptions struct {
 // same order (walk_linux.go; elsewhere it is listed first). Within a tree, symbolic links are
 // never followed, non-regular files (FIFOs, devices, sockets) are skipped and
 // directories named ".git" are skipped (history is a separate source); a
-// path given as an argument is read even when it is a symlink or a FIFO, as
-// grep -r does. Binary files are scanned like text. A finding's path is the
+// path given as an argument is read even when it is a symlink, a FIFO or a
+// pipe (/dev/fd/N), as grep -r does: a FIFO is opened without blocking and
+// read once a writer has connected, until it closes (see openFile). A read
+// waiting on a FIFO, pipe or device stops as soon as ctx is cancelled.
+// Binary files are scanned like text. A finding's path is the
 // argument joined with the path inside it, as grep -r prints it ("./a/b"
 // for argument "."). Each unreadable path goes to opts.OnError and the scan
 // goes on; the returned error then wraps ErrIncomplete. An error from emit,
@@ -320,9 +323,9 @@ func (s *Scanner) scanFile(ctx context.Context, wf walkFile, includeAllowed bool
 	var f io.ReadCloser
 	var err error
 	if wf.tree {
-		f, err = openTreeFile(wf.path)
+		f, err = openTreeFile(ctx, wf.path)
 	} else {
-		f, err = openFile(wf.path)
+		f, err = openFile(ctx, wf.path)
 	}
 	if err != nil {
 		return nil, 0, err

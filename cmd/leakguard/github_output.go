@@ -209,11 +209,13 @@ func (r *orgRun) summary() {
 	for _, s := range r.skipped {
 		reasons[s.Reason]++
 	}
+	// Repository names and reasons (often an error from the API) are
+	// remote text: escaped.
 	for _, k := range sortedKeysOf(reasons) {
-		warnf(w, "  skipped %d: %s", reasons[k], k)
+		warnf(w, "  skipped %d: %s", reasons[k], report.Escape(k))
 	}
 	for _, f := range r.failures {
-		warnf(w, "  failed %s: %s", f.Repo, f.Reason)
+		warnf(w, "  failed %s: %s", report.Escape(f.Repo), report.Escape(f.Reason))
 	}
 }
 

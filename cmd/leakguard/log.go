@@ -7,6 +7,8 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
+
+	"github.com/leakguard/leakguard/scanner/report"
 )
 
 // newLogger builds the process logger: zerolog JSON on w, console format
@@ -35,7 +37,10 @@ func isTerminal(w io.Writer) bool {
 	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
-// warnf prints a user-facing message on stderr.
+// warnf prints a user-facing message on stderr, one line: what it quotes
+// (paths, remote answers, names) is escaped so that it cannot act on the
+// terminal or forge lines (report.Escape leaves a backslash alone, so text
+// escaped already by the caller is unchanged).
 func warnf(w io.Writer, format string, a ...any) {
-	fmt.Fprintf(w, "leakguard: "+format+"\n", a...)
+	fmt.Fprintf(w, "leakguard: %s\n", report.Escape(fmt.Sprintf(format, a...)))
 }

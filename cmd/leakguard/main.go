@@ -12,14 +12,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/scanner/report"
 )
 
-// Exit codes shared by every command (CONTRACT §3).
+// Exit codes shared by every command (docs/cli.md#exit-codes); a command ended by
+// SIGINT or SIGTERM exits 130 or 143 instead (signal.go).
 const (
 	exitOK       = 0
 	exitFindings = 1 // scan: findings; token verify: invalid; revoke: not found
@@ -64,11 +64,8 @@ func exitCode(err error) int {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	sio := IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
-	code := Run(ctx, os.Args[1:], sio)
-	stop()
-	os.Exit(code)
+	os.Exit(runMain(os.Args[1:], sio))
 }
 
 // command is one subcommand: its name, a one-line summary and its runner.
@@ -106,7 +103,7 @@ func Run(ctx context.Context, args []string, sio IO) int {
 			if err != nil && !errors.Is(err, errSilent) {
 				var ee *exitError
 				if !errors.As(err, &ee) || ee.err != nil {
-					fmt.Fprintf(sio.Stderr, "leakguard %s: %s\n", c.name, patterns.Default().RedactTokens(err.Error()))
+					fmt.Fprintf(sio.Stderr, "leakguard %s: %s\n", c.name, report.Escape(patterns.Default().RedactTokens(err.Error())))
 				}
 			}
 			return exitCode(err)
@@ -128,4 +125,6 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun 'leakguard <command> -h' for a command's flags. Every flag has an")
 	fmt.Fprintln(w, "environment twin: LEAKGUARD_ + its upper-case name with _ (LEAKGUARD_DB).")
+	fmt.Fprintln(w, "SIGINT or SIGTERM stops a command, which then exits 130 or 143 (serve and")
+	fmt.Fprintln(w, "worker drain first and exit 0); a second signal exits at once.")
 }

@@ -36,10 +36,13 @@ const scanUsage = `usage: leakguard scan [flags] [PATH...]
        leakguard scan --git [--range A..B] [REPO [PATHSPEC...]]
 
 Scans files and directories (recursively; symlinks are not followed, .git
-folders are skipped). "-" is stdin; with no PATH, stdin is scanned when it is
-a pipe or a file, and with stdin a terminal the command stops with a usage
-error rather than guessing ("." scans the current directory).
-Exit codes: 0 no findings, 1 findings, 2 error (anything unreadable).
+folders and FIFOs inside them are skipped). "-" is stdin; with no PATH, stdin
+is scanned when it is a pipe or a file, and with stdin a terminal the command
+stops with a usage error rather than guessing ("." scans the current
+directory). A FIFO or pipe named as a PATH (as in scan <(cmd)) is read until
+its writer closes it.
+Exit codes: 0 no findings, 1 findings, 2 error (anything unreadable); 130 or
+143 when stopped by SIGINT or SIGTERM.
 
 With --db or --server every finding of a token format this installation
 issues gets its status (active, revoked, expired, unknown); with --revoke,
@@ -209,7 +212,10 @@ func (r *scanRun) run(ctx context.Context) error {
 	stop := startProgress(r.sio.Stderr, !r.o.quiet, &r.stats, now)
 	err = r.scan(ctx)
 	stop()
-	if err != nil {
+	switch {
+	case ctx.Err() != nil:
+		r.errorf("interrupted: the report holds only what was scanned before")
+	case err != nil:
 		r.errorf("%v", err)
 	}
 	findings := r.col.result()
@@ -231,11 +237,13 @@ func (r *scanRun) run(ctx context.Context) error {
 }
 
 // errorf reports a problem on stderr and marks the scan as failed (exit 2).
+// The message is escaped (report.Escape): it often quotes a path from the
+// scanned tree, which may hold escape sequences or newlines.
 func (r *scanRun) errorf(format string, a ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.fail = true
-	warnf(r.sio.Stderr, format, a...)
+	warnf(r.sio.Stderr, "%s", report.Escape(fmt.Sprintf(format, a...)))
 }
 
 func (r *scanRun) failed() bool {

@@ -400,3 +400,35 @@ func TestScanGitHistory(t *testing.T) {
 		t.Errorf("findings: %s", brief(got))
 	}
 }
+
+// TestScanEscapesHostilePaths: file names in a scanned repository are
+// chosen by whoever wrote it; the text report and the error messages show
+// their control and bidi characters as escapes, and JSON keeps them as
+// they are.
+func TestScanEscapesHostilePaths(t *testing.T) {
+	t.Parallel()
+	tok := newToken(t, "leakguard-user")
+	name := "a\x1b[2J\x1b]0;pwned\a\u202etxt.exe"
+	dir := writeFiles(t, map[string]string{name: tok + "\n", "b\r\nfake.txt": tok})
+	missing := filepath.Join(dir, "gone\x1b[31m\u2066")
+	r := runScanCmd(t, nil, nil, dir, missing)
+	if r.code != exitFail {
+		t.Errorf("exit %d, want %d (a missing path)", r.code, exitFail)
+	}
+	for what, out := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
+		if c, bad := terminalUnsafe(out); bad {
+			t.Errorf("%s holds raw %U: %q", what, c, out)
+		}
+	}
+	if n := strings.Count(r.stdout, "\n"); n != 2 {
+		t.Errorf("text report has %d lines, want 2: %q", n, r.stdout)
+	}
+	if !strings.Contains(r.stderr, `gone\x1b[31m\u2066`) {
+		t.Errorf("stderr does not name the missing path escaped: %q", r.stderr)
+	}
+	r = runScanCmd(t, nil, nil, "--format", "json", dir)
+	fs := jsonFindings(t, r.stdout)
+	if len(fs) != 2 || fs[0].Path != filepath.Join(dir, name) {
+		t.Errorf("json findings %+v, want the raw path %q first", fs, filepath.Join(dir, name))
+	}
+}

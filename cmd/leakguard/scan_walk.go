@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,7 +90,7 @@ func (r *scanRun) scanPaths(ctx context.Context, paths []string) error {
 		}
 	}
 	if stdin {
-		r.scanStdin()
+		r.scanStdin(ctx)
 	}
 	if len(files) == 0 {
 		return ctx.Err()
@@ -99,6 +98,9 @@ func (r *scanRun) scanPaths(ctx context.Context, paths []string) error {
 	opts := scanner.WalkOptions{
 		IncludeAllowed: true, // the collector drops and counts them
 		OnError: func(path string, err error) {
+			if ctx.Err() != nil {
+				return // cut short by the interruption, which run reports
+			}
 			if strings.Contains(err.Error(), path) {
 				r.errorf("%v", err)
 			} else {
@@ -118,17 +120,20 @@ func (r *scanRun) scanPaths(ctx context.Context, paths []string) error {
 	return err
 }
 
-// scanStdin scans standard input (source "stdin", no path).
-func (r *scanRun) scanStdin() {
+// scanStdin scans standard input (source "stdin", no path) until its end
+// or until ctx is cancelled.
+func (r *scanRun) scanStdin(ctx context.Context) {
 	if r.sio.Stdin == nil {
 		r.errorf("stdin: not available")
 		return
 	}
 	r.stats.files.Add(1)
-	err := r.sc.Scan(countingReader{r.sio.Stdin, &r.stats.bytes}, func(m scanner.Match) error {
+	in, release := interruptible(ctx, r.sio.Stdin)
+	defer release()
+	err := r.sc.Scan(countingReader{in, &r.stats.bytes}, func(m scanner.Match) error {
 		return r.col.add(scanner.NewFinding(m, scanner.SourceStdin, ""))
 	})
-	if err != nil {
+	if err != nil && ctx.Err() == nil { // an interruption is reported once, by run
 		r.errorf("stdin: %v", err)
 	}
 }
@@ -143,7 +148,7 @@ func (r *scanRun) scanDiffs(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		in, closeIn, err := r.openInput(name)
+		in, closeIn, err := r.openInput(ctx, name)
 		if err != nil {
 			r.errorf("%v", err)
 			continue
@@ -151,7 +156,7 @@ func (r *scanRun) scanDiffs(ctx context.Context) error {
 		r.stats.files.Add(1)
 		err = r.scanDiff(countingReader{in, &r.stats.bytes})
 		closeIn()
-		if err != nil {
+		if err != nil && ctx.Err() == nil { // an interruption is reported once, by run
 			r.errorf("%s: %v", inputName(name), err)
 		}
 	}
@@ -165,15 +170,17 @@ func inputName(name string) string {
 	return name
 }
 
-// openInput opens a named input; "-" is stdin.
-func (r *scanRun) openInput(name string) (io.Reader, func(), error) {
+// openInput opens a named input; "-" is stdin. Either is read until its
+// end or until ctx is cancelled, even a FIFO or a pipe that never ends.
+func (r *scanRun) openInput(ctx context.Context, name string) (io.Reader, func(), error) {
 	if name == "-" {
 		if r.sio.Stdin == nil {
 			return nil, nil, fmt.Errorf("stdin: not available")
 		}
-		return r.sio.Stdin, func() {}, nil
+		in, release := interruptible(ctx, r.sio.Stdin)
+		return in, release, nil
 	}
-	f, err := os.Open(name)
+	f, err := scanner.OpenInput(ctx, name)
 	if err != nil {
 		return nil, nil, err
 	}

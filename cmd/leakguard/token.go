@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -13,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/scanner/report"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/lifecycle"
 )
@@ -183,19 +183,22 @@ func issueNote(w io.Writer, t *store.Token, asked string, p lifecycle.Policy) {
 	if t.ExpiresAt != nil {
 		exp = "expires " + t.ExpiresAt.UTC().Format(time.RFC3339)
 	}
-	warnf(w, "issued %s token %s for %s (%s); it is shown only once", t.Type, t.ID, t.Owner, exp)
+	warnf(w, "issued %s token %s for %s (%s); it is shown only once", report.Escape(t.Type), report.Escape(t.ID), report.Escape(t.Owner), exp)
 	if d, never, err := lifecycle.ParseExpiry(asked); err == nil && !never && p.MaxExpiry > 0 && d > p.MaxExpiry {
-		warnf(w, "asked expiry %s capped to %s by --max-expiry", asked, lifecycle.FormatExpiry(p.MaxExpiry))
+		warnf(w, "asked expiry %s capped to %s by --max-expiry", report.Escape(asked), lifecycle.FormatExpiry(p.MaxExpiry))
 	}
 }
 
-// readTokenInput reads one token from r: surrounding whitespace trimmed,
-// at most maxTokenInput bytes (anything longer is not a token of ours).
-func readTokenInput(r io.Reader) (patterns.Secret, error) {
+// readTokenInput reads one token from r (standard input): surrounding
+// whitespace trimmed, at most maxTokenInput bytes (anything longer is not a
+// token of ours). It gives up when ctx is cancelled, even if r never ends.
+func readTokenInput(ctx context.Context, r io.Reader) (patterns.Secret, error) {
 	if r == nil {
 		return patterns.Secret{}, usageError("no standard input")
 	}
-	b, err := io.ReadAll(io.LimitReader(bufio.NewReader(r), maxTokenInput+1))
+	in, release := interruptible(ctx, r)
+	defer release()
+	b, err := io.ReadAll(io.LimitReader(in, maxTokenInput+1))
 	if err != nil {
 		return patterns.Secret{}, &exitError{code: exitFail, err: fmt.Errorf("read token from stdin: %w", err)}
 	}

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/leakguard/leakguard/scanner/report"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/lifecycle"
 )
@@ -33,7 +35,7 @@ func runTokenVerify(ctx context.Context, args []string, sio IO) error {
 	if err := parseTokenFlags(fs, args, sio); err != nil {
 		return err
 	}
-	sec, err := readTokenInput(sio.Stdin)
+	sec, err := readTokenInput(ctx, sio.Stdin)
 	if err != nil {
 		return err
 	}
@@ -72,7 +74,7 @@ func writeVerify(w io.Writer, o tokenFlags, out verifyOutput) error {
 	if out.ExpiresAt != nil {
 		exp = "expires " + out.ExpiresAt.Format(time.RFC3339)
 	}
-	_, err := fmt.Fprintf(w, "valid: %s (%s, owner %s, %s)\n", out.ID, out.Type, out.Owner, exp)
+	_, err := fmt.Fprintf(w, "valid: %s (%s, owner %s, %s)\n", report.Escape(out.ID), report.Escape(out.Type), report.Escape(out.Owner), exp)
 	return err
 }
 
@@ -108,7 +110,7 @@ func runTokenRevoke(ctx context.Context, args []string, sio IO) error {
 	}
 	req.Source = "cli"
 	if fromStdin {
-		sec, err := readTokenInput(sio.Stdin)
+		sec, err := readTokenInput(ctx, sio.Stdin)
 		if err != nil {
 			return err
 		}
@@ -135,19 +137,26 @@ func revoke(ctx context.Context, env *tokenEnv, o tokenFlags, req lifecycle.Revo
 	case err != nil:
 		return &exitError{code: exitFail, err: err}
 	}
-	if o.format == "json" {
-		err = json.NewEncoder(sio.Stdout).Encode(revokeOutput{ID: t.ID, Revoked: true, AlreadyRevoked: already})
-	} else if !o.quiet {
-		if already {
-			_, err = fmt.Fprintf(sio.Stdout, "already invalid: %s: %s\n", t.ID, t.InvalidMessage(env.mgr.Now()))
-		} else {
-			_, err = fmt.Fprintf(sio.Stdout, "revoked: %s\n", t.ID)
-		}
-	}
-	if err != nil {
+	if err := writeRevoke(sio.Stdout, o, t, already, env.mgr.Now()); err != nil {
 		return &exitError{code: exitFail, err: err}
 	}
 	return nil
+}
+
+// writeRevoke writes token revoke's answer about t: JSON, or a line that
+// says whether this call revoked it (the stored reason escaped).
+func writeRevoke(w io.Writer, o tokenFlags, t *store.Token, already bool, now time.Time) error {
+	var err error
+	switch {
+	case o.format == "json":
+		err = json.NewEncoder(w).Encode(revokeOutput{ID: t.ID, Revoked: true, AlreadyRevoked: already})
+	case o.quiet:
+	case already:
+		_, err = fmt.Fprintf(w, "already invalid: %s: %s\n", report.Escape(t.ID), report.Escape(t.InvalidMessage(now)))
+	default:
+		_, err = fmt.Fprintf(w, "revoked: %s\n", report.Escape(t.ID))
+	}
+	return err
 }
 
 func countTrue(bs ...bool) int {
@@ -209,14 +218,21 @@ func writeRecords(w io.Writer, ts []*store.Token, now time.Time) error {
 	return nil
 }
 
-// writeTable writes a human table of tokens.
+// writeTable writes a human table of tokens. Owner and name are whatever
+// the caller who issued the token sent: each cell is escaped
+// (report.Escape), so that tabs, newlines and escape sequences in it cannot
+// shift columns, forge rows or drive the terminal.
 func writeTable(w io.Writer, ts []*store.Token, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTYPE\tOWNER\tNAME\tLAST4\tSTATE\tEXPIRES\tLAST USED")
 	for _, t := range ts {
 		r := lifecycle.NewRecord(t, now)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Type, r.Owner, r.Name, r.Last4, r.State,
-			fmtTimeOr(r.ExpiresAt, "never"), fmtTimeOr(r.LastUsedAt, "-"))
+		cells := []string{r.ID, r.Type, r.Owner, r.Name, r.Last4, string(r.State),
+			fmtTimeOr(r.ExpiresAt, "never"), fmtTimeOr(r.LastUsedAt, "-")}
+		for i, c := range cells {
+			cells[i] = report.Escape(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
 }

@@ -237,6 +237,10 @@ func TestTextPathOnOneLine(t *testing.T) {
 		{"a\nb.txt", `"a\nb.txt":1:1 `},
 		{"bad\xff.txt", `"bad\xff.txt":1:1 `},
 		{"caf\u00e9.txt", "caf\u00e9.txt:1:1 "},
+		{"invoice\u202etxt.exe", `"invoice\u202etxt.exe":1:1 `},
+		{"csi\u009b2J", `"csi\u009b2J":1:1 `},
+		{"zero\u200bwidth", `"zero\u200bwidth":1:1 `},
+		{"\u6771\u4eac \U0001f680.txt", "\u6771\u4eac \U0001f680.txt:1:1 "},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer

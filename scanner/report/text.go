@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/leakguard/leakguard/scanner"
 )
@@ -28,17 +26,21 @@ const (
 //	path:line:column  rule  redacted  hash-prefix  status[  (action by this scan)][  commit sha][  author]
 //
 // A finding without a path (stdin) shows "-"; a missing status shows "-".
+// Paths, authors and every other field may come from the scanned data:
+// control and bidi characters in them are shown escaped (Escape; a path
+// that needs it is quoted whole), so that a line of the report cannot move
+// the cursor, recolour the terminal or pose as another line.
 func WriteText(w io.Writer, findings []scanner.Finding, o Options) error {
 	bw := bufio.NewWriter(w)
 	paint := func(color, s string) string {
+		s = Escape(s)
 		if !o.Color || s == "" {
 			return s
 		}
 		return color + s + ansiReset
 	}
 	for _, f := range findings {
-		loc := printablePath(f.Path)
-		loc += ":" + strconv.Itoa(f.Line) + ":" + strconv.Itoa(f.Column)
+		loc := printablePath(f.Path) + ":" + strconv.Itoa(f.Line) + ":" + strconv.Itoa(f.Column)
 		status := f.Status
 		if status == "" {
 			status = "-"
@@ -49,24 +51,25 @@ func WriteText(w io.Writer, findings []scanner.Finding, o Options) error {
 			fmt.Fprintf(bw, "  %s", paint(ansiGreen, "("+f.Action+" by this scan)"))
 		}
 		if f.Commit != "" {
-			fmt.Fprintf(bw, "  commit %s", f.Commit)
+			fmt.Fprintf(bw, "  commit %s", Escape(f.Commit))
 		}
 		if f.Author != "" {
-			fmt.Fprintf(bw, "  %s", f.Author)
+			fmt.Fprintf(bw, "  %s", Escape(f.Author))
 		}
 		bw.WriteByte('\n')
 	}
 	return bw.Flush()
 }
 
-// printablePath keeps a path on one line: one with control characters or
-// invalid UTF-8 is shown Go-quoted; a missing path (stdin) is "-".
+// printablePath keeps a path on one line and inert: one that Escape would
+// change is shown quoted (Quote), so that a backslash in it stays
+// unambiguous; a missing path (stdin) is "-".
 func printablePath(p string) string {
 	if p == "" {
 		return "-"
 	}
-	if !utf8.ValidString(p) || strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return strconv.Quote(p)
+	if NeedsEscape(p) {
+		return Quote(p)
 	}
 	return p
 }
@@ -83,7 +86,7 @@ func statusColor(status string) string {
 	return ansiDim
 }
 
-// WriteJSON writes findings as JSON Lines (CONTRACT §2), one object per line.
+// WriteJSON writes findings as JSON Lines (docs/findings.md#json-lines), one object per line.
 func WriteJSON(w io.Writer, findings []scanner.Finding) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
