@@ -11,7 +11,6 @@ import (
 	"math/big"
 	"strings"
 
-	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 )
 
@@ -26,9 +25,6 @@ const (
 	// SignatureHeader carries the batch's signature: base64 of an ASN.1
 	// DER ECDSA signature of SHA-256 of the raw body.
 	SignatureHeader = "Github-Public-Key-Signature"
-	// SourcePartner is the revocation source of tokens reported by the
-	// partner endpoint.
-	SourcePartner = string(leakguard.SourceGitHubWebhook)
 )
 
 // Partner batch errors. ParsePayload returns them wrapped.

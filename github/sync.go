@@ -9,9 +9,6 @@ import (
 	"github.com/leakguard/leakguard/revoker"
 )
 
-// SourceAlert is the revocation source of tokens found in alerts.
-const SourceAlert = string(leakguard.SourceGitHubAlert)
-
 // ActorSecretScanning is recorded as the revoking actor of alerts and
 // partner batches.
 const ActorSecretScanning = "github-secret-scanning"
@@ -141,7 +138,7 @@ func syncAlerts(ctx context.Context, c *Client, rv revoker.Resolver, o SyncOptio
 
 // report is an alert's leak report.
 func report(a Alert) revoker.Report {
-	return revoker.Report{Secret: a.Secret, Source: SourceAlert, URL: a.URL, Actor: ActorSecretScanning}
+	return revoker.Report{Secret: a.Secret, Source: leakguard.SourceGitHubAlert, URL: a.URL, Actor: ActorSecretScanning}
 }
 
 // ResolutionComment says why leakguard resolves an alert.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/github/githubtest"
 	"github.com/leakguard/leakguard/patterns"
@@ -70,7 +71,7 @@ func TestSyncAlertsRevokesAndResolves(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantReason := "leaked: github-alert https://github.com/acme/api/security/secret-scanning/1"
-	if tok.State(mgr.Now()) != store.StateRevoked || tok.InvalidReason != wantReason {
+	if tok.State(mgr.Now()) != leakguard.StateRevoked || tok.InvalidReason != wantReason {
 		t.Errorf("token state %s reason %q, want revoked %q", tok.State(mgr.Now()), tok.InvalidReason, wantReason)
 	}
 	a1, a2 := srv.AlertByNumber(1), srv.AlertByNumber(2)

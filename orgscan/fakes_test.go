@@ -26,7 +26,7 @@ var (
 func finding(repo, h string, line int) scanner.Finding {
 	return scanner.Finding{
 		Rule: "leakguard-user", TokenHash: h, Redacted: "lgu_…" + h[:4], Path: "conf/app.env", Line: line,
-		Source: scanner.SourceGitHubOrg, Repository: repo, URL: "https://github.com/" + repo + "/blob/c0ffee/conf/app.env",
+		Source: leakguard.SourceGitHubOrg, Repository: repo, URL: "https://github.com/" + repo + "/blob/c0ffee/conf/app.env",
 		Secret: patterns.NewSecret("lgu_plaintext_" + h[:8]), Issued: true,
 	}
 }

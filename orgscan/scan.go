@@ -152,13 +152,13 @@ func (s *Scan) resolve(ctx context.Context, fs []scanner.Finding) (revoked int, 
 	}
 	for i := range fs {
 		f := &fs[i]
-		f.Status, f.Action = string(leakguard.StateUnknown), string(leakguard.ActionNone)
+		f.Status, f.Action = leakguard.StateUnknown, leakguard.ActionNone
 		if o, ok := byHash[leakguard.Hash(f.TokenHash)]; ok {
 			if o.State != "" {
-				f.Status = string(o.State)
+				f.Status = o.State
 			}
 			if o.Action != "" {
-				f.Action = string(o.Action)
+				f.Action = o.Action
 			}
 		}
 	}
@@ -171,7 +171,7 @@ func reports(fs []scanner.Finding) []revoker.Report {
 	reps := make([]revoker.Report, len(fs))
 	for i, f := range fs {
 		reps[i] = revoker.Report{
-			Secret: f.Secret, Hash: f.TokenHash, Rule: f.Rule, Source: scanner.SourceGitHubOrg,
+			Secret: f.Secret, Hash: f.TokenHash, Rule: f.Rule, Source: leakguard.SourceGitHubOrg,
 			URL: f.URL, Path: f.Path, Line: f.Line, Commit: f.Commit,
 		}
 	}

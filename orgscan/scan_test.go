@@ -164,7 +164,7 @@ func checkCalls(t *testing.T, calls []resolveCall, n int, revoke, withSecret boo
 			t.Errorf("Resolve revoke = %v, want %v", c.revoke, revoke)
 		}
 		for _, r := range c.reps {
-			if r.Rule != "leakguard-user" || len(r.Hash) != 64 || r.Source != scanner.SourceGitHubOrg || r.URL == "" {
+			if r.Rule != "leakguard-user" || len(r.Hash) != 64 || r.Source != leakguard.SourceGitHubOrg || r.URL == "" {
 				t.Errorf("report %+v lacks its rule, hash, source or URL", r)
 			}
 			if got := !r.Secret.IsZero(); got != withSecret {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner"
 )
@@ -19,7 +20,7 @@ func TestResultWire(t *testing.T) {
 		Repo: "acme/api", Unchanged: true, Objects: 3, Bytes: 300, Checkpoint: []byte(`{"tips":["c0ffee"]}`),
 		Findings: []scanner.Finding{{
 			Rule: "leakguard-user", TokenHash: strings.Repeat("d", 64), Path: "a.env", Line: 2,
-			Source: scanner.SourceGitHubOrg, Repository: "acme/api", Secret: patterns.NewSecret(plaintext), Issued: true,
+			Source: leakguard.SourceGitHubOrg, Repository: "acme/api", Secret: patterns.NewSecret(plaintext), Issued: true,
 		}},
 	}
 	payload, err := encodeResult(in)

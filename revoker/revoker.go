@@ -26,15 +26,15 @@ type Store interface {
 // Either Secret or Hash identifies the token; Secret is only hashed and
 // checked against the catalog, never stored or logged.
 type Report struct {
-	Secret patterns.Secret // the token as found, if the source has it
-	Hash   string          // SHA-256 hex of the token, if Secret is not given
-	Rule   string          // format id, if known (a hash-only report of another issuer's format needs no look-up)
-	Source string          // "github-webhook", "file", "git", ...
-	URL    string          // where it was seen (recorded, never fetched)
-	Path   string          // file path, when there is no URL
-	Line   int             // 1-based line in Path, 0 if unknown
-	Commit string          // commit that added it, if known
-	Actor  string          // who reports it ("github-secret-scanning", a user)
+	Secret patterns.Secret  // the token as found, if the source has it
+	Hash   string           // SHA-256 hex of the token, if Secret is not given
+	Rule   string           // format id, if known (a hash-only report of another issuer's format needs no look-up)
+	Source leakguard.Source // where it was seen
+	URL    string           // where it was seen (recorded, never fetched)
+	Path   string           // file path, when there is no URL
+	Line   int              // 1-based line in Path, 0 if unknown
+	Commit string           // commit that added it, if known
+	Actor  string           // who reports it ("github-secret-scanning", a user)
 }
 
 // Status says what the revoker found and did for one report.
@@ -164,7 +164,7 @@ func (r *Revoker) revokeKnown(ctx context.Context, rep Report, t *store.Token, r
 	st := t.State(now)
 	// Expired by time: not ours to revoke. Revoked: done, except that a
 	// Settler still gets the call (below).
-	if st != store.StateActive && (t.Valid || r.settler == nil) {
+	if st != leakguard.StateActive && (t.Valid || r.settler == nil) {
 		return settled(res, st), nil
 	}
 	// An already-revoked token still goes through Revoke on a
@@ -178,12 +178,12 @@ func (r *Revoker) revokeKnown(ctx context.Context, rep Report, t *store.Token, r
 	if actor == "" {
 		actor = DefaultActor
 	}
-	note, err := store.NewNotification(store.NotifyRevoked, t, reason, rep.Source, now)
+	note, err := store.NewNotification(store.NotifyRevoked, t, reason, string(rep.Source), now)
 	if err != nil {
 		return res, fmt.Errorf("revoker: %w", err)
 	}
 	after, already, err := r.st.Revoke(ctx, store.RevokeRequest{
-		ID: t.ID, Reason: reason, Actor: actor, Source: rep.Source,
+		ID: t.ID, Reason: reason, Actor: actor, Source: string(rep.Source),
 		Kind: store.EventLeakReported, At: now, Notify: note, DeferSettle: deferSettle,
 	})
 	if err != nil {
@@ -194,15 +194,15 @@ func (r *Revoker) revokeKnown(ctx context.Context, rep Report, t *store.Token, r
 		return settled(res, after.State(now)), nil
 	}
 	res.Revoked, res.Status = true, StatusRevoked
-	r.log.Info().Str("token_id", t.ID).Str("source", rep.Source).Str("reason", reason).Msg("leaked token revoked")
+	r.log.Info().Str("token_id", t.ID).Str("source", string(rep.Source)).Str("reason", reason).Msg("leaked token revoked")
 	return res, nil
 }
 
 // settled fills res for a token that was already invalid.
-func settled(res Result, st store.State) Result {
+func settled(res Result, st leakguard.State) Result {
 	res.Already = true
 	res.Status = StatusAlreadyRevoked
-	if st == store.StateExpired {
+	if st == leakguard.StateExpired {
 		res.Status = StatusExpired
 	}
 	return res
@@ -243,7 +243,7 @@ func Reason(rep Report) string {
 		loc = "commit " + rep.Commit
 	}
 	loc = clean(loc, rep.Secret)
-	src := clean(rep.Source, rep.Secret)
+	src := clean(string(rep.Source), rep.Secret)
 	if src == "" {
 		src = "unknown"
 	}

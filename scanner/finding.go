@@ -1,27 +1,8 @@
 package scanner
 
-import "github.com/leakguard/leakguard/patterns"
-
-// Sources of findings (docs/findings.md#source).
-const (
-	SourceFile          = "file"
-	SourceStdin         = "stdin"
-	SourceDiff          = "diff"
-	SourceStaged        = "staged"
-	SourceGit           = "git"
-	SourceGitHubWebhook = "github-webhook"
-	SourceGitHubOrg     = "github-org"
-)
-
-// Statuses and actions of findings (docs/findings.md#status-and-action).
-const (
-	StatusActive  = "active"
-	StatusRevoked = "revoked"
-	StatusExpired = "expired"
-	StatusUnknown = "unknown"
-
-	ActionRevoked = "revoked"
-	ActionNone    = "none"
+import (
+	"github.com/leakguard/leakguard"
+	"github.com/leakguard/leakguard/patterns"
 )
 
 // Match is one checksum-valid token in a stream.
@@ -55,12 +36,12 @@ type Finding struct {
 	Line      int    `json:"line,omitempty"`
 	Column    int    `json:"column,omitempty"`
 	// Column16 is Column in UTF-16 code units, for SARIF; 0 if unknown.
-	Column16 int    `json:"-"`
-	Commit   string `json:"commit,omitempty"`
-	Author   string `json:"author,omitempty"`
-	Source   string `json:"source"`
-	Status   string `json:"status,omitempty"`
-	Action   string `json:"action,omitempty"`
+	Column16 int              `json:"-"`
+	Commit   string           `json:"commit,omitempty"`
+	Author   string           `json:"author,omitempty"`
+	Source   leakguard.Source `json:"source"`
+	Status   leakguard.State  `json:"status,omitempty"`
+	Action   leakguard.Action `json:"action,omitempty"`
 	// Repository is "owner/name" for findings of GitHub sources.
 	Repository string `json:"repository,omitempty"`
 	// URL links to the finding on GitHub (a blob link at its commit and
@@ -81,7 +62,7 @@ type Finding struct {
 }
 
 // NewFinding builds a Finding from a match at a location.
-func NewFinding(m Match, source, path string) Finding {
+func NewFinding(m Match, source leakguard.Source, path string) Finding {
 	return Finding{
 		Rule:        m.Format.ID,
 		TokenHash:   m.Hash,

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/leakguard/leakguard"
 )
 
 // ErrIncomplete is wrapped by the error ScanPaths returns when some paths
@@ -341,7 +343,7 @@ func (s *Scanner) scanReader(ctx context.Context, r io.Reader, path string, incl
 	var out []Finding
 	err := s.Scan(cr, func(m Match) error {
 		if !m.Allowed || includeAllowed {
-			out = append(out, NewFinding(m, SourceFile, path))
+			out = append(out, NewFinding(m, leakguard.SourceFile, path))
 		}
 		return nil
 	})

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 	"go.uber.org/goleak"
 )
@@ -74,7 +75,7 @@ func walkLines(t *testing.T, paths []string, opts WalkOptions) []string {
 	t.Helper()
 	var lines []string
 	err := New(patterns.Default()).ScanPaths(context.Background(), paths, opts, func(f Finding) error {
-		if f.Source != SourceFile || f.TokenHash != f.Secret.Hash() {
+		if f.Source != leakguard.SourceFile || f.TokenHash != f.Secret.Hash() {
 			t.Errorf("bad finding %+v", f)
 		}
 		lines = append(lines, fmt.Sprintf("%s:%d:%d %s %s allowed=%v", f.Path, f.Line, f.Column, f.Rule, f.Redacted, f.Allowed))

@@ -3,6 +3,8 @@ package store
 import (
 	"strings"
 	"time"
+
+	"github.com/leakguard/leakguard"
 )
 
 // The helpers in this file are for Store implementations: the checks and
@@ -39,10 +41,7 @@ func (r *RevokeRequest) Label() string {
 	if r.ID != "" {
 		return r.ID
 	}
-	if len(r.Hash) > 12 {
-		return "hash " + r.Hash[:12]
-	}
-	return "hash " + r.Hash
+	return "hash " + leakguard.ShortHash(r.Hash)
 }
 
 // Prepare checks r and applies Revoke's defaults: At from now, Kind

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/leakguard/leakguard"
 )
 
 // Sentinel errors returned by every Store implementation. Callers branch on
@@ -17,16 +19,6 @@ var (
 	ErrInvalid = errors.New("invalid request")
 	// ErrUnavailable means the backing service cannot be reached.
 	ErrUnavailable = errors.New("store unavailable")
-)
-
-// State is a token's lifecycle state as reported by token list and the API.
-type State string
-
-// Token states.
-const (
-	StateActive  State = "active"
-	StateRevoked State = "revoked"
-	StateExpired State = "expired"
 )
 
 // ReasonExpired is the InvalidReason the sweeper records on expired tokens.
@@ -53,27 +45,27 @@ type Token struct {
 // State returns the token's state at now: revoked if invalidated for any
 // reason but expiry, expired if past ExpiresAt (marked by the sweeper or
 // not), else active.
-func (t *Token) State(now time.Time) State {
+func (t *Token) State(now time.Time) leakguard.State {
 	if !t.Valid && t.InvalidReason != ReasonExpired {
-		return StateRevoked
+		return leakguard.StateRevoked
 	}
 	if !t.Valid || (t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)) {
-		return StateExpired
+		return leakguard.StateExpired
 	}
-	return StateActive
+	return leakguard.StateActive
 }
 
 // InvalidMessage returns the user-facing reason the token is not valid at
 // now (docs/http-api.md#verification-messages), or "" when it is active.
 func (t *Token) InvalidMessage(now time.Time) string {
 	switch t.State(now) {
-	case StateRevoked:
+	case leakguard.StateRevoked:
 		at := now
 		if t.InvalidAt != nil {
 			at = *t.InvalidAt
 		}
 		return "This API token became invalid on " + at.UTC().Format(time.RFC3339) + ": " + t.InvalidReason
-	case StateExpired:
+	case leakguard.StateExpired:
 		at := now
 		if t.ExpiresAt != nil {
 			at = *t.ExpiresAt
@@ -124,10 +116,10 @@ type Notification struct {
 // ListFilter selects tokens for ListTokens. Zero fields do not filter.
 type ListFilter struct {
 	Owner string
-	State State     // evaluated at Now
-	Now   time.Time // reference time for State
-	After string    // return tokens with ID > After (pagination cursor)
-	Limit int       // 0: no limit
+	State leakguard.State // evaluated at Now
+	Now   time.Time       // reference time for State
+	After string          // return tokens with ID > After (pagination cursor)
+	Limit int             // 0: no limit
 }
 
 // RevokeRequest identifies a token by ID or Hash and says why it dies.

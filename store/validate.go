@@ -1,22 +1,10 @@
 package store
 
-import "fmt"
+import (
+	"fmt"
 
-// ValidHash reports whether h has the shape of a token hash: 64 lower-case
-// hex characters (SHA-256). Adapters reject anything else, so a plaintext
-// token handed over by mistake is refused instead of stored.
-func ValidHash(h string) bool {
-	if len(h) != 64 {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
+	"github.com/leakguard/leakguard"
+)
 
 // Validate checks that t can be stored: ID, a well-formed Hash, Type and
 // Owner are required, and every text field passes CheckLabel (the invalid
@@ -29,7 +17,7 @@ func (t *Token) Validate() error {
 		return fmt.Errorf("%w: nil token", ErrInvalid)
 	case t.ID == "":
 		return fmt.Errorf("%w: token id is required", ErrInvalid)
-	case !ValidHash(t.Hash):
+	case !leakguard.ValidHash(t.Hash):
 		return fmt.Errorf("%w: token hash must be 64 lower-case hex characters (SHA-256)", ErrInvalid)
 	case t.Type == "":
 		return fmt.Errorf("%w: token type is required", ErrInvalid)
@@ -50,7 +38,7 @@ func (r *RevokeRequest) Validate() error {
 	switch {
 	case r.ID == "" && r.Hash == "":
 		return fmt.Errorf("%w: revoke needs a token id or hash", ErrInvalid)
-	case r.Hash != "" && !ValidHash(r.Hash):
+	case r.Hash != "" && !leakguard.ValidHash(r.Hash):
 		return fmt.Errorf("%w: token hash must be 64 lower-case hex characters (SHA-256)", ErrInvalid)
 	case r.Reason == "":
 		return fmt.Errorf("%w: revoke needs a reason", ErrInvalid)
@@ -109,7 +97,7 @@ func (f *ListFilter) Validate() error {
 		return err
 	}
 	switch f.State {
-	case "", StateActive, StateRevoked, StateExpired:
+	case "", leakguard.StateActive, leakguard.StateRevoked, leakguard.StateExpired:
 	default:
 		return fmt.Errorf("%w: unknown state %q", ErrInvalid, f.State)
 	}

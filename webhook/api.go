@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/lifecycle"
@@ -157,7 +158,9 @@ type verifyRequest struct {
 	Token string `json:"token"`
 }
 
-type verifyResponse struct {
+// VerifyAnswer is the JSON answer of a verification, on the API
+// (POST /v1/tokens/verify) and in `token verify --format json`.
+type VerifyAnswer struct {
 	Valid         bool       `json:"valid"`
 	ID            string     `json:"id,omitempty"`
 	Owner         string     `json:"owner,omitempty"`
@@ -215,16 +218,16 @@ func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) error {
 		return errs[1]
 	}
 	mgr.Observe(vs[1])
-	resp := s.verifyResponse(vs[1])
+	resp := NewVerifyAnswer(vs[1], s.cfg.Manager.Now())
 	writeVerify(w, &resp)
 	return nil
 }
 
-// verifyResponse is the API form of a verification.
-func (s *Server) verifyResponse(v lifecycle.Verification) verifyResponse {
-	resp := verifyResponse{Valid: v.Valid, Message: v.Message}
+// NewVerifyAnswer is the answer of a verification made at now.
+func NewVerifyAnswer(v lifecycle.Verification, now time.Time) VerifyAnswer {
+	resp := VerifyAnswer{Valid: v.Valid, Message: v.Message}
 	if t := v.Token; t != nil {
-		rec := lifecycle.NewRecord(t, s.cfg.Manager.Now())
+		rec := lifecycle.NewRecord(t, now)
 		resp.ID, resp.Owner, resp.Type = t.ID, t.Owner, t.Type
 		resp.ExpiresAt, resp.InvalidAt, resp.InvalidReason = rec.ExpiresAt, rec.InvalidAt, rec.InvalidReason
 	}
@@ -238,7 +241,9 @@ type revokeRequest struct {
 	Reason    string `json:"reason"`
 }
 
-type revokeResponse struct {
+// RevokeAnswer is the JSON answer of a revocation, on the API (POST
+// /v1/tokens/revoke) and in `token revoke --format json`.
+type RevokeAnswer struct {
 	ID             string `json:"id"`
 	Revoked        bool   `json:"revoked"`
 	AlreadyRevoked bool   `json:"already_revoked"`
@@ -260,7 +265,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, caller *sto
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, revokeResponse{ID: t.ID, Revoked: true, AlreadyRevoked: already})
+	writeJSON(w, http.StatusOK, RevokeAnswer{ID: t.ID, Revoked: true, AlreadyRevoked: already})
 	return nil
 }
 
@@ -307,7 +312,7 @@ func listFilter(q url.Values) (store.ListFilter, error) {
 		case "owner":
 			f.Owner = v
 		case "state":
-			f.State = store.State(v)
+			f.State = leakguard.State(v)
 		case "cursor":
 			f.After = v
 		case "limit":

@@ -1,11 +1,11 @@
 package webhook
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/store"
 )
@@ -13,25 +13,6 @@ import (
 // MaxStatusHashes caps the hashes of one POST /v1/tokens/status request
 // (500 hashes fit the default body cap).
 const MaxStatusHashes = 500
-
-// Statuses and actions of the scan routes; the same words as a finding's
-// status and action (docs/findings.md#status-and-action).
-const (
-	statusUnknown = "unknown"
-	actionRevoked = "revoked"
-	actionNone    = "none"
-)
-
-// leakSource reports whether src is a finding source a scanner may report
-// a leak from (docs/findings.md#source; github-webhook is this server's own partner
-// endpoint).
-func leakSource(src string) bool {
-	switch src {
-	case "file", "stdin", "diff", "staged", "git", "github-org":
-		return true
-	}
-	return false
-}
 
 // Bounds of a leak report's location fields.
 const (
@@ -52,8 +33,8 @@ type statusRequest struct {
 }
 
 type hashStatus struct {
-	TokenHash string `json:"token_hash"`
-	Status    string `json:"status"`
+	TokenHash string          `json:"token_hash"`
+	Status    leakguard.State `json:"status"`
 }
 
 type statusResponse struct {
@@ -73,41 +54,43 @@ func (s *Server) tokenStatus(w http.ResponseWriter, r *http.Request, _ *store.To
 		return fmt.Errorf("%w: token_hashes must hold 1 to %d hashes, not %d", ErrBadRequest, MaxStatusHashes, n)
 	}
 	for i, h := range req.TokenHashes {
-		if !store.ValidHash(h) {
+		if !leakguard.ValidHash(h) {
 			return fmt.Errorf("%w: token_hashes[%d] is not a SHA-256 hex hash (64 lower-case hex digits)", ErrBadRequest, i)
 		}
 	}
-	now := s.cfg.Manager.Now()
-	st := s.cfg.Manager.Store()
-	resp := statusResponse{Tokens: make([]hashStatus, 0, len(req.TokenHashes))}
-	for _, h := range req.TokenHashes {
-		status := statusUnknown
-		t, err := st.TokenByHash(r.Context(), h)
-		switch {
-		case err == nil:
-			status = string(t.State(now))
-		case !errors.Is(err, store.ErrNotFound):
-			return fmt.Errorf("status: look up %s: %w", h[:12], err)
-		}
-		resp.Tokens = append(resp.Tokens, hashStatus{TokenHash: h, Status: status})
+	reps := make([]revoker.Report, len(req.TokenHashes))
+	for i, h := range req.TokenHashes {
+		reps[i] = revoker.Report{Hash: h}
+	}
+	outs, err := s.cfg.Revoker.Resolve(r.Context(), reps, false)
+	if err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	got := make(map[string]leakguard.State, len(outs))
+	for _, o := range outs {
+		got[string(o.Hash)] = o.State
+	}
+	resp := statusResponse{Tokens: make([]hashStatus, len(req.TokenHashes))}
+	for i, h := range req.TokenHashes {
+		resp.Tokens[i] = hashStatus{TokenHash: h, Status: got[h]}
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 
 type leakRequest struct {
-	TokenHash string `json:"token_hash"`
-	Source    string `json:"source"`
-	Path      string `json:"path"`
-	Line      int    `json:"line"`
-	Commit    string `json:"commit"`
-	URL       string `json:"url"`
+	TokenHash string           `json:"token_hash"`
+	Source    leakguard.Source `json:"source"`
+	Path      string           `json:"path"`
+	Line      int              `json:"line"`
+	Commit    string           `json:"commit"`
+	URL       string           `json:"url"`
 }
 
 type leakResponse struct {
-	TokenHash string `json:"token_hash"`
-	Status    string `json:"status"`
-	Action    string `json:"action"`
+	TokenHash string           `json:"token_hash"`
+	Status    leakguard.State  `json:"status"`
+	Action    leakguard.Action `json:"action"`
 }
 
 // reportLeak is POST /v1/tokens/leaks: {token_hash, source, path, line,
@@ -125,42 +108,25 @@ func (s *Server) reportLeak(w http.ResponseWriter, r *http.Request, caller *stor
 	if err := req.validate(); err != nil {
 		return err
 	}
-	res, err := s.cfg.Revoker.Revoke(r.Context(), revoker.Report{
-		Hash: req.TokenHash, Source: req.Source, Path: s.leakLocation(req.Path), Line: req.Line,
-		Commit: req.Commit, URL: s.leakLocation(req.URL), Actor: actor(caller),
-	})
+	// The location is cleaned and every token in it redacted by the
+	// revoker (revoker.Reason), as for every other source.
+	outs, err := s.cfg.Revoker.Resolve(r.Context(), []revoker.Report{{
+		Hash: req.TokenHash, Source: req.Source, Path: req.Path, Line: req.Line,
+		Commit: req.Commit, URL: req.URL, Actor: actor(caller),
+	}}, true)
 	if err != nil {
 		return err
 	}
-	resp := leakResponse{TokenHash: req.TokenHash, Status: statusUnknown, Action: actionNone}
-	if res.Token != nil {
-		resp.Status = string(res.Token.State(s.cfg.Manager.Now()))
-	}
-	if res.Revoked {
-		resp.Action = actionRevoked
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, leakResponse{TokenHash: req.TokenHash, Status: outs[0].State, Action: outs[0].Action})
 	return nil
-}
-
-// leakLocation prepares a reported path or URL for the revocation reason,
-// which is stored, logged and sent to the owner. It is cleaned, not
-// refused: a leaked token must be revoked whatever its file is called.
-// What a label may not hold (controls, line separators, bidi controls,
-// invalid UTF-8) is dropped first, then token-shaped runs are redacted
-// (the revoker redacts only the token it was given, and a hash report
-// gives none), in that order so that no dropped character can join two
-// halves of a token.
-func (s *Server) leakLocation(v string) string {
-	return s.cfg.Manager.Catalog().RedactTokens(store.CleanLabel(v))
 }
 
 // validate checks a leak report's fields.
 func (q *leakRequest) validate() error {
 	switch {
-	case !store.ValidHash(q.TokenHash):
+	case !leakguard.ValidHash(q.TokenHash):
 		return fmt.Errorf("%w: token_hash must be a SHA-256 hex hash (64 lower-case hex digits)", ErrBadRequest)
-	case !leakSource(q.Source):
+	case !q.Source.Scanned():
 		return fmt.Errorf("%w: source must be one of file, stdin, diff, staged, git, github-org", ErrBadRequest)
 	case len(q.Path) > maxLeakPath || len(q.URL) > maxLeakURL:
 		return fmt.Errorf("%w: path or url too long", ErrBadRequest)

@@ -116,12 +116,12 @@ func (c *Client) statuses(ctx context.Context, outs []revoker.Outcome, ask []int
 			}
 			continue
 		}
-		got := make(map[string]string, len(resp.Tokens))
+		got := make(map[string]leakguard.State, len(resp.Tokens))
 		for _, t := range resp.Tokens {
 			got[t.TokenHash] = t.Status
 		}
 		for _, i := range idx {
-			outs[i].State = stateOf(got[string(outs[i].Hash)])
+			outs[i].State = stateOf(string(got[string(outs[i].Hash)]))
 			outs[i].Ours = outs[i].State != leakguard.StateUnknown
 		}
 	}
@@ -147,9 +147,9 @@ func (c *Client) reportLeaks(ctx context.Context, reps []revoker.Report, outs []
 			outs[i].Err = fmt.Errorf("revoke %s: %w", outs[i].Hash.Short(), err)
 			continue
 		}
-		outs[i].State = stateOf(resp.Status)
+		outs[i].State = stateOf(string(resp.Status))
 		outs[i].Ours = outs[i].State != leakguard.StateUnknown
-		if leakguard.Action(resp.Action) == leakguard.ActionRevoked {
+		if resp.Action == leakguard.ActionRevoked {
 			outs[i].Action = leakguard.ActionRevoked
 		}
 	}

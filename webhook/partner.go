@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/revoker"
 )
@@ -19,13 +20,13 @@ import (
 // route and the metrics label are this server's; the headers, keys URL,
 // source and actor are the partner's.
 type Sender struct {
-	Name            string // metrics label and key-source name ("github")
-	Path            string // route ("/v1/github/secret-scanning")
-	KeyIDHeader     string // header naming the signing key
-	SignatureHeader string // header with base64 ASN.1 DER signature
-	KeysURL         string // JSON {"public_keys":[{key_identifier,key,is_current}]}
-	Source          string // report source recorded in the reason ("github-webhook")
-	Actor           string // revoking actor in the audit trail
+	Name            string           // metrics label and key-source name ("github")
+	Path            string           // route ("/v1/github/secret-scanning")
+	KeyIDHeader     string           // header naming the signing key
+	SignatureHeader string           // header with base64 ASN.1 DER signature
+	KeysURL         string           // JSON {"public_keys":[{key_identifier,key,is_current}]}
+	Source          leakguard.Source // report source recorded in the reason ("github-webhook")
+	Actor           string           // revoking actor in the audit trail
 }
 
 // GitHubSender is GitHub's secret-scanning partner sender, served at
@@ -35,7 +36,7 @@ func GitHubSender(keysURL string) Sender {
 	return Sender{
 		Name: "github", Path: "/v1/github/secret-scanning",
 		KeyIDHeader: github.KeyIDHeader, SignatureHeader: github.SignatureHeader,
-		KeysURL: keysURL, Source: github.SourcePartner, Actor: github.ActorSecretScanning,
+		KeysURL: keysURL, Source: leakguard.SourceGitHubWebhook, Actor: github.ActorSecretScanning,
 	}
 }
 

@@ -137,7 +137,7 @@ func skipWS(b []byte) []byte {
 
 // writeVerify writes v with status 200 exactly as writeJSON would, without
 // reflection when appendVerify can encode it.
-func writeVerify(w http.ResponseWriter, v *verifyResponse) {
+func writeVerify(w http.ResponseWriter, v *VerifyAnswer) {
 	bp := fastBufs.Get().(*[]byte)
 	defer fastBufs.Put(bp)
 	b, ok := appendVerify((*bp)[:0], v)
@@ -160,7 +160,7 @@ var errNotPlain = errors.New("not plain")
 // writes it, newline included. ok is false when a string holds a byte
 // other than plainJSON's or a time is not valid RFC 3339; the caller then
 // uses encoding/json.
-func appendVerify(b []byte, v *verifyResponse) (_ []byte, ok bool) {
+func appendVerify(b []byte, v *VerifyAnswer) (_ []byte, ok bool) {
 	var err error
 	b = append(b, `{"valid":`...)
 	if v.Valid {

@@ -84,7 +84,7 @@ func FuzzAppendVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, valid bool, id, owner, typ string, sec, nsec int64, reason, msg string,
 		offset int, hasExpires, hasInvalid bool) {
 		at := time.Unix(sec, nsec).In(time.FixedZone("z", offset))
-		v := verifyResponse{Valid: valid, ID: id, Owner: owner, Type: typ, InvalidReason: reason, Message: msg}
+		v := VerifyAnswer{Valid: valid, ID: id, Owner: owner, Type: typ, InvalidReason: reason, Message: msg}
 		if hasExpires {
 			v.ExpiresAt = &at
 		}
@@ -107,7 +107,7 @@ func FuzzAppendVerify(f *testing.F) {
 }
 
 // plainResponse reports whether every string of v is plainJSON.
-func plainResponse(v verifyResponse) bool {
+func plainResponse(v VerifyAnswer) bool {
 	for _, s := range []string{v.ID, v.Owner, v.Type, v.InvalidReason, v.Message} {
 		for i := 0; i < len(s); i++ {
 			if !plainJSON(s[i]) {
@@ -126,13 +126,13 @@ func TestWriteVerifyMatchesWriteJSON(t *testing.T) {
 	far := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name string
-		v    verifyResponse
+		v    VerifyAnswer
 	}{
-		{"valid", verifyResponse{Valid: true, ID: "tok_1", Owner: "o@example.org", Type: "service", ExpiresAt: &at}},
-		{"invalid", verifyResponse{Message: "unknown token"}},
-		{"revoked", verifyResponse{ID: "t", InvalidAt: &at, InvalidReason: "revoked", Message: "revoked: <x> & y"}},
-		{"escaped falls back", verifyResponse{Message: "quote \" and é"}},
-		{"bad time falls back", verifyResponse{Valid: true, ExpiresAt: &far}},
+		{"valid", VerifyAnswer{Valid: true, ID: "tok_1", Owner: "o@example.org", Type: "service", ExpiresAt: &at}},
+		{"invalid", VerifyAnswer{Message: "unknown token"}},
+		{"revoked", VerifyAnswer{ID: "t", InvalidAt: &at, InvalidReason: "revoked", Message: "revoked: <x> & y"}},
+		{"escaped falls back", VerifyAnswer{Message: "quote \" and é"}},
+		{"bad time falls back", VerifyAnswer{Valid: true, ExpiresAt: &far}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

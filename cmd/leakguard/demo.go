@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/scanner"
@@ -169,7 +170,7 @@ func (d *demo) scan(path string) (scanner.Finding, error) {
 	defer fh.Close()
 	var found []scanner.Finding
 	err = scanner.New(d.cat).Scan(fh, func(m scanner.Match) error {
-		found = append(found, scanner.NewFinding(m, scanner.SourceFile, path))
+		found = append(found, scanner.NewFinding(m, leakguard.SourceFile, path))
 		return nil
 	})
 	if err != nil {
@@ -179,9 +180,9 @@ func (d *demo) scan(path string) (scanner.Finding, error) {
 		return scanner.Finding{}, fmt.Errorf("scan found %d tokens, want 1", len(found))
 	}
 	f := found[0]
-	f.Status = scanner.StatusActive
+	f.Status = leakguard.StateActive
 	if t, err := d.st.TokenByHash(context.Background(), f.TokenHash); err == nil {
-		f.Status = string(t.State(d.mgr.Now()))
+		f.Status = t.State(d.mgr.Now())
 	}
 	d.printJSON(f)
 	return f, nil
@@ -210,7 +211,7 @@ func (d *demo) revoke(ctx context.Context, f scanner.Finding) error {
 	}
 	d.say("$ leakguard scan --revoke %s", filepath.Dir(f.Path))
 	d.say("%s: %s, reason %q", res.Token.ID, res.Status, res.Token.InvalidReason)
-	f.Action = scanner.ActionRevoked
+	f.Action = leakguard.ActionRevoked
 	d.printJSON(f)
 	return nil
 }

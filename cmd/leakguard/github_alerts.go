@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
@@ -91,8 +92,8 @@ func runGitHubAlerts(ctx context.Context, args []string, sio IO) error {
 func alertFinding(cat *patterns.Catalog, out github.Outcome) scanner.Finding {
 	a := out.Alert
 	f := scanner.Finding{
-		Rule: a.SecretType, Source: github.SourceAlert, Repository: a.Repository, URL: a.URL,
-		Status: scanner.StatusUnknown, Action: scanner.ActionNone,
+		Rule: a.SecretType, Source: leakguard.SourceGitHubAlert, Repository: a.Repository, URL: a.URL,
+		Status: leakguard.StateUnknown, Action: leakguard.ActionNone,
 	}
 	if !a.Secret.IsZero() {
 		f.TokenHash = a.Secret.Hash()
@@ -107,10 +108,10 @@ func alertFinding(cat *patterns.Catalog, out github.Outcome) scanner.Finding {
 		}
 	}
 	if out.Token.State != "" {
-		f.Status = string(out.Token.State)
+		f.Status = out.Token.State
 	}
 	if out.Token.Action != "" {
-		f.Action = string(out.Token.Action)
+		f.Action = out.Token.Action
 	}
 	f.Path = fmt.Sprintf("security/secret-scanning/%d", a.Number)
 	return f

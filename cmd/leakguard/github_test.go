@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/github/githubtest"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner/report"
-	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/lifecycle"
 	"github.com/leakguard/leakguard/store/sqlite"
 	"github.com/rs/zerolog"
@@ -117,7 +117,7 @@ func issueToken(t *testing.T, path string) lifecycle.Issued {
 }
 
 // tokenState reads a token's state and reason from the store.
-func tokenState(t *testing.T, path, id string) (store.State, string) {
+func tokenState(t *testing.T, path, id string) (leakguard.State, string) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), path, sqlite.Options{})
 	if err != nil {
@@ -170,7 +170,7 @@ func TestGitHubScanOrgIncrementalWithRevoke(t *testing.T) {
 		f["url"] != fmt.Sprintf("https://github.com/acme/api/blob/%s/deploy/env#L1", f["commit"]) {
 		t.Errorf("finding = %v", f)
 	}
-	if st, reason := tokenState(t, dbPath, ours.Token.ID); st != store.StateRevoked || !strings.Contains(reason, "github-org https://github.com/acme/api/blob/") {
+	if st, reason := tokenState(t, dbPath, ours.Token.ID); st != leakguard.StateRevoked || !strings.Contains(reason, "github-org https://github.com/acme/api/blob/") {
 		t.Errorf("token %s %q, want revoked with the blob link", st, reason)
 	}
 	for _, want := range []string{"3 repositories (3 scanned, 1 empty)", "1 finding, 1 revoked", "skipped 1: archived"} {
@@ -280,7 +280,7 @@ func TestGitHubAlertsResolve(t *testing.T) {
 		lines[0]["token_hash"] != ours.Token.Hash || lines[1]["status"] != "unknown" {
 		t.Errorf("findings = %v", lines)
 	}
-	if st, reason := tokenState(t, dbPath, ours.Token.ID); st != store.StateRevoked || reason != "leaked: github-alert https://github.com/acme/api/security/secret-scanning/7" {
+	if st, reason := tokenState(t, dbPath, ours.Token.ID); st != leakguard.StateRevoked || reason != "leaked: github-alert https://github.com/acme/api/security/secret-scanning/7" {
 		t.Errorf("token %s %q", st, reason)
 	}
 	if a := e.srv.AlertByNumber(7); a.State != "resolved" || a.Resolution != "revoked" || !strings.Contains(a.ResolutionComment, "github-alert") {

@@ -150,14 +150,14 @@ func (r *scanRun) settle(ctx context.Context, findings []scanner.Finding) {
 	for i := range findings {
 		f := &findings[i]
 		o, ok := got[leakguard.Hash(f.TokenHash)]
-		f.Status = string(leakguard.StateUnknown)
+		f.Status = leakguard.StateUnknown
 		if ok {
-			f.Status = string(o.State)
+			f.Status = o.State
 		}
 		if r.o.revoke {
-			f.Action = string(leakguard.ActionNone)
+			f.Action = leakguard.ActionNone
 			if ok {
-				f.Action = string(o.Action)
+				f.Action = o.Action
 			}
 		}
 	}

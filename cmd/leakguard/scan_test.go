@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner"
 )
@@ -396,7 +397,7 @@ func TestScanGitHistory(t *testing.T) {
 		t.Fatalf("exit %d; stderr %s", r.code, r.stderr)
 	}
 	got := jsonFindings(t, r.stdout)
-	if len(got) != 1 || got[0].Path != "conf/app.env" || got[0].Line != 2 || got[0].Source != scanner.SourceGit || len(got[0].Commit) != 40 {
+	if len(got) != 1 || got[0].Path != "conf/app.env" || got[0].Line != 2 || got[0].Source != leakguard.SourceGit || len(got[0].Commit) != 40 {
 		t.Errorf("findings: %s", brief(got))
 	}
 }

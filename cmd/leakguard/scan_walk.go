@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/scanner"
 	"github.com/leakguard/leakguard/scanner/diff"
 	"github.com/leakguard/leakguard/scanner/report"
@@ -131,7 +132,7 @@ func (r *scanRun) scanStdin(ctx context.Context) {
 	in, release := interruptible(ctx, r.sio.Stdin)
 	defer release()
 	err := r.sc.Scan(countingReader{in, &r.stats.bytes}, func(m scanner.Match) error {
-		return r.col.add(scanner.NewFinding(m, scanner.SourceStdin, ""))
+		return r.col.add(scanner.NewFinding(m, leakguard.SourceStdin, ""))
 	})
 	if err != nil && ctx.Err() == nil { // an interruption is reported once, by run
 		r.errorf("stdin: %v", err)
@@ -192,7 +193,7 @@ func (r *scanRun) openInput(ctx context.Context, name string) (io.Reader, func()
 func (r *scanRun) scanDiff(in io.Reader) error {
 	return diff.Parse(in, func(b diff.Block) error {
 		return r.sc.ScanBytes(b.Data, func(m scanner.Match) error {
-			f := scanner.NewFinding(m, scanner.SourceDiff, b.Path)
+			f := scanner.NewFinding(m, leakguard.SourceDiff, b.Path)
 			f.Line = b.Line + m.Line - 1
 			f.Commit, f.Author = b.Commit, b.Author
 			return r.col.add(f)

@@ -10,22 +10,17 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/scanner/report"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/lifecycle"
+	"github.com/leakguard/leakguard/webhook"
 )
 
 // verifyOutput is token verify's JSON answer, shaped like the API's.
 type verifyOutput struct {
-	Valid         bool        `json:"valid"`
-	ID            string      `json:"id,omitempty"`
-	Owner         string      `json:"owner,omitempty"`
-	Type          string      `json:"type,omitempty"`
-	ExpiresAt     *time.Time  `json:"expires_at"`
-	InvalidAt     *time.Time  `json:"invalid_at"`
-	InvalidReason string      `json:"invalid_reason,omitempty"`
-	State         store.State `json:"state,omitempty"`
-	Message       string      `json:"message,omitempty"`
+	webhook.VerifyAnswer
+	State leakguard.State `json:"state,omitempty"` // the CLI's addition
 }
 
 func runTokenVerify(ctx context.Context, args []string, sio IO) error {
@@ -48,11 +43,9 @@ func runTokenVerify(ctx context.Context, args []string, sio IO) error {
 	if err != nil && !errors.Is(err, lifecycle.ErrMalformed) {
 		return &exitError{code: exitFail, err: err}
 	}
-	out := verifyOutput{Valid: v.Valid, Message: v.Message}
+	out := verifyOutput{VerifyAnswer: webhook.NewVerifyAnswer(v, env.mgr.Now())}
 	if t := v.Token; t != nil {
-		r := lifecycle.NewRecord(t, env.mgr.Now())
-		out.ID, out.Owner, out.Type, out.State = r.ID, r.Owner, r.Type, r.State
-		out.ExpiresAt, out.InvalidAt, out.InvalidReason = r.ExpiresAt, r.InvalidAt, r.InvalidReason
+		out.State = t.State(env.mgr.Now())
 	}
 	if err := writeVerify(sio.Stdout, o, out); err != nil {
 		return &exitError{code: exitFail, err: err}
@@ -76,13 +69,6 @@ func writeVerify(w io.Writer, o tokenFlags, out verifyOutput) error {
 	}
 	_, err := fmt.Fprintf(w, "valid: %s (%s, owner %s, %s)\n", report.Escape(out.ID), report.Escape(out.Type), report.Escape(out.Owner), exp)
 	return err
-}
-
-// revokeOutput is token revoke's JSON answer, shaped like the API's.
-type revokeOutput struct {
-	ID             string `json:"id"`
-	Revoked        bool   `json:"revoked"`
-	AlreadyRevoked bool   `json:"already_revoked"`
 }
 
 func runTokenRevoke(ctx context.Context, args []string, sio IO) error {
@@ -149,7 +135,7 @@ func writeRevoke(w io.Writer, o tokenFlags, t *store.Token, already bool, now ti
 	var err error
 	switch {
 	case o.format == "json":
-		err = json.NewEncoder(w).Encode(revokeOutput{ID: t.ID, Revoked: true, AlreadyRevoked: already})
+		err = json.NewEncoder(w).Encode(webhook.RevokeAnswer{ID: t.ID, Revoked: true, AlreadyRevoked: already})
 	case o.quiet:
 	case already:
 		_, err = fmt.Fprintf(w, "already invalid: %s: %s\n", report.Escape(t.ID), report.Escape(t.InvalidMessage(now)))
@@ -180,8 +166,8 @@ func runTokenList(ctx context.Context, args []string, sio IO) error {
 	if err := parseTokenFlags(fs, args, sio); err != nil {
 		return err
 	}
-	switch f.State = store.State(state); f.State {
-	case "", store.StateActive, store.StateRevoked, store.StateExpired:
+	switch f.State = leakguard.State(state); f.State {
+	case "", leakguard.StateActive, leakguard.StateRevoked, leakguard.StateExpired:
 	default:
 		return usageError("--state must be active, revoked or expired, not %q", state)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/leakguard/leakguard/scanner"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/lifecycle"
+	"github.com/leakguard/leakguard/webhook"
 )
 
 // cliClock is a settable clock shared by the CLI runs of a test.
@@ -395,7 +396,7 @@ func TestTokenOutputEscapesControls(t *testing.T) {
 	}{
 		{"list table", func(w io.Writer) error { return writeTable(w, []*store.Token{tok, tok}, now) }, 3},
 		{"verify valid", func(w io.Writer) error {
-			return writeVerify(w, text, verifyOutput{Valid: true, ID: tok.ID, Owner: tok.Owner, Type: tok.Type})
+			return writeVerify(w, text, verifyOutput{VerifyAnswer: webhook.VerifyAnswer{Valid: true, ID: tok.ID, Owner: tok.Owner, Type: tok.Type}})
 		}, 1},
 		{"revoke, already invalid", func(w io.Writer) error { return writeRevoke(w, text, tok, true, now) }, 1},
 		{"issue note", func(w io.Writer) error { issueNote(w, tok, "", lifecycle.Policy{}); return nil }, 1},

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/scanner"
 )
 
@@ -55,7 +56,7 @@ func emitHits(batch []hit, origins map[blobAt]origin, emit func(scanner.Finding)
 	for _, h := range batch {
 		o := origins[blobAt{h.oid, h.path}]
 		for _, m := range h.matches {
-			f := scanner.NewFinding(m, scanner.SourceGit, h.path)
+			f := scanner.NewFinding(m, leakguard.SourceGit, h.path)
 			f.Commit, f.Author = o.commit, o.author
 			if err := emit(f); err != nil {
 				return err

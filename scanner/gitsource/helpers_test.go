@@ -119,7 +119,7 @@ type key struct {
 func keys(fs []scanner.Finding) map[key]int {
 	m := map[key]int{}
 	for _, f := range fs {
-		m[key{f.TokenHash, f.Path, f.Line, f.Commit, f.Author, f.Source}]++
+		m[key{f.TokenHash, f.Path, f.Line, f.Commit, f.Author, string(f.Source)}]++
 	}
 	return m
 }

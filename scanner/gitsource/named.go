@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/scanner"
 )
 
@@ -84,7 +85,7 @@ func scanUnchanged(ctx context.Context, g Git, files []namedFile, changes []chan
 			return fmt.Errorf("staged: %w", err)
 		}
 		err = sc.ScanBytes(data, func(m scanner.Match) error {
-			return emit(scanner.NewFinding(m, scanner.SourceFile, f.arg))
+			return emit(scanner.NewFinding(m, leakguard.SourceFile, f.arg))
 		})
 		if err != nil {
 			return err

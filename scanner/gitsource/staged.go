@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/scanner"
 )
 
@@ -201,7 +202,7 @@ func scanChange(ctx context.Context, g Git, c change, data []byte, sc *scanner.S
 	}
 	for _, m := range ms {
 		if addedInAll(sets, m.Line) {
-			if err := emit(scanner.NewFinding(m, scanner.SourceStaged, c.path)); err != nil {
+			if err := emit(scanner.NewFinding(m, leakguard.SourceStaged, c.path)); err != nil {
 				return err
 			}
 		}

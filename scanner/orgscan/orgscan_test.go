@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/github/githubtest"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner"
@@ -54,7 +55,7 @@ func TestScanRepoIncremental(t *testing.T) {
 	}
 	f := res.Findings[0]
 	wantURL := "https://github.com/acme/api/blob/" + f.Commit + "/config/app.env#L1"
-	if f.Source != scanner.SourceGitHubOrg || f.Repository != "acme/api" || f.URL != wantURL || f.Path != "config/app.env" {
+	if f.Source != leakguard.SourceGitHubOrg || f.Repository != "acme/api" || f.URL != wantURL || f.Path != "config/app.env" {
 		t.Errorf("finding = %+v, want github-org acme/api %s", f, wantURL)
 	}
 

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/scanner"
 	"github.com/leakguard/leakguard/scanner/gitsource"
 	"github.com/rs/zerolog"
@@ -102,7 +103,7 @@ func tips(cp []byte) []string {
 
 // toGitHub turns a history finding into a GitHub one.
 func toGitHub(f scanner.Finding, r Repo) scanner.Finding {
-	f.Source = scanner.SourceGitHubOrg
+	f.Source = leakguard.SourceGitHubOrg
 	f.Repository = r.FullName
 	f.URL = BlobURL(r, f.Commit, f.Path, f.Line)
 	return f

@@ -69,11 +69,3 @@ func Sort(findings []scanner.Finding) {
 		)
 	})
 }
-
-// ShortHash is the hash prefix shown in text reports and messages.
-func ShortHash(hash string) string {
-	if len(hash) > 12 {
-		return hash[:12]
-	}
-	return hash
-}

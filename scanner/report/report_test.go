@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner"
 )
@@ -46,9 +47,9 @@ func testFindings(t *testing.T, c *patterns.Catalog) ([]scanner.Finding, []strin
 	}
 	var fs []scanner.Finding
 	var toks []string
-	add := func(m scanner.Match, tok, source, path string, edit func(*scanner.Finding)) {
+	add := func(m scanner.Match, tok string, source leakguard.Source, path string, edit func(*scanner.Finding)) {
 		f := scanner.NewFinding(m, source, path)
-		f.Status = scanner.StatusUnknown
+		f.Status = leakguard.StateUnknown
 		if edit != nil {
 			edit(&f)
 		}
@@ -58,14 +59,14 @@ func testFindings(t *testing.T, c *patterns.Catalog) ([]scanner.Finding, []strin
 	m1, t1 := mk("github-pat", "abcdefghijklmnopqrstuvwxyz0123", 12, 9)
 	m2, t2 := mk("leakguard-user", "ABCDEFGHIJKLMNOPQRSTUVWXYZ4567", 3, 1)
 	m3, t3 := mk("leakguard-admin", "0123456789abcdefghijABCDEFGHIJ", 40, 17)
-	add(m1, t1, scanner.SourceFile, "./src/app.py", nil)
-	add(m2, t2, scanner.SourceFile, "docs/na\u00efve file.md", func(f *scanner.Finding) { f.Status = scanner.StatusActive })
-	add(m1, t1, scanner.SourceFile, "src/app.py", func(f *scanner.Finding) { f.Line = 80 }) // same token, second place
-	add(m3, t3, scanner.SourceDiff, "deploy/ci.yml", func(f *scanner.Finding) {
+	add(m1, t1, leakguard.SourceFile, "./src/app.py", nil)
+	add(m2, t2, leakguard.SourceFile, "docs/na\u00efve file.md", func(f *scanner.Finding) { f.Status = leakguard.StateActive })
+	add(m1, t1, leakguard.SourceFile, "src/app.py", func(f *scanner.Finding) { f.Line = 80 }) // same token, second place
+	add(m3, t3, leakguard.SourceDiff, "deploy/ci.yml", func(f *scanner.Finding) {
 		f.Commit, f.Author = "d3387d0c873ee538b8859f165acae01afc481e1d", "a@example.org"
-		f.Status, f.Action = scanner.StatusRevoked, scanner.ActionRevoked
+		f.Status, f.Action = leakguard.StateRevoked, leakguard.ActionRevoked
 	})
-	add(m2, t2, scanner.SourceStdin, "", nil)
+	add(m2, t2, leakguard.SourceStdin, "", nil)
 	Sort(fs)
 	return fs, toks
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner"
 )
@@ -211,7 +212,7 @@ func sarifResultOf(f scanner.Finding, ruleIndex int, root string) sarifResult {
 	if msg == "" {
 		msg = f.Rule
 	}
-	msg += " " + f.Redacted + " (sha256 " + ShortHash(f.TokenHash) + ")"
+	msg += " " + f.Redacted + " (sha256 " + leakguard.ShortHash(f.TokenHash) + ")"
 	if f.Commit != "" {
 		msg += " added in commit " + f.Commit
 	}
@@ -222,8 +223,8 @@ func sarifResultOf(f scanner.Finding, ruleIndex int, root string) sarifResult {
 		Message:             sarifText{Text: msg},
 		PartialFingerprints: map[string]string{FingerprintKey: Fingerprint(f.Rule, f.TokenHash)},
 		Properties: sarifResultProps{
-			TokenHash: f.TokenHash, Redacted: f.Redacted, Source: f.Source,
-			Commit: f.Commit, Author: f.Author, Status: f.Status, Action: f.Action,
+			TokenHash: f.TokenHash, Redacted: f.Redacted, Source: string(f.Source),
+			Commit: f.Commit, Author: f.Author, Status: string(f.Status), Action: string(f.Action),
 		},
 	}
 	if f.Path != "" {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/scanner"
 )
 
@@ -41,14 +42,14 @@ func WriteText(w io.Writer, findings []scanner.Finding, o Options) error {
 	}
 	for _, f := range findings {
 		loc := printablePath(f.Path) + ":" + strconv.Itoa(f.Line) + ":" + strconv.Itoa(f.Column)
-		status := f.Status
+		status := string(f.Status)
 		if status == "" {
 			status = "-"
 		}
 		fmt.Fprintf(bw, "%s  %s  %s  %s  %s", paint(ansiBold, loc), paint(ansiCyan, f.Rule),
-			paint(ansiBold+ansiRed, f.Redacted), paint(ansiDim, ShortHash(f.TokenHash)), paint(statusColor(status), status))
-		if f.Action != "" && f.Action != scanner.ActionNone {
-			fmt.Fprintf(bw, "  %s", paint(ansiGreen, "("+f.Action+" by this scan)"))
+			paint(ansiBold+ansiRed, f.Redacted), paint(ansiDim, leakguard.ShortHash(f.TokenHash)), paint(statusColor(status), status))
+		if f.Action != "" && f.Action != leakguard.ActionNone {
+			fmt.Fprintf(bw, "  %s", paint(ansiGreen, "("+string(f.Action)+" by this scan)"))
 		}
 		if f.Commit != "" {
 			fmt.Fprintf(bw, "  commit %s", Escape(f.Commit))
@@ -75,12 +76,12 @@ func printablePath(p string) string {
 }
 
 func statusColor(status string) string {
-	switch status {
-	case scanner.StatusActive:
+	switch leakguard.State(status) {
+	case leakguard.StateActive:
 		return ansiBold + ansiRed
-	case scanner.StatusRevoked:
+	case leakguard.StateRevoked:
 		return ansiGreen
-	case scanner.StatusExpired:
+	case leakguard.StateExpired:
 		return ansiYellow
 	}
 	return ansiDim

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
 )
@@ -201,7 +202,7 @@ func (m *Manager) List(ctx context.Context, f store.ListFilter) ([]*store.Token,
 		return nil, err
 	}
 	switch f.State {
-	case "", store.StateActive, store.StateRevoked, store.StateExpired:
+	case "", leakguard.StateActive, leakguard.StateRevoked, leakguard.StateExpired:
 	default:
 		return nil, fmt.Errorf("%w: unknown state %q (want active, revoked or expired)", store.ErrInvalid, f.State)
 	}

@@ -3,23 +3,24 @@ package lifecycle
 import (
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/store"
 )
 
 // Record is the JSON view of a token, as `token list --format json` and the
 // HTTP API show it (docs/cli.md#token-record). It holds no secret.
 type Record struct {
-	ID            string      `json:"id"`
-	Owner         string      `json:"owner"`
-	Name          string      `json:"name"`
-	Type          string      `json:"type"`
-	Last4         string      `json:"last4"`
-	CreatedAt     time.Time   `json:"created_at"`
-	ExpiresAt     *time.Time  `json:"expires_at"`
-	LastUsedAt    *time.Time  `json:"last_used_at"`
-	State         store.State `json:"state"`
-	InvalidAt     *time.Time  `json:"invalid_at"`
-	InvalidReason string      `json:"invalid_reason"`
+	ID            string          `json:"id"`
+	Owner         string          `json:"owner"`
+	Name          string          `json:"name"`
+	Type          string          `json:"type"`
+	Last4         string          `json:"last4"`
+	CreatedAt     time.Time       `json:"created_at"`
+	ExpiresAt     *time.Time      `json:"expires_at"`
+	LastUsedAt    *time.Time      `json:"last_used_at"`
+	State         leakguard.State `json:"state"`
+	InvalidAt     *time.Time      `json:"invalid_at"`
+	InvalidReason string          `json:"invalid_reason"`
 }
 
 // NewRecord returns t's record with its state at now. A token past its
@@ -32,7 +33,7 @@ func NewRecord(t *store.Token, now time.Time) Record {
 		CreatedAt: t.CreatedAt.UTC(), ExpiresAt: utc(t.ExpiresAt), LastUsedAt: utc(t.LastUsedAt),
 		State: t.State(now), InvalidAt: utc(t.InvalidAt), InvalidReason: t.InvalidReason,
 	}
-	if r.State == store.StateExpired && t.Valid {
+	if r.State == leakguard.StateExpired && t.Valid {
 		r.InvalidAt, r.InvalidReason = utc(t.ExpiresAt), store.ReasonExpired
 	}
 	return r

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
 )
@@ -39,7 +40,7 @@ func (m *Manager) Revoke(ctx context.Context, req RevokeRequest) (t *store.Token
 	if err != nil {
 		return nil, false, err
 	}
-	if cur.State(sreq.At) != store.StateActive {
+	if cur.State(sreq.At) != leakguard.StateActive {
 		return cur, true, nil // revoked, or expired (marked or not): nothing to do
 	}
 	sreq.ID, sreq.Hash = cur.ID, ""
@@ -87,7 +88,7 @@ func (m *Manager) revokeRequest(req RevokeRequest) (store.RevokeRequest, error) 
 		checkID("id", req.ID), store.CheckLabel("hash", req.Hash, 0)); err != nil {
 		return store.RevokeRequest{}, err
 	}
-	if req.Hash = strings.ToLower(req.Hash); req.Hash != "" && !isSHA256Hex(req.Hash) {
+	if req.Hash = strings.ToLower(req.Hash); req.Hash != "" && !leakguard.ValidHash(req.Hash) {
 		return store.RevokeRequest{}, fmt.Errorf("%w: hash must be 64 hex characters (SHA-256)", store.ErrInvalid)
 	}
 	if !req.Secret.IsZero() {
@@ -121,17 +122,4 @@ func (m *Manager) lookup(ctx context.Context, req store.RevokeRequest) (*store.T
 		return nil, fmt.Errorf("revoke token with hash %s: %w", req.Hash, err)
 	}
 	return t, nil
-}
-
-func isSHA256Hex(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }

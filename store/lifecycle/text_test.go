@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/lifecycle"
@@ -237,7 +238,7 @@ func TestBadTextIsInvalidOnEveryStore(t *testing.T) {
 				}},
 				{"owner", func(v string) error { _, err := f.m.List(ctx, store.ListFilter{Owner: v}); return err }},
 				{"cursor", func(v string) error { _, err := f.m.List(ctx, store.ListFilter{After: v}); return err }},
-				{"state", func(v string) error { _, err := f.m.List(ctx, store.ListFilter{State: store.State(v)}); return err }},
+				{"state", func(v string) error { _, err := f.m.List(ctx, store.ListFilter{State: leakguard.State(v)}); return err }},
 				{"id", func(v string) error { _, err := f.m.Get(ctx, v); return err }},
 				{"id", func(v string) error { _, err := f.m.Events(ctx, v); return err }},
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
 )
@@ -264,11 +265,11 @@ func TestNewRecord(t *testing.T) {
 	is := f.issue(t, "1s")
 	now := f.clk.Now()
 	r := NewRecord(is.Token, now)
-	if r.State != store.StateActive || r.InvalidAt != nil {
+	if r.State != leakguard.StateActive || r.InvalidAt != nil {
 		t.Errorf("fresh record = %+v", r)
 	}
 	r = NewRecord(is.Token, now.Add(time.Hour))
-	if r.State != store.StateExpired || r.InvalidAt == nil || !r.InvalidAt.Equal(*is.Token.ExpiresAt) || r.InvalidReason != store.ReasonExpired {
+	if r.State != leakguard.StateExpired || r.InvalidAt == nil || !r.InvalidAt.Equal(*is.Token.ExpiresAt) || r.InvalidReason != store.ReasonExpired {
 		t.Errorf("unswept expired record = %+v", r)
 	}
 	b, err := json.Marshal(r)
@@ -298,7 +299,7 @@ func TestList(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clk.Add(time.Minute)
-	for state, want := range map[store.State]string{store.StateExpired: a.Token.ID, store.StateActive: b.Token.ID, store.StateRevoked: c.Token.ID} {
+	for state, want := range map[leakguard.State]string{leakguard.StateExpired: a.Token.ID, leakguard.StateActive: b.Token.ID, leakguard.StateRevoked: c.Token.ID} {
 		ts, err := f.m.List(ctx, store.ListFilter{State: state})
 		if err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/store"
 )
 
@@ -119,11 +120,11 @@ func listQuery(f store.ListFilter, now time.Time) (string, []any) {
 		where = append(where, "id > "+arg(f.After))
 	}
 	switch f.State {
-	case store.StateActive:
+	case leakguard.StateActive:
 		where = append(where, "valid AND (expires_at IS NULL OR expires_at > "+arg(now)+")")
-	case store.StateRevoked:
+	case leakguard.StateRevoked:
 		where = append(where, "NOT valid AND invalid_reason <> "+arg(store.ReasonExpired))
-	case store.StateExpired:
+	case leakguard.StateExpired:
 		where = append(where, "((NOT valid AND invalid_reason = "+arg(store.ReasonExpired)+
 			") OR (valid AND expires_at <= "+arg(now)+"))")
 	}

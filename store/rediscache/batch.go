@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/store"
 )
 
@@ -23,7 +24,7 @@ func (c *Cache) TokensByHash(ctx context.Context, hashes []string) ([]*store.Tok
 	idx := make([]int, 0, len(hashes)) // positions asked of Redis
 	keys := make([]string, 0, len(hashes))
 	for i, h := range hashes {
-		if !store.ValidHash(h) || c.queue.has(h) {
+		if !leakguard.ValidHash(h) || c.queue.has(h) {
 			toks[i], errs[i] = c.Store.TokenByHash(ctx, h)
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/store"
 )
 
@@ -110,7 +111,7 @@ func (c *Cache) do(parent context.Context, fn func(ctx context.Context) error) e
 // TokenByHash returns the token with that hash from Redis, or from next on
 // a miss, a queued overwrite or any Redis trouble.
 func (c *Cache) TokenByHash(ctx context.Context, hash string) (*store.Token, error) {
-	if !store.ValidHash(hash) || c.queue.has(hash) {
+	if !leakguard.ValidHash(hash) || c.queue.has(hash) {
 		// Anything but a well-formed hash (a plaintext token passed by
 		// mistake?) never reaches a Redis key.
 		return c.Store.TokenByHash(ctx, hash)

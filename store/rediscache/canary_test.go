@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
 )
@@ -44,7 +45,7 @@ func TestCanaryNoSecretsInRedis(t *testing.T) {
 		case hashKey.MatchString(k):
 			checkEntryShape(t, k, v)
 		case idKey.MatchString(k):
-			if !store.ValidHash(string(v)) {
+			if !leakguard.ValidHash(string(v)) {
 				t.Errorf("pointer %s holds %q, want a hash", k, v)
 			}
 		default:

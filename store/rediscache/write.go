@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/store"
 )
 
@@ -71,7 +72,7 @@ func (c *Cache) TouchLastUsed(ctx context.Context, id string, at time.Time) erro
 // A write that fails is queued for the retry loop; while a hash is queued
 // new writes for it join the queue so they keep their order.
 func (c *Cache) publish(ctx context.Context, t *store.Token) {
-	if !store.ValidHash(t.Hash) {
+	if !leakguard.ValidHash(t.Hash) {
 		return
 	}
 	// Forget this process's near-cache entry once the write is done (or

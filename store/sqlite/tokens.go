@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/store"
 )
 
@@ -152,13 +153,13 @@ func (s *Store) ListTokens(ctx context.Context, f store.ListFilter) ([]*store.To
 		where, args = append(where, "id > ?"), append(args, f.After)
 	}
 	switch f.State {
-	case store.StateActive:
+	case leakguard.StateActive:
 		where = append(where, "valid = 1 AND (expires_at IS NULL OR expires_at > ?)")
 		args = append(args, fmtTime(now))
-	case store.StateRevoked:
+	case leakguard.StateRevoked:
 		where = append(where, "valid = 0 AND invalid_reason <> ?")
 		args = append(args, store.ReasonExpired)
-	case store.StateExpired:
+	case leakguard.StateExpired:
 		where = append(where, "((valid = 0 AND invalid_reason = ?) OR (valid = 1 AND expires_at <= ?))")
 		args = append(args, store.ReasonExpired, fmtTime(now))
 	}

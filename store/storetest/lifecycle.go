@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/store"
 )
 
@@ -33,7 +34,7 @@ func testExpireDue(t *testing.T, h *harness) {
 		if len(evs) != 1 || evs[0].Actor != "sweeper" || !evs[0].At.Equal(*tok.ExpiresAt) {
 			t.Errorf("expired events of %s = %+v, want one by sweeper at expiry", tok.ID, evs)
 		}
-		if s := h.byID(tok.ID).State(base()); s != store.StateExpired {
+		if s := h.byID(tok.ID).State(base()); s != leakguard.StateExpired {
 			t.Errorf("state = %s, want expired", s)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/store"
 )
 
@@ -21,7 +22,7 @@ func assertRevoked(t *testing.T, h *harness, tok *store.Token, req store.RevokeR
 	want := *tok
 	want.Valid, want.InvalidAt, want.InvalidReason, want.RevokedBy = false, &req.At, req.Reason, req.Actor
 	assertToken(t, h.byID(tok.ID), &want)
-	if got := h.byID(tok.ID).State(after(time.Hour)); got != store.StateRevoked {
+	if got := h.byID(tok.ID).State(after(time.Hour)); got != leakguard.StateRevoked {
 		t.Errorf("state = %s, want revoked", got)
 	}
 	evs := kinds(h.events(tok.ID), kind)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/store"
 )
 
@@ -17,7 +18,7 @@ func testCreateAndLookup(t *testing.T, h *harness) {
 	}
 	assertToken(t, byHash, want)
 	assertToken(t, h.byID(want.ID), want)
-	if got, want := byHash.State(base()), store.StateActive; got != want {
+	if got, want := byHash.State(base()), leakguard.StateActive; got != want {
 		t.Errorf("state = %s, want %s", got, want)
 	}
 	evs := h.events(want.ID)
@@ -133,11 +134,11 @@ func testListFilters(t *testing.T, h *harness) {
 		{store.ListFilter{}, all},
 		{store.ListFilter{Owner: "a"}, join("a/active", "a/expired", "a/revoked")},
 		{store.ListFilter{Owner: "nobody"}, nil},
-		{store.ListFilter{State: store.StateActive, Now: base()}, join("a/active", "b/active")},
-		{store.ListFilter{State: store.StateExpired, Now: base()}, join("a/expired", "b/expired")},
-		{store.ListFilter{State: store.StateRevoked, Now: base()}, join("a/revoked", "b/revoked")},
-		{store.ListFilter{Owner: "b", State: store.StateActive, Now: base()}, join("b/active")},
-		{store.ListFilter{Owner: "b", State: store.StateExpired, Now: after(2 * time.Hour)},
+		{store.ListFilter{State: leakguard.StateActive, Now: base()}, join("a/active", "b/active")},
+		{store.ListFilter{State: leakguard.StateExpired, Now: base()}, join("a/expired", "b/expired")},
+		{store.ListFilter{State: leakguard.StateRevoked, Now: base()}, join("a/revoked", "b/revoked")},
+		{store.ListFilter{Owner: "b", State: leakguard.StateActive, Now: base()}, join("b/active")},
+		{store.ListFilter{Owner: "b", State: leakguard.StateExpired, Now: after(2 * time.Hour)},
 			sortStrings(append(join("b/expired"), ids["b/active"][1]))},
 	}
 	for _, c := range cases {
