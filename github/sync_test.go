@@ -9,10 +9,10 @@ import (
 	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/github/githubtest"
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/store"
-	"github.com/leakguard/leakguard/store/lifecycle"
 	"github.com/leakguard/leakguard/store/sqlite"
 	"github.com/rs/zerolog"
 )

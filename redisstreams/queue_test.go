@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard/internal/testenv"
 	"github.com/leakguard/leakguard/orgscan"
 	"github.com/leakguard/leakguard/orgscan/queue"
 	"github.com/leakguard/leakguard/orgscan/queuetest"
 	"github.com/leakguard/leakguard/redisstreams"
-	"github.com/leakguard/leakguard/store/storetest"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 )
@@ -21,7 +21,7 @@ import (
 // LEAKGUARD_REQUIRE_SERVICES=1).
 func sharedRedis(t *testing.T) *redis.Client {
 	t.Helper()
-	_, rdb := storetest.RedisClient(t)
+	_, rdb := testenv.RedisClient(t)
 	return rdb
 }
 
@@ -29,9 +29,9 @@ func sharedRedis(t *testing.T) *redis.Client {
 // after the test.
 func newQueue(t *testing.T, rdb *redis.Client, o redisstreams.Options) *redisstreams.Queue {
 	t.Helper()
-	o.Prefix = "lgtest:rq:" + storetest.RandomHex(6)
+	o.Prefix = "lgtest:rq:" + testenv.RandomHex(6)
 	o.Log = zerolog.Nop()
-	t.Cleanup(func() { storetest.DeleteKeys(t, rdb, o.Prefix+":") })
+	t.Cleanup(func() { testenv.DeleteKeys(t, rdb, o.Prefix+":") })
 	return redisstreams.New(rdb, o)
 }
 

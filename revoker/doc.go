@@ -29,6 +29,12 @@
 //     changes nothing and notifies nobody again.
 //   - Concurrency safety comes from store.Store.Revoke's conditional update:
 //     two racing reports give one revocation, one event, one notification.
+//   - RevokeToken is the one step "revoke this known token", shared with
+//     the manual revocations of package lifecycle. On a store.Settler (the
+//     Redis near cache) a token already marked invalid still goes through
+//     the store's Revoke, which writes nothing there but waits out the near
+//     caches' leases of another process's revocation of a moment ago; on
+//     other stores it makes no call.
 //
 // It never needs the plaintext past hashing (the reason's location has the
 // token redacted should a URL contain it), defines the small interface it

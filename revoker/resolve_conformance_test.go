@@ -8,11 +8,11 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/revoker/resolvertest"
 	"github.com/leakguard/leakguard/store"
-	"github.com/leakguard/leakguard/store/lifecycle"
 	"github.com/leakguard/leakguard/store/sqlite"
 )
 

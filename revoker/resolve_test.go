@@ -71,7 +71,7 @@ func TestResolve(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			m := newMemStore()
+			m := newTestStore(t)
 			a, b := issue(t, m, patterns.TypeUser), issue(t, m, patterns.TypeService)
 			r := revoker.New(m, patterns.Default(), revoker.Options{})
 			outs, err := r.Resolve(context.Background(), tc.reps(a, b), tc.revoke)
@@ -86,15 +86,15 @@ func TestResolve(t *testing.T) {
 					t.Errorf("outcome %d = %s/%s, want %s/%s", i, o.State, o.Action, tc.wantStates[i], tc.wantAction[i])
 				}
 			}
-			if got, want := len(m.outbox), tc.wantOutbox; got != want {
+			if got, want := len(m.outbox()), tc.wantOutbox; got != want {
 				t.Errorf("outbox = %d, want %d", got, want)
 			}
-			if got, want := m.calls, tc.wantCalls; got != want {
+			if got, want := m.calls.Load(), int64(tc.wantCalls); got != want {
 				t.Errorf("store calls = %d, want %d", got, want)
 			}
 			if tc.revoke && tc.wantOutbox > 0 {
-				if got, want := m.events[0].Detail, "leaked: file first.txt:1"; got != want && m.events[1].Detail != want {
-					t.Errorf("no event with reason %q: %+v", want, m.events)
+				if evs, want := m.invalidations(), "leaked: file first.txt:1"; !hasDetail(evs, want) {
+					t.Errorf("no event with reason %q: %+v", want, evs)
 				}
 			}
 		})
@@ -103,7 +103,7 @@ func TestResolve(t *testing.T) {
 
 func TestResolveStopsAfterMaxErrors(t *testing.T) {
 	t.Parallel()
-	m := newMemStore()
+	m := newTestStore(t)
 	var reps []revoker.Report
 	for range 10 {
 		reps = append(reps, revoker.Report{Secret: issue(t, m, patterns.TypeUser), Source: "file"})
@@ -114,7 +114,7 @@ func TestResolveStopsAfterMaxErrors(t *testing.T) {
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
-	if got, want := m.calls, revoker.MaxErrors; got != want {
+	if got, want := m.calls.Load(), int64(revoker.MaxErrors); got != want {
 		t.Errorf("store calls = %d, want %d (stop after MaxErrors)", got, want)
 	}
 	notTried := 0
@@ -139,7 +139,7 @@ func TestResolveStopsAfterMaxErrors(t *testing.T) {
 // by a control character that the cleaning removes.
 func TestReasonRedactsEveryToken(t *testing.T) {
 	t.Parallel()
-	m := newMemStore()
+	m := newTestStore(t)
 	leaked := issue(t, m, patterns.TypeUser)
 	other := issue(t, m, patterns.TypeService).Reveal()
 	split := other[:10] + "\x00" + other[10:]
@@ -149,8 +149,22 @@ func TestReasonRedactsEveryToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reason := m.events[0].Detail
+	evs := m.invalidations()
+	if len(evs) != 1 {
+		t.Fatalf("revocation events = %d, want 1", len(evs))
+	}
+	reason := evs[0].Detail
 	if strings.Contains(reason, other) || strings.Contains(reason, leaked.Reveal()) || strings.ContainsRune(reason, 0) {
 		t.Fatalf("reason %q holds a token or a NUL", reason)
 	}
+}
+
+// hasDetail reports whether one of evs has that detail.
+func hasDetail(evs []store.Event, detail string) bool {
+	for _, e := range evs {
+		if e.Detail == detail {
+			return true
+		}
+	}
+	return false
 }

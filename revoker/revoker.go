@@ -156,48 +156,6 @@ func (r *Revoker) revoke(ctx context.Context, rep Report, deferSettle bool) (Res
 	return r.revokeKnown(ctx, rep, t, res, deferSettle)
 }
 
-// revokeKnown revokes a token found in the store, unless it is already
-// invalid.
-func (r *Revoker) revokeKnown(ctx context.Context, rep Report, t *store.Token, res Result, deferSettle bool) (Result, error) {
-	res.Ours, res.Token = true, t
-	now := r.now().UTC().Truncate(time.Microsecond) // what stores keep
-	st := t.State(now)
-	// Expired by time: not ours to revoke. Revoked: done, except that a
-	// Settler still gets the call (below).
-	if st != leakguard.StateActive && (t.Valid || r.settler == nil) {
-		return settled(res, st), nil
-	}
-	// An already-revoked token still goes through Revoke on a
-	// store.Settler: it writes nothing there, but waits out (or defers)
-	// the near caches' leases, which another process's revocation of a
-	// moment ago may not have done yet.
-	// Any token quoted in the location (not only the reported one) is
-	// redacted before the reason is stored, sent or logged.
-	reason := r.cat.RedactTokens(Reason(rep))
-	actor := rep.Actor
-	if actor == "" {
-		actor = DefaultActor
-	}
-	note, err := store.NewNotification(store.NotifyRevoked, t, reason, string(rep.Source), now)
-	if err != nil {
-		return res, fmt.Errorf("revoker: %w", err)
-	}
-	after, already, err := r.st.Revoke(ctx, store.RevokeRequest{
-		ID: t.ID, Reason: reason, Actor: actor, Source: string(rep.Source),
-		Kind: store.EventLeakReported, At: now, Notify: note, DeferSettle: deferSettle,
-	})
-	if err != nil {
-		return res, fmt.Errorf("revoker: revoke %s: %w", t.ID, err)
-	}
-	res.Token = after
-	if already {
-		return settled(res, after.State(now)), nil
-	}
-	res.Revoked, res.Status = true, StatusRevoked
-	r.log.Info().Str("token_id", t.ID).Str("source", string(rep.Source)).Str("reason", reason).Msg("leaked token revoked")
-	return res, nil
-}
-
 // settled fills res for a token that was already invalid.
 func settled(res Result, st leakguard.State) Result {
 	res.Already = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,69 +14,83 @@ import (
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/store"
+	"github.com/leakguard/leakguard/store/sqlite"
 )
 
-// memStore is a minimal in-memory revoker.Store with a conditional revoke
-// and an outbox, counting calls.
-type memStore struct {
-	mu     sync.Mutex
-	byHash map[string]*store.Token
-	events []store.Event
-	outbox []*store.Notification
-	calls  int
-	fail   error
+// testStore is a real SQLite store in t.TempDir() that counts the
+// revoker's calls and, once fail is set, fails them. Embedding the
+// interface hides the adapter's optional store.BatchGetter.
+type testStore struct {
+	store.Store
+	t     *testing.T
+	calls atomic.Int64
+	fail  error // set before the revoker runs
 }
 
-func newMemStore() *memStore { return &memStore{byHash: map[string]*store.Token{}} }
-
-func (m *memStore) add(t *store.Token) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.byHash[t.Hash] = t
+// newTestStore opens an empty store, closed when the test ends.
+func newTestStore(t *testing.T) *testStore {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lg.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return &testStore{Store: st, t: t}
 }
 
-func (m *memStore) TokenByHash(_ context.Context, hash string) (*store.Token, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.calls++
+func (m *testStore) TokenByHash(ctx context.Context, hash string) (*store.Token, error) {
+	m.calls.Add(1)
 	if m.fail != nil {
 		return nil, m.fail
 	}
-	t, ok := m.byHash[hash]
-	if !ok {
-		return nil, store.ErrNotFound
-	}
-	c := *t
-	return &c, nil
+	return m.Store.TokenByHash(ctx, hash)
 }
 
-func (m *memStore) Revoke(_ context.Context, req store.RevokeRequest) (*store.Token, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.calls++
-	if err := req.Validate(); err != nil {
-		return nil, false, err
+func (m *testStore) Revoke(ctx context.Context, req store.RevokeRequest) (*store.Token, bool, error) {
+	m.calls.Add(1)
+	if m.fail != nil {
+		return nil, false, m.fail
 	}
-	for _, t := range m.byHash {
-		if t.ID != req.ID {
-			continue
-		}
-		if !t.Valid {
-			c := *t
-			return &c, true, nil
-		}
-		t.Valid, t.InvalidAt, t.InvalidReason, t.RevokedBy = false, &req.At, req.Reason, req.Actor
-		m.events = append(m.events, store.Event{TokenID: t.ID, Kind: req.Kind, Detail: req.Reason})
-		if req.Notify != nil {
-			m.outbox = append(m.outbox, req.Notify)
-		}
-		c := *t
-		return &c, false, nil
-	}
-	return nil, false, store.ErrNotFound
+	return m.Store.Revoke(ctx, req)
 }
 
-func issue(t *testing.T, m *memStore, typ string) patterns.Secret {
+// invalidations returns the revoked and leak_reported events of every
+// token in the store.
+func (m *testStore) invalidations() []store.Event {
+	m.t.Helper()
+	ctx := context.Background()
+	ts, err := m.Store.ListTokens(ctx, store.ListFilter{})
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	var out []store.Event
+	for _, tok := range ts {
+		evs, err := m.Store.Events(ctx, tok.ID)
+		if err != nil {
+			m.t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.Kind == store.EventRevoked || e.Kind == store.EventLeakReported {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// outbox returns the notifications in the outbox (claiming them).
+func (m *testStore) outbox() []store.Notification {
+	m.t.Helper()
+	ns, err := m.Store.ClaimNotifications(context.Background(), time.Now().Add(24*time.Hour), 1000, time.Hour)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	return ns
+}
+
+// issue stores a token of typ, with its expiry if one is given, and
+// returns its plaintext.
+func issue(t *testing.T, m *testStore, typ string, expires ...time.Time) patterns.Secret {
 	t.Helper()
 	f, ok := patterns.Default().Issued(typ)
 	if !ok {
@@ -85,15 +100,26 @@ func issue(t *testing.T, m *memStore, typ string) patterns.Secret {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.add(&store.Token{ID: "tok_" + s.Last4() + typ, Hash: s.Hash(), Type: typ, Owner: "o", Name: "n",
-		Last4: s.Last4(), Valid: true, CreatedAt: time.Now()})
+	id, err := store.RandomID("tok_")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	tok := &store.Token{ID: id, Hash: s.Hash(), Type: typ, FormatID: f.ID, Owner: "o", Name: "n",
+		Last4: s.Last4(), Valid: true, CreatedAt: now.Add(-2 * time.Hour)}
+	if len(expires) > 0 {
+		tok.ExpiresAt = &expires[0]
+	}
+	if err := m.Store.CreateToken(context.Background(), tok, store.Event{Kind: store.EventIssued, At: tok.CreatedAt}); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 
 func TestRevokeOutcomes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := newMemStore()
+	m := newTestStore(t)
 	r := revoker.New(m, patterns.Default(), revoker.Options{})
 	active := issue(t, m, patterns.TypeUser)
 	unknownOurs, _ := patterns.Default().Issued(patterns.TypeUser)
@@ -124,27 +150,31 @@ func TestRevokeOutcomes(t *testing.T) {
 			t.Errorf("%s: got %+v, want status %s ours %v revoked %v", tc.name, res, tc.status, tc.ours, tc.revoked)
 		}
 	}
-	if got, want := len(m.outbox), 1; got != want {
+	if got, want := len(m.outbox()), 1; got != want {
 		t.Fatalf("outbox = %d, want %d", got, want)
 	}
-	if got, want := m.events[0].Kind, store.EventLeakReported; got != want {
+	evs := m.invalidations()
+	if got, want := len(evs), 1; got != want {
+		t.Fatalf("revocation events = %d, want %d", got, want)
+	}
+	if got, want := evs[0].Kind, store.EventLeakReported; got != want {
 		t.Errorf("event kind = %s, want %s", got, want)
 	}
-	if got, want := m.events[0].Detail, "leaked: file a.txt:3"; got != want {
+	if got, want := evs[0].Detail, "leaked: file a.txt:3"; got != want {
 		t.Errorf("reason = %q, want %q", got, want)
 	}
 }
 
 func TestNotOursMakesNoStoreCall(t *testing.T) {
 	t.Parallel()
-	m := newMemStore()
+	m := newTestStore(t)
 	r := revoker.New(m, patterns.Default(), revoker.Options{})
 	res, err := r.Revoke(context.Background(), revoker.Report{Secret: patterns.NewSecret("some_token"), Source: "x"})
 	if err != nil || res.Status != revoker.StatusNotOurs {
 		t.Fatalf("got %+v, %v", res, err)
 	}
-	if m.calls != 0 {
-		t.Errorf("store calls = %d, want 0", m.calls)
+	if got := m.calls.Load(); got != 0 {
+		t.Errorf("store calls = %d, want 0", got)
 	}
 	if _, err := r.Revoke(context.Background(), revoker.Report{Hash: "nothex"}); !errors.Is(err, revoker.ErrNoToken) {
 		t.Errorf("bad hash: err = %v, want ErrNoToken", err)
@@ -153,7 +183,7 @@ func TestNotOursMakesNoStoreCall(t *testing.T) {
 
 func TestStoreFailureIsReported(t *testing.T) {
 	t.Parallel()
-	m := newMemStore()
+	m := newTestStore(t)
 	s := issue(t, m, patterns.TypeService)
 	m.fail = store.ErrUnavailable
 	r := revoker.New(m, patterns.Default(), revoker.Options{})
@@ -168,7 +198,7 @@ func TestStoreFailureIsReported(t *testing.T) {
 
 func TestConcurrentReportsRevokeOnce(t *testing.T) {
 	t.Parallel()
-	m := newMemStore()
+	m := newTestStore(t)
 	s := issue(t, m, patterns.TypeUser)
 	r := revoker.New(m, patterns.Default(), revoker.Options{Workers: 4})
 	reps := make([]revoker.Report, 50)
@@ -186,8 +216,8 @@ func TestConcurrentReportsRevokeOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if len(m.outbox) != 1 || len(m.events) != 1 {
-		t.Fatalf("outbox %d events %d, want 1 and 1", len(m.outbox), len(m.events))
+	if out, evs := m.outbox(), m.invalidations(); len(out) != 1 || len(evs) != 1 {
+		t.Fatalf("outbox %d events %d, want 1 and 1", len(out), len(evs))
 	}
 }
 
@@ -239,10 +269,10 @@ func TestImportsNoHTTPOrRedis(t *testing.T) {
 	}
 }
 
-// settlingStore is a memStore that is a store.Settler, recording what the
+// settlingStore is a testStore that is a store.Settler, recording what the
 // revoker asked of it.
 type settlingStore struct {
-	*memStore
+	*testStore
 	deferred, waited atomic.Int64 // Revoke calls with / without DeferSettle
 	settles          atomic.Int64
 }
@@ -253,7 +283,7 @@ func (s *settlingStore) Revoke(ctx context.Context, req store.RevokeRequest) (*s
 	} else {
 		s.waited.Add(1)
 	}
-	return s.memStore.Revoke(ctx, req)
+	return s.testStore.Revoke(ctx, req)
 }
 
 func (s *settlingStore) Settle(context.Context) error { s.settles.Add(1); return nil }
@@ -263,10 +293,10 @@ func (s *settlingStore) Settle(context.Context) error { s.settles.Add(1); return
 // single Revoke does not defer (the store waits inline).
 func TestResolveDefersAndSettlesOnce(t *testing.T) {
 	t.Parallel()
-	st := &settlingStore{memStore: newMemStore()}
+	st := &settlingStore{testStore: newTestStore(t)}
 	reps := make([]revoker.Report, 10)
 	for i := range reps {
-		reps[i] = revoker.Report{Secret: issue(t, st.memStore, patterns.TypeUser), Source: "github-webhook"}
+		reps[i] = revoker.Report{Secret: issue(t, st.testStore, patterns.TypeUser), Source: "github-webhook"}
 	}
 	r := revoker.New(st, patterns.Default(), revoker.Options{Workers: 4})
 	if _, err := r.Resolve(context.Background(), reps[:9], true); err != nil {
@@ -292,16 +322,14 @@ func TestAlreadyRevokedStillSettles(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	for _, settling := range []bool{true, false} {
-		m := newMemStore()
+		m := newTestStore(t)
 		s := issue(t, m, patterns.TypeUser)
-		if _, _, err := m.Revoke(ctx, store.RevokeRequest{ID: "tok_" + s.Last4() + patterns.TypeUser, Reason: "earlier", Actor: "x", At: time.Now()}); err != nil {
+		if _, _, err := m.Revoke(ctx, store.RevokeRequest{Hash: s.Hash(), Reason: "earlier", Actor: "x", At: time.Now().UTC()}); err != nil {
 			t.Fatal(err)
 		}
-		expired := issue(t, m, patterns.TypeService)
-		past := time.Now().Add(-time.Hour)
-		m.byHash[expired.Hash()].ExpiresAt = &past
+		expired := issue(t, m, patterns.TypeService, time.Now().UTC().Truncate(time.Microsecond).Add(-time.Hour))
 		var st revoker.Store = m
-		ss := &settlingStore{memStore: m}
+		ss := &settlingStore{testStore: m}
 		if settling {
 			st = ss
 		}
@@ -317,8 +345,8 @@ func TestAlreadyRevokedStillSettles(t *testing.T) {
 		if got := ss.waited.Load(); settling && got != 1 {
 			t.Errorf("settling store: %d Revoke calls; want 1 (the revoked token only)", got)
 		}
-		if !settling && len(m.events) != 1 {
-			t.Errorf("plain store: %d events; want only the earlier revocation", len(m.events))
+		if got := m.invalidations(); !settling && len(got) != 1 {
+			t.Errorf("plain store: %d events; want only the earlier revocation", len(got))
 		}
 	}
 }

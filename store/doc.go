@@ -15,5 +15,6 @@
 // Adapters live in subpackages named after their technology: store/sqlite
 // (embedded default), store/postgres, and store/rediscache (a caching
 // decorator over any Store). store/storetest is the conformance suite every
-// adapter passes.
+// adapter passes. The token lifecycle over a Store (package lifecycle) and
+// the leak-report flow (package revoker) are domain services, not adapters.
 package store

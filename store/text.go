@@ -6,7 +6,7 @@ import (
 )
 
 // Bounds of stored text, in bytes. Callers that take text from people
-// (store/lifecycle) keep tighter bounds of their own.
+// (package lifecycle) keep tighter bounds of their own.
 const (
 	// MaxLabelLen bounds a label: owner, name, type, ids, actor, stage.
 	MaxLabelLen = 200
@@ -57,7 +57,7 @@ func CheckLabel(field, s string, max int) error {
 // what CheckLabel refuses only for display (C1 controls, U+2028/U+2029,
 // bidi controls): the revoker writes reasons that quote the path or URL a
 // token leaked at, and a leak must be revocable whatever its file is
-// called. Reasons typed by people go through CheckLabel (store/lifecycle).
+// called. Reasons typed by people go through CheckLabel (package lifecycle).
 func CheckText(field, s string, max int) error {
 	return checkText(field, s, orMax(max, MaxTextLen), refusedInText)
 }

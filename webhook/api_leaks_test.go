@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
-	"github.com/leakguard/leakguard/store/lifecycle"
 )
 
 // TestScanRoutesAuth: service and admin tokens may use the scan routes,

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
-	"github.com/leakguard/leakguard/store/lifecycle"
 )
 
 func TestAPIAuth(t *testing.T) {

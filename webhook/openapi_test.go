@@ -22,9 +22,9 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
-	"github.com/leakguard/leakguard/store/lifecycle"
 	"github.com/leakguard/leakguard/webhook"
 )
 

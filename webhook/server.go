@@ -14,9 +14,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/leakguard/leakguard/github"
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/store"
-	"github.com/leakguard/leakguard/store/lifecycle"
 )
 
 // Errors the HTTP layer returns; errorTable maps them (and the sentinels of

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
-	"github.com/leakguard/leakguard/store/lifecycle"
 )
 
 // The fuzz targets below send text to every route of the token API that

@@ -15,10 +15,11 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard/internal/testenv"
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/store"
-	"github.com/leakguard/leakguard/store/lifecycle"
 	"github.com/leakguard/leakguard/store/postgres"
 	"github.com/leakguard/leakguard/store/sqlite"
 	"github.com/leakguard/leakguard/store/storetest"
@@ -79,7 +80,7 @@ func openTextStore(t testing.TB, kind string) dumpStore {
 	if !postgresReachable(t) {
 		return nil
 	}
-	dsn, schema := storetest.PostgresSchema(t)
+	dsn, schema := testenv.PostgresSchema(t)
 	st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema, MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -96,10 +97,10 @@ func postgresReachable(t testing.TB) bool {
 	probe := &skipRecorder{TB: t}
 	func() {
 		defer func() { _ = recover() }()
-		storetest.PostgresDSN(probe)
+		testenv.PostgresDSN(probe)
 	}()
 	if probe.skipped {
-		if storetest.RequireServices() {
+		if testenv.RequireServices() {
 			t.Fatal("PostgreSQL unreachable")
 		}
 		t.Log("PostgreSQL unreachable: SQLite only")

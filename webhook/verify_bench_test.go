@@ -11,12 +11,12 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard/internal/testenv"
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
-	"github.com/leakguard/leakguard/store/lifecycle"
 	"github.com/leakguard/leakguard/store/rediscache"
 	"github.com/leakguard/leakguard/store/sqlite"
-	"github.com/leakguard/leakguard/store/storetest"
 	"github.com/leakguard/leakguard/webhook"
 )
 
@@ -27,7 +27,7 @@ import (
 // For a CPU profile: go test -run XXX -bench VerifyHandler -cpuprofile cpu.out ./webhook
 func BenchmarkVerifyHandler(b *testing.B) {
 	ctx := context.Background()
-	p := storetest.RedisServer(b)
+	p := testenv.RedisServer(b)
 	raw, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "lg.db"), sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)

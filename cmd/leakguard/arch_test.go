@@ -7,7 +7,7 @@ import (
 )
 
 // TestDependencyDirection keeps the layering of STYLE.md §1: cmd → webhook →
-// revoker → store ← store/*; webhook → github → revoker; scanner →
+// revoker → store ← store/*; webhook → lifecycle → revoker; webhook → github → revoker; scanner →
 // patterns; cmd → orgscan → revoker, scanner; redisstreams → orgscan/queue.
 // Each package's transitive dependencies (go list -deps) must avoid the
 // listed prefixes.
@@ -27,11 +27,28 @@ func TestDependencyDirection(t *testing.T) {
 		{"scanner/diff", append([]string{mod + "store", mod + "revoker", mod + "webhook"}, io...)},
 		{"scanner/report", append([]string{mod + "store", mod + "revoker", mod + "webhook"}, io...)},
 		{"scanner/gitsource", append([]string{mod + "store", mod + "revoker", mod + "webhook"}, io...)},
+		{"scanner/ignore", append([]string{mod + "store", mod + "revoker", mod + "webhook"}, io...)},
+		// scanjob is one scan: inputs, findings, the resolver, the result;
+		// it gets its store or server opened (no adapter, no HTTP) and
+		// writes no report.
+		{"scanjob", append([]string{mod + "cmd", mod + "webhook", mod + "github", mod + "store/", mod + "redisstreams"}, io...)},
+		// scanjob/resolveropen opens a scan's resolver (a store through
+		// storeopen, or a server's client); nothing of organisation scans.
+		{"scanjob/resolveropen", []string{mod + "cmd", mod + "orgscan", mod + "redisstreams", mod + "internal/"}},
 		{"store", append([]string{mod + "scanner", mod + "revoker", mod + "webhook", mod + "store/"}, io...)},
 		{"store/sqlite", []string{mod + "scanner", mod + "revoker", mod + "webhook", "net/http", "github.com/redis/"}},
 		{"store/postgres", []string{mod + "scanner", mod + "revoker", mod + "webhook", "net/http", "github.com/redis/"}},
 		{"store/rediscache", []string{mod + "scanner", mod + "revoker", mod + "webhook", "net/http", "github.com/jackc/", "modernc.org/sqlite"}},
-		{"revoker", append([]string{mod + "webhook", mod + "github", mod + "store/"}, io...)},
+		{"revoker", append([]string{mod + "webhook", mod + "github", mod + "lifecycle", mod + "store/"}, io...)},
+		// lifecycle is the token lifecycle beside the revoker: stores only
+		// through store.Store (no adapter, SQL driver or Redis), no HTTP.
+		{"lifecycle", append([]string{mod + "cmd", mod + "webhook", mod + "github", mod + "store/", mod + "redisstreams"}, io...)},
+		// lifecycle/tokencli is what the token commands read and print:
+		// answers shaped like the API's (webhook), no store adapter.
+		{"lifecycle/tokencli", []string{mod + "cmd", mod + "store/", mod + "redisstreams", mod + "orgscan", mod + "scanjob",
+			"github.com/redis/", "github.com/jackc/", "modernc.org/sqlite"}},
+		// storetest is only the conformance suite: no adapter, no service.
+		{"store/storetest", append([]string{mod + "store/sqlite", mod + "store/postgres", mod + "store/rediscache", mod + "internal/"}, io...)},
 		{"webhook", []string{mod + "cmd"}},
 		// github is what leakguard knows of GitHub: its REST client and
 		// partner protocol over HTTP, alert sync through the revoker; no
@@ -44,6 +61,20 @@ func TestDependencyDirection(t *testing.T) {
 		{"orgscan", append([]string{mod + "cmd", mod + "webhook", mod + "store/", mod + "redisstreams"}, io...)},
 		{"orgscan/queue", append([]string{mod + "scanner", mod + "store", mod + "revoker", mod + "webhook", mod + "patterns"}, io...)},
 		{"redisstreams", []string{mod + "cmd", mod + "webhook", mod + "store", mod + "revoker", mod + "scanner", "net/http", "database/sql", "github.com/jackc/", "modernc.org/sqlite"}},
+		// storeopen turns a DSN into a store: it knows the adapters and
+		// nothing above the store (no HTTP, revoker, scanner or GitHub).
+		{"store/storeopen", []string{mod + "cmd", mod + "webhook", mod + "revoker", mod + "scanner", mod + "github", mod + "lifecycle", "net/http"}},
+		// internal/logbuf, internal/interrupt and internal/progress are
+		// process plumbing that knows nothing of the project.
+		{"internal/logbuf", append(projectPkgs(mod), io...)},
+		{"internal/interrupt", append(projectPkgs(mod), io...)},
+		{"internal/progress", append(projectPkgs(mod), io...)},
+		{"internal/dirlock", append(projectPkgs(mod), io...)},
+		// internal/serve is the serve process (store, HTTP server, sweeper,
+		// deliverer): nothing of scans, organisation scans or the queue.
+		{"internal/serve", []string{mod + "cmd", mod + "scanjob", mod + "scanner/", mod + "orgscan", mod + "redisstreams"}},
+		// internal/demo tours the embedded store only: no PostgreSQL or Redis.
+		{"internal/demo", []string{mod + "cmd", mod + "store/postgres", mod + "store/rediscache", "github.com/redis/", "github.com/jackc/"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pkg, func(t *testing.T) {
@@ -61,4 +92,34 @@ func TestDependencyDirection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTestenvIsTestOnly: internal/testenv (shared test services,
+// throw-away servers) is for tests; no package of the build depends on it.
+func TestTestenvIsTestOnly(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not on PATH")
+	}
+	const testenv = "github.com/leakguard/leakguard/internal/testenv"
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`,
+		"github.com/leakguard/leakguard/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		for _, imp := range f[1:] {
+			if imp == testenv {
+				t.Errorf("%s imports %s outside its tests", f[0], testenv)
+			}
+		}
+	}
+}
+
+// projectPkgs are the project's domain and adapter packages (mod is the
+// module path with a trailing slash), for packages that must know none.
+func projectPkgs(mod string) []string {
+	return []string{mod + "patterns", mod + "scanner", mod + "store", mod + "revoker",
+		mod + "lifecycle", mod + "webhook", mod + "github", mod + "orgscan", mod + "redisstreams"}
 }

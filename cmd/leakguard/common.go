@@ -1,15 +1,11 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"time"
 
-	"github.com/rs/zerolog"
-
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
-	"github.com/leakguard/leakguard/store"
-	"github.com/leakguard/leakguard/store/lifecycle"
 )
 
 // This file holds the wiring that serve, token, scan and the github
@@ -69,24 +65,6 @@ func loadCatalog(config string) (*patterns.Catalog, error) {
 		return nil, usageError("%v", err)
 	}
 	return cat, nil
-}
-
-// openCachedStore opens the --db store (see openStoreEnv) with the --redis
-// cache in front of it when redisURL is set. On error nothing is left open.
-func openCachedStore(ctx context.Context, dsn, redisURL string, getenv func(string) string, log zerolog.Logger, now func() time.Time) (store.Store, error) {
-	st, err := openStoreEnv(ctx, dsn, getenv, log, now)
-	if err != nil {
-		return nil, err
-	}
-	if redisURL == "" {
-		return st, nil
-	}
-	cached, err := wrapRedis(ctx, st, redisURL, log, now)
-	if err != nil {
-		_ = st.Close()
-		return nil, err
-	}
-	return cached, nil
 }
 
 // envOf is sio's environment lookup; a nil Getenv reads an empty

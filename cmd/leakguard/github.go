@@ -6,15 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/leakguard/leakguard/github"
+	"github.com/leakguard/leakguard/internal/dirlock"
 	"github.com/leakguard/leakguard/patterns"
-	"github.com/leakguard/leakguard/scanner"
 	"github.com/leakguard/leakguard/scanner/orgscan"
 	"github.com/leakguard/leakguard/scanner/report"
+	"github.com/leakguard/leakguard/store/storeopen"
 	"github.com/rs/zerolog"
 )
 
@@ -165,6 +164,20 @@ func (c *githubCommon) clientCatalog(ctx context.Context) (*github.Client, *patt
 	return cl, cat, nil
 }
 
+// sink is where a github subcommand's findings go: the report of --format
+// on stdout, or in --output FILE (written atomically).
+func (c *githubCommon) sink(cat *patterns.Catalog) *report.Sink {
+	o := report.SinkOptions{
+		Format: c.format, Stdout: c.stdout,
+		Report: report.Options{Version: buildVersion(), Catalog: cat,
+			Color: isTerminal(c.stdout) && c.getenv("NO_COLOR") == ""},
+	}
+	if c.output != "" {
+		o.Output = func(write func(io.Writer) error) error { return report.WriteFile(c.output, write) }
+	}
+	return report.NewSink(o)
+}
+
 // parseGitHubFlags parses a subcommand's flags (no positional arguments)
 // with their environment twins.
 func parseGitHubFlags(fs *flag.FlagSet, args []string, sio IO) error {
@@ -182,30 +195,22 @@ func parseGitHubFlags(fs *flag.FlagSet, args []string, sio IO) error {
 	return nil
 }
 
-// defaultCacheDir is where mirrors and checkpoints live by default.
-func defaultCacheDir(getenv func(string) string) string {
-	if d := getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "leakguard", "github")
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "leakguard", "github")
-	}
-	return filepath.Join(os.TempDir(), "leakguard-github")
+// storeOptions are what storeopen needs besides the DSN.
+func (c *githubCommon) storeOptions() storeopen.Options {
+	return storeopen.Options{Getenv: c.getenv, Log: c.log, Now: c.now}
 }
 
 // newOrgScanner builds the repository scanner over the cache directory,
-// which it holds locked against other processes until release.
+// which it holds locked against other processes until release
+// (orgscan.Open).
 func newOrgScanner(cacheDir string, cl *github.Client, token patterns.Secret, cat *patterns.Catalog, log zerolog.Logger) (sc *orgscan.Scanner, release func(), err error) {
-	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
-		return nil, nil, &exitError{code: exitFail, err: fmt.Errorf("cache directory: %w", err)}
+	sc, release, err = orgscan.Open(cacheDir, token, cl.GitHosts(), cat, log)
+	var held *dirlock.HeldError
+	if errors.As(err, &held) {
+		err = fmt.Errorf("cache directory %s is %v (github scan or worker); give each process its own --cache-dir", cacheDir, held)
 	}
-	release, err = lockCacheDir(cacheDir)
 	if err != nil {
 		return nil, nil, &exitError{code: exitFail, err: err}
 	}
-	return &orgscan.Scanner{
-		Mirrors: &orgscan.Mirrors{Dir: cacheDir, Token: token, AuthHosts: cl.GitHosts(), Log: log},
-		Scanner: scanner.New(cat),
-		Log:     log,
-	}, release, nil
+	return sc, release, nil
 }

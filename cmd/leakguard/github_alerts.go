@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
-	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/github"
-	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/scanner"
+	"github.com/leakguard/leakguard/store/storeopen"
 )
 
 // githubAlertsOptions are the flags of `leakguard github alerts`.
@@ -53,27 +51,26 @@ func runGitHubAlerts(ctx context.Context, args []string, sio IO) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStoreEnv(ctx, o.db, o.getenv, o.log, o.now)
+	st, err := storeopen.Open(ctx, o.db, o.storeOptions())
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	rv := revoker.New(st, cat, revoker.Options{Now: o.now, Logger: o.log})
-	sink := newFindingSink(&o.githubCommon, cat)
+	sink := o.sink(cat)
 	var failures []string
 	stats, err := github.SyncAlerts(ctx, cl, rv, github.SyncOptions{Org: o.org, State: o.state, Resolve: o.resolve},
 		func(out github.Outcome) error {
 			if out.Err != nil {
 				failures = append(failures, fmt.Sprintf("%s#%d: %v", out.Alert.Repository, out.Alert.Number, out.Err))
 			}
-			return sink.add([]scanner.Finding{alertFinding(cat, out)}, nil)
+			return sink.Add([]scanner.Finding{out.Finding(cat)}, nil)
 		})
-	if ferr := sink.flush(); ferr != nil && err == nil {
+	if ferr := sink.Flush(); ferr != nil && err == nil {
 		err = ferr
 	}
 	if !o.quiet {
-		warnf(o.stderr, "github alerts: %d %s, %d of our tokens, %d revoked now, %d resolved, %d failed",
-			stats.Alerts, plural(stats.Alerts, "alert"), stats.Ours, stats.Revoked, stats.Resolved, stats.Failed)
+		warnf(o.stderr, "%s", stats.Summary())
 	}
 	for _, f := range failures {
 		warnf(o.stderr, "  failed %s", f)
@@ -85,34 +82,4 @@ func runGitHubAlerts(ctx context.Context, args []string, sio IO) error {
 		return &exitError{code: exitFail}
 	}
 	return nil
-}
-
-// alertFinding reports one alert as a finding (source github-alert); the
-// secret is only hashed and redacted.
-func alertFinding(cat *patterns.Catalog, out github.Outcome) scanner.Finding {
-	a := out.Alert
-	f := scanner.Finding{
-		Rule: a.SecretType, Source: leakguard.SourceGitHubAlert, Repository: a.Repository, URL: a.URL,
-		Status: leakguard.StateUnknown, Action: leakguard.ActionNone,
-	}
-	if !a.Secret.IsZero() {
-		f.TokenHash = a.Secret.Hash()
-		f.Redacted = a.Secret.Redact("")
-		if fm, ok := cat.Identify(a.Secret.Reveal()); ok {
-			f.Rule = fm.ID
-			for _, p := range fm.Prefixes {
-				if strings.HasPrefix(a.Secret.Reveal(), p) {
-					f.Redacted = a.Secret.Redact(p)
-				}
-			}
-		}
-	}
-	if out.Token.State != "" {
-		f.Status = out.Token.State
-	}
-	if out.Token.Action != "" {
-		f.Action = out.Token.Action
-	}
-	f.Path = fmt.Sprintf("security/secret-scanning/%d", a.Number)
-	return f
 }

@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/leakguard/leakguard/github"
+	"github.com/leakguard/leakguard/internal/progress"
 	"github.com/leakguard/leakguard/orgscan"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/redisstreams"
 	"github.com/leakguard/leakguard/revoker"
 	reposcan "github.com/leakguard/leakguard/scanner/orgscan"
+	"github.com/leakguard/leakguard/scanner/report"
+	"github.com/leakguard/leakguard/store/storeopen"
 )
 
 // githubScanOptions are the flags of `leakguard github scan`.
@@ -55,13 +58,13 @@ func parseGitHubScan(args []string, sio IO) (*githubScanOptions, error) {
 	// the embedded default one.
 	if o.revoke && o.db == "" {
 		hint := "sqlite:PATH"
-		if p, err := defaultDBPath(envOf(sio)); err == nil {
+		if p, err := storeopen.DefaultPath(envOf(sio)); err == nil {
 			hint = "sqlite:" + p
 		}
 		return nil, usageError("--revoke needs the token store named: --db DSN (the embedded default store is --db %s)", hint)
 	}
 	if o.cacheDir == "" {
-		o.cacheDir = defaultCacheDir(envOf(sio))
+		o.cacheDir = reposcan.DefaultCacheDir(envOf(sio))
 	}
 	return o, o.setup(sio)
 }
@@ -78,13 +81,12 @@ func (g gitHub) scan(ctx context.Context, args []string, sio IO) error {
 	if err != nil {
 		return err
 	}
-	run := &orgRun{o: o, start: o.now(), out: newFindingSink(&o.githubCommon, cat)}
+	run := &orgRun{o: o, start: o.now(), out: o.sink(cat)}
 	opts := orgscan.Options{
-		Sink: orgscan.SinkFunc(run.out.add), Revoke: o.revoke, Parallel: o.parallel, Wait: o.wait,
-		Progress: run.update, Now: o.now, Log: o.log,
+		Sink: run.out, Revoke: o.revoke, Parallel: o.parallel, Wait: o.wait, Now: o.now, Log: o.log,
 	}
 	if o.db != "" {
-		st, err := openStoreEnv(ctx, o.db, o.getenv, o.log, o.now)
+		st, err := storeopen.Open(ctx, o.db, o.storeOptions())
 		if err != nil {
 			return err
 		}
@@ -96,11 +98,11 @@ func (g gitHub) scan(ctx context.Context, args []string, sio IO) error {
 		return &exitError{code: exitFail, err: err}
 	}
 	run.total, run.skipped = len(repos), skipped
-	stop := startOrgProgress(&o.githubCommon, run)
+	stop := run.showProgress()
 	release, err := o.openBackend(ctx, cl, cat, &opts)
 	if err == nil {
 		defer release() // after finish: its checkpoint saves may use the queue
-		err = runOrgScan(ctx, opts, repos)
+		err = run.scan(ctx, opts, repos)
 	}
 	stop()
 	return run.finish(err)
@@ -110,7 +112,7 @@ func (g gitHub) scan(ctx context.Context, args []string, sio IO) error {
 // over --cache-dir with its checkpoints.
 func (o *githubScanOptions) openBackend(ctx context.Context, cl *github.Client, cat *patterns.Catalog, opts *orgscan.Options) (release func(), err error) {
 	if o.queue != "" {
-		q, closeQ, err := openQueue(ctx, o.queue, redisstreams.Options{Prefix: o.prefix, Log: o.log})
+		q, closeQ, err := redisstreams.Dial(ctx, o.queue, redisstreams.Options{Prefix: o.prefix, Log: o.log})
 		if err != nil {
 			return nil, err
 		}
@@ -125,64 +127,74 @@ func (o *githubScanOptions) openBackend(ctx context.Context, cl *github.Client, 
 	return release, nil
 }
 
-// runOrgScan runs one organisation scan of repos.
-func runOrgScan(ctx context.Context, opts orgscan.Options, repos []github.Repo) error {
+// orgRun is one `github scan`: its options, its start, its report, the
+// repositories left out before the scan and, once it runs, the scan, whose
+// orgscan.Stats the progress line and the summary print.
+type orgRun struct {
+	o       *githubScanOptions
+	start   time.Time
+	out     *report.Sink
+	total   int
+	skipped []github.Skipped
+	s       atomic.Pointer[orgscan.Scan]
+}
+
+// scan runs one organisation scan of repos.
+func (r *orgRun) scan(ctx context.Context, opts orgscan.Options, repos []github.Repo) error {
 	s, err := orgscan.NewScan(opts)
 	if err != nil {
 		return err
 	}
+	r.s.Store(s)
 	rs := make([]orgscan.Repo, len(repos))
-	for i, r := range repos {
-		rs[i] = orgscan.Repo{FullName: r.FullName, CloneURL: r.CloneURL, HTMLURL: r.HTMLURL}
+	for i, repo := range repos {
+		rs[i] = orgscan.Repo{FullName: repo.FullName, CloneURL: repo.CloneURL, HTMLURL: repo.HTMLURL}
 	}
 	return s.Run(ctx, rs)
 }
 
-// orgRun is what the progress line and the summary (github_output.go)
-// print: the options, the start, the skipped repositories and a copy of
-// the scan's orgscan.Stats, refreshed by orgscan.Options.Progress.
-type orgRun struct {
-	o       *githubScanOptions
-	start   time.Time
-	out     *findingSink
-	skipped []github.Skipped
-
-	mu                        sync.Mutex
-	total, done               int
-	unchanged, empty          int
-	findings, revoked, failed int
-	objects, bytes            int64
-	failures                  []github.Skipped
+// stats are the scan's statistics so far; before it runs, only Total.
+func (r *orgRun) stats() orgscan.Stats {
+	var st orgscan.Stats
+	if s := r.s.Load(); s != nil {
+		st = s.Stats()
+	}
+	st.Total = r.total
+	return st
 }
 
-// update copies the scan's statistics (orgscan.Options.Progress).
-func (r *orgRun) update(s orgscan.Stats) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.total, r.done, r.unchanged, r.empty = s.Total, s.Done, s.Unchanged, s.Empty
-	r.findings, r.revoked, r.failed = s.Findings, s.Revoked, s.Failed
-	r.objects, r.bytes = s.Objects, s.Bytes
-	for _, f := range s.Failures[len(r.failures):] {
-		r.failures = append(r.failures, github.Skipped{Repo: f.Repo, Reason: f.Reason})
+// showProgress shows the progress line on stderr (see progress.Start)
+// until the returned stop is called; --quiet turns it off.
+func (r *orgRun) showProgress() (stop func()) {
+	if r.o.quiet {
+		return func() {}
 	}
+	return progress.Start(progress.Options{
+		W: r.o.stderr, Terminal: isTerminal(r.o.stderr), Every: r.o.progressEvery, Prefix: "leakguard: ",
+	}, func() string { return r.stats().ProgressLine(r.o.now().Sub(r.start)) })
 }
 
 // finish writes the report, the summary and picks the exit code.
 func (r *orgRun) finish(runErr error) error {
-	if err := r.out.flush(); err != nil {
+	if err := r.out.Flush(); err != nil {
 		return &exitError{code: exitFail, err: err}
 	}
+	st := r.stats()
 	if !r.o.quiet {
-		r.summary()
+		reasons := make([]string, len(r.skipped))
+		for i, sk := range r.skipped {
+			reasons[i] = sk.Reason
+		}
+		for _, line := range st.Summary(r.o.now().Sub(r.start), reasons) {
+			warnf(r.o.stderr, "%s", line)
+		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	switch {
 	case runErr != nil && !errors.Is(runErr, context.Canceled):
 		return &exitError{code: exitFail, err: runErr}
-	case runErr != nil || r.failed > 0:
+	case runErr != nil || st.Failed > 0:
 		return &exitError{code: exitFail}
-	case r.findings > 0:
+	case st.Findings > 0:
 		return &exitError{code: exitFindings}
 	}
 	return nil

@@ -16,9 +16,10 @@ import (
 
 	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/github/githubtest"
+	"github.com/leakguard/leakguard/internal/dirlock"
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner/report"
-	"github.com/leakguard/leakguard/store/lifecycle"
 	"github.com/leakguard/leakguard/store/sqlite"
 	"github.com/rs/zerolog"
 )
@@ -294,22 +295,6 @@ func TestGitHubAlertsResolve(t *testing.T) {
 	}
 }
 
-// TestOrgProgressLine: the progress line counts repositories, objects,
-// bytes and rate, findings and the ETA.
-func TestOrgProgressLine(t *testing.T) {
-	t.Parallel()
-	start := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	now := start.Add(10 * time.Second)
-	o := &githubScanOptions{}
-	o.now = func() time.Time { return now }
-	r := &orgRun{o: o, start: start, total: 4, done: 1, findings: 2, objects: 1200, bytes: 20 << 20}
-	got := r.progressLine()
-	want := "github scan: 1/4 repositories, 1200 objects, 20 MiB (2.0 MiB/s), 2 findings, 10s, ETA 30s"
-	if got != want {
-		t.Errorf("progressLine() = %q, want %q", got, want)
-	}
-}
-
 // TestGitHubScanCacheDirLocked: a second process pointed at a --cache-dir
 // that another one holds fails at once with a message saying so (exit 2),
 // instead of updating the same mirrors and checkpoints; once released, the
@@ -321,7 +306,7 @@ func TestGitHubScanCacheDirLocked(t *testing.T) {
 	githubtest.NewGitRepo(t, repos, "api", map[string]string{"a.txt": "nothing here\n"})
 	e.srv.AddRepo(githubtest.Repo{Owner: "acme", Name: "api", CloneURL: "file://" + filepath.Join(repos, "api.git")})
 	cache := t.TempDir()
-	release, err := lockCacheDir(cache) // "another process" (flock locks are per open file)
+	release, err := dirlock.Lock(cache) // "another process" (flock locks are per open file)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,12 +14,17 @@ import (
 	"os"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"github.com/leakguard/leakguard/internal/interrupt"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner/report"
+	"github.com/leakguard/leakguard/store/storeopen"
 )
 
 // Exit codes shared by every command (docs/cli.md#exit-codes); a command ended by
-// SIGINT or SIGTERM exits 130 or 143 instead (signal.go).
+// SIGINT or SIGTERM exits 130 or 143 instead (package internal/interrupt).
 const (
 	exitOK       = 0
 	exitFindings = 1 // scan: findings; token verify: invalid; revoke: not found
@@ -65,7 +70,51 @@ func exitCode(err error) int {
 
 func main() {
 	sio := IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+	// go-redis v9 logs through one process-wide logger (dial failures,
+	// straight to stderr by default), so it is set here, once, and never by
+	// library code or by Run, which tests call. The Redis cache and the
+	// queue report failures through the command's own logger (the cache
+	// warns once per outage, with the error); go-redis' lines are dropped.
+	redis.SetLogger(storeopen.RedisLog{Log: zerolog.Nop()})
 	os.Exit(runMain(os.Args[1:], sio))
+}
+
+// signalGrace is how long a command may take to wind down after the first
+// SIGINT or SIGTERM before the process exits anyway. Reads of stdin, pipes
+// and FIFOs, HTTP calls and git subprocesses all stop on the context; the
+// grace covers what cannot (an open(2) of a FIFO named by --config, a
+// stuck network filesystem).
+const signalGrace = 2 * time.Second
+
+// drainGrace is serve's and worker's grace: SIGTERM is how they are
+// stopped, and they drain in-flight requests and jobs first (serve's
+// shutdown timeout is 20 s).
+const drainGrace = 30 * time.Second
+
+// stopGrace is the grace of the command named name.
+func stopGrace(name string) time.Duration {
+	switch name {
+	case "serve", "worker":
+		return drainGrace
+	}
+	return signalGrace
+}
+
+// runMain runs the command line args as the process does and returns its
+// exit code. The first SIGINT or SIGTERM cancels the command's context; a
+// command that then ends with anything but success exits 130 (SIGINT) or
+// 143 (SIGTERM), so that scripts can tell an interrupted run from a failed
+// one (serve and worker, stopped cleanly, exit 0). A second signal, or the
+// grace period running out, ends the process at once with the same code,
+// whatever the command is blocked on.
+func runMain(args []string, sio IO) int {
+	grace := signalGrace
+	if len(args) > 0 {
+		grace = stopGrace(args[0])
+	}
+	return interrupt.Run(grace, sio.Stderr, os.Exit, func(ctx context.Context) int {
+		return Run(ctx, args, sio)
+	})
 }
 
 // command is one subcommand: its name, a one-line summary and its runner.

@@ -13,8 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
-	"github.com/leakguard/leakguard/store/lifecycle"
 )
 
 // BenchmarkPartnerBatch1000Postgres is issue 5's speed target: a signed

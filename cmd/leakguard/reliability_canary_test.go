@@ -13,14 +13,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/leakguard/leakguard/store/storetest"
+	"github.com/leakguard/leakguard/internal/testenv"
 )
 
 // canaryRun is one serve process whose every output is searched for the
 // plaintext of the tokens it handled.
 type canaryRun struct {
 	bin, db string
-	rd      *storetest.RedisProc
+	rd      *testenv.RedisProc
 	logs    *syncBuffer
 	rc      *notifyReceiver
 	key     *partnerKey
@@ -37,7 +37,7 @@ type canaryRun struct {
 // contents), every Redis key and value, the logs, every response body and
 // every notification for their plaintext.
 func testCanary(t *testing.T, bin, db string, dump func(t *testing.T) [][]byte) {
-	c := &canaryRun{bin: bin, db: db, rd: storetest.RedisServer(t), logs: &syncBuffer{},
+	c := &canaryRun{bin: bin, db: db, rd: testenv.RedisServer(t), logs: &syncBuffer{},
 		rc: newNotifyReceiver(t), key: newPartnerKey(t)}
 	admin := issueAdminCLI(t, bin, db, c.logs)
 	c.tokens = append(c.tokens, admin)
@@ -192,7 +192,7 @@ func (c *canaryRun) cliVerify(t *testing.T, tok string) {
 }
 
 // dumpRedis returns every key and every value of the throw-away server.
-func dumpRedis(t *testing.T, rd *storetest.RedisProc) [][]byte {
+func dumpRedis(t *testing.T, rd *testenv.RedisProc) [][]byte {
 	t.Helper()
 	rdb := rd.Client()
 	defer rdb.Close()

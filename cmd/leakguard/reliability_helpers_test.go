@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/leakguard/leakguard/github/partnertest"
-	"github.com/leakguard/leakguard/store/storetest"
+	"github.com/leakguard/leakguard/internal/testenv"
 )
 
 // The reliability suite (issue 5) runs the real binary as a child process
@@ -199,7 +199,7 @@ type serveProc struct {
 // stopped (SIGTERM, then SIGKILL) when the test ends if still running.
 func startServe(t testing.TB, bin string, logs *syncBuffer, args ...string) *serveProc {
 	t.Helper()
-	p := &serveProc{t: t, addr: "127.0.0.1:" + storetest.FreePort(t), logs: logs, done: make(chan struct{})}
+	p := &serveProc{t: t, addr: "127.0.0.1:" + testenv.FreePort(t), logs: logs, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", p.addr}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = logs, logs
 	p.cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir())

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leakguard/leakguard/store/storetest"
+	"github.com/leakguard/leakguard/internal/testenv"
 )
 
 // verifyBound is the longest any verify may take while Redis is slow,
@@ -26,7 +26,7 @@ const verifyBound = time.Second
 // verifyBound, and a token revoked through the partner endpoint must never
 // be accepted after the 200.
 func testRedisFaults(t *testing.T, bin string) {
-	rd := storetest.RedisServer(t)
+	rd := testenv.RedisServer(t)
 	key, logs := newPartnerKey(t), &syncBuffer{}
 	db := "sqlite:" + filepath.Join(t.TempDir(), "lg.db")
 	admin := issueAdminCLI(t, bin, db, logs)
@@ -193,7 +193,7 @@ func (f *faultLoad) stopLoad() {
 }
 
 // redisKeys counts the keys in the throw-away server.
-func redisKeys(t *testing.T, rd *storetest.RedisProc) int64 {
+func redisKeys(t *testing.T, rd *testenv.RedisProc) int64 {
 	t.Helper()
 	rdb := rd.Client()
 	defer rdb.Close()

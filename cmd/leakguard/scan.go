@@ -8,15 +8,17 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/leakguard/leakguard/patterns"
+	"github.com/rs/zerolog"
+
+	"github.com/leakguard/leakguard/internal/interrupt"
+	"github.com/leakguard/leakguard/internal/progress"
+	"github.com/leakguard/leakguard/scanjob"
 	"github.com/leakguard/leakguard/scanner"
 	"github.com/leakguard/leakguard/scanner/report"
-	"github.com/rs/zerolog"
+	"github.com/leakguard/leakguard/store/storeopen"
 )
 
 // scanOptions are the flags and arguments of `leakguard scan`.
@@ -139,7 +141,7 @@ func (o *scanOptions) validateStore(getenv func(string) string) error {
 		return usageError("--redis needs --db (it caches that store)")
 	case o.revoke && o.db == "" && o.server == "":
 		hint := "sqlite:PATH"
-		if p, err := defaultDBPath(getenv); err == nil {
+		if p, err := storeopen.DefaultPath(getenv); err == nil {
 			hint = "sqlite:" + p
 		}
 		return usageError("--revoke needs the token store named: --db DSN (the embedded default store is --db %s) or --server URL", hint)
@@ -150,22 +152,15 @@ func (o *scanOptions) validateStore(getenv func(string) string) error {
 // serverTimeout bounds one request to --server.
 const serverTimeout = 30 * time.Second
 
-// scanRun is the state of one `leakguard scan`.
+// scanRun is the wiring of one `leakguard scan`: the options, the streams
+// and the scan job (package scanjob) it runs.
 type scanRun struct {
-	o     scanOptions
-	sio   IO
-	log   zerolog.Logger
-	sc    *scanner.Scanner
-	col   *collector
-	stats scanStats
-	// client talks to --server; resolver is the opened --db or --server
-	// (nil without them); revoked counts tokens this scan revoked.
-	client   *http.Client
-	resolver tokenResolver
-	revoked  int
-
-	mu   sync.Mutex
-	fail bool // something could not be read or scanned
+	o   scanOptions
+	sio IO
+	log zerolog.Logger
+	job *scanjob.Job
+	// client talks to --server.
+	client *http.Client
 }
 
 func runScan(ctx context.Context, args []string, sio IO) error {
@@ -196,92 +191,80 @@ func (r *scanRun) run(ctx context.Context) error {
 		now = time.Now
 	}
 	start := now()
-	roots, err := r.roots()
+	if err := r.checkStdin(); err != nil {
+		return err
+	}
+	job, err := scanjob.New(r.jobOptions(now))
+	if err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	r.job = job
+	resolver, err := r.openResolver(ctx)
 	if err != nil {
 		return err
 	}
-	if err := r.setup(roots); err != nil {
+	if resolver != nil {
+		defer resolver.Close()
+	}
+	result := job.Run(ctx, resolver) // a nil tokenResolver is a nil revoker.Resolver
+	if err := r.write(result.Findings); err != nil {
 		return err
 	}
-	if r.resolver, err = r.openResolver(ctx); err != nil {
-		return err
-	}
-	if r.resolver != nil {
-		defer r.resolver.Close()
-	}
-	stop := startProgress(r.sio.Stderr, !r.o.quiet, &r.stats, now)
-	err = r.scan(ctx)
-	stop()
-	switch {
-	case ctx.Err() != nil:
-		r.errorf("interrupted: the report holds only what was scanned before")
-	case err != nil:
-		r.errorf("%v", err)
-	}
-	findings := r.col.result()
-	r.settle(ctx, findings)
-	if err := r.write(findings); err != nil {
-		return err
-	}
-	r.reportUnmatched()
 	if !r.o.quiet {
-		r.summary(findings, now().Sub(start))
+		for _, e := range result.Unmatched {
+			warnf(r.sio.Stderr, "%s matched no finding (stale entry?)", e)
+		}
+		warnf(r.sio.Stderr, "%s", result.Summary(r.o.revoke, now().Sub(start)))
 	}
-	switch {
-	case r.failed() || ctx.Err() != nil:
+	switch { // an interruption while the report was written fails too
+	case result.Status() == scanjob.Failed || ctx.Err() != nil:
 		return &exitError{code: exitFail}
-	case len(findings) > 0:
+	case result.Status() == scanjob.Found:
 		return &exitError{code: exitFindings}
 	}
 	return nil
 }
 
-// errorf reports a problem on stderr and marks the scan as failed (exit 2).
-// The message is escaped (report.Escape): it often quotes a path from the
-// scanned tree, which may hold escape sequences or newlines.
-func (r *scanRun) errorf(format string, a ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.fail = true
-	warnf(r.sio.Stderr, "%s", report.Escape(fmt.Sprintf(format, a...)))
-}
-
-func (r *scanRun) failed() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.fail
-}
-
-// roots are the directories whose .leakguard.toml and .leakguardignore
-// apply: every directory argument, the repository for --git, the current
-// directory for stdin, --diff and --staged.
-func (r *scanRun) roots() ([]string, error) {
+// checkStdin refuses to guess when the input would be a standard input
+// that is not a pipe or a file: with no PATH, and for --diff with no FILE.
+func (r *scanRun) checkStdin() error {
 	o := r.o
+	if len(o.paths) > 0 || o.git || o.staged || stdinUsable(r.sio.Stdin) {
+		return nil
+	}
+	if o.diff {
+		return usageError("--diff reads the diff from stdin, which is not a pipe: pipe it in (git diff | leakguard scan --diff)")
+	}
+	return usageError("no PATH given and stdin is not a pipe: name what to scan ('.' for the current directory) or pipe data in")
+}
+
+// jobOptions are the scan job's options from the flags and streams.
+func (r *scanRun) jobOptions(now func() time.Time) scanjob.Options {
+	o := r.o
+	jo := scanjob.Options{
+		Mode: scanjob.ModePaths, Paths: o.paths, Range: o.rangeSpec, Checkpoint: o.checkpoint,
+		Config: o.config, Baseline: o.baseline, Stderr: r.sio.Stderr, Logger: r.log,
+		Warn:    func(msg string) { warnf(r.sio.Stderr, "%s", msg) },
+		Resolve: o.db != "" || o.server != "", Revoke: o.revoke, Actor: defaultActor(r.sio),
+	}
 	switch {
+	case o.diff:
+		jo.Mode = scanjob.ModeDiff
+	case o.staged:
+		jo.Mode = scanjob.ModeStaged
 	case o.git:
-		repo := "."
-		if len(o.paths) > 0 {
-			repo = o.paths[0]
-		}
-		return []string{repo}, nil
-	case o.diff && len(o.paths) == 0 && !stdinUsable(r.sio.Stdin):
-		return nil, usageError("--diff reads the diff from stdin, which is not a pipe: pipe it in (git diff | leakguard scan --diff)")
-	case o.diff || o.staged:
-		return []string{"."}, nil
+		jo.Mode = scanjob.ModeGit
 	}
-	if len(o.paths) == 0 {
-		if !stdinUsable(r.sio.Stdin) {
-			return nil, usageError("no PATH given and stdin is not a pipe: name what to scan ('.' for the current directory) or pipe data in")
-		}
-		return []string{"."}, nil
+	if in := r.sio.Stdin; in != nil {
+		jo.Stdin = func(ctx context.Context) (io.Reader, func()) { return interrupt.Reader(ctx, in) }
 	}
-	var roots []string
-	for _, p := range o.paths {
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			roots = append(roots, p)
-		}
+	if r.sio.Stderr != nil && isTerminal(r.sio.Stderr) {
+		jo.GitProgress = r.sio.Stderr // progress only on a terminal, never in CI or pipes
 	}
-	return roots, nil
+	if !o.quiet {
+		jo.Progress = func(st *scanjob.Stats) func() { return startProgress(r.sio.Stderr, st, now) }
+	}
+	return jo
 }
 
 // stdinUsable reports whether stdin may be read as input: a pipe or a file,
@@ -298,55 +281,14 @@ func stdinUsable(in io.Reader) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice == 0
 }
 
-// setup loads the configuration, builds the scanner and the suppression
-// lists.
-func (r *scanRun) setup(roots []string) error {
-	cfg, err := patterns.ResolveConfig(r.o.config, roots)
-	if err != nil {
-		return &exitError{code: exitFail, err: err}
-	}
-	cat, err := cfg.Catalog()
-	if err != nil {
-		return &exitError{code: exitFail, err: err}
-	}
-	r.sc = scanner.New(cat)
-	sup, err := loadSuppressions(roots, r.o.baseline)
-	if err != nil {
-		return &exitError{code: exitFail, err: err}
-	}
-	r.col = newCollector(sup)
-	return nil
-}
-
-// scan runs the selected source.
-func (r *scanRun) scan(ctx context.Context) error {
-	o := r.o
-	switch {
-	case o.git || o.staged:
-		req := gitScanRequest{Staged: o.staged, Range: o.rangeSpec, Checkpoint: o.checkpoint, Stderr: r.sio.Stderr}
-		req.Files = o.paths
-		if o.git && len(o.paths) > 0 {
-			req.Repo, req.Files = o.paths[0], o.paths[1:]
-		}
-		return scanGit(ctx, req, r.sc, r.col.add)
-	case o.diff:
-		return r.scanDiffs(ctx)
-	}
-	paths := o.paths
-	if len(paths) == 0 {
-		paths = []string{"-"}
-	}
-	return r.scanPaths(ctx, paths)
-}
-
 // write writes the report to stdout or, atomically, to --output.
 func (r *scanRun) write(findings []scanner.Finding) error {
-	opts := report.Options{Version: buildVersion(), Catalog: r.sc.Catalog()}
+	opts := report.Options{Version: buildVersion(), Catalog: r.job.Catalog()}
 	if wd, err := os.Getwd(); err == nil {
 		opts.Root = wd
 	}
 	if r.o.output != "" {
-		err := writeAtomic(r.o.output, func(w io.Writer) error {
+		err := report.WriteFile(r.o.output, func(w io.Writer) error {
 			return report.Write(w, r.o.format, findings, opts)
 		})
 		if err != nil {
@@ -362,87 +304,6 @@ func (r *scanRun) write(findings []scanner.Finding) error {
 	return nil
 }
 
-// writeAtomic writes a file through a temporary file in the same directory
-// and a rename, so readers never see a half-written report.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("output %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = write(tmp); err != nil {
-		return fmt.Errorf("output %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("output %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("output %s: %w", path, err)
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("output %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("output %s: %w", path, err)
-	}
-	return nil
-}
-
-// summary prints one line about the scan on stderr.
-func (r *scanRun) summary(findings []scanner.Finding, took time.Duration) {
-	rules := map[string]bool{}
-	for _, f := range findings {
-		rules[f.Rule] = true
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d %s (%d %s)", len(findings), plural(len(findings), "finding"), len(rules), plural(len(rules), "rule"))
-	if n := r.col.suppressed; n > 0 {
-		fmt.Fprintf(&b, ", %d suppressed", n)
-	}
-	if n := r.col.allowed; n > 0 {
-		fmt.Fprintf(&b, ", %d allowed inline", n)
-	}
-	if r.o.revoke {
-		fmt.Fprintf(&b, ", %d %s revoked", r.revoked, plural(r.revoked, "token"))
-	}
-	files, bytes := r.stats.files.Load(), r.stats.bytes.Load()
-	if files > 0 || bytes > 0 {
-		fmt.Fprintf(&b, "; %d %s, %s scanned", files, plural(int(files), "input"), humanBytes(bytes))
-	}
-	fmt.Fprintf(&b, " in %s", took.Round(time.Millisecond))
-	warnf(r.sio.Stderr, "%s", b.String())
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
-}
-
-// humanBytes formats a byte count with a binary unit.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // lockedWriter serialises writes to w.
 type lockedWriter struct {
 	mu sync.Mutex
@@ -453,4 +314,16 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// startProgress shows the scan's progress line on stderr while it runs,
+// only when stderr is a terminal. The returned function stops and erases
+// it.
+func startProgress(w io.Writer, st *scanjob.Stats, now func() time.Time) func() {
+	if !isTerminal(w) {
+		return func() {}
+	}
+	start := now()
+	return progress.Start(progress.Options{W: w, Terminal: true},
+		func() string { return st.ProgressLine(now().Sub(start)) })
 }

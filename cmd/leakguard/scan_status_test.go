@@ -18,10 +18,11 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard/internal/testenv"
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
-	"github.com/leakguard/leakguard/store/lifecycle"
-	"github.com/leakguard/leakguard/store/storetest"
+	"github.com/leakguard/leakguard/store/storeopen"
 )
 
 // statusBackend is a token store as scan reaches it: the flags and
@@ -42,7 +43,7 @@ type statusBackend struct {
 // localBackend opens dsn for the test's own issuing and checking.
 func localBackend(t *testing.T, dsn string, clk *cliClock) statusBackend {
 	t.Helper()
-	st, err := openStoreEnv(context.Background(), dsn, func(string) string { return "" }, zerolog.Nop(), clk.Now)
+	st, err := storeopen.Open(context.Background(), dsn, storeopen.Options{Getenv: func(string) string { return "" }, Log: zerolog.Nop(), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestScanStatusAndRevoke(t *testing.T) {
 			return localBackend(t, dsn, clk)
 		}},
 		{"sqlite with redis", func(t *testing.T, clk *cliClock) statusBackend {
-			redisURL, rdb := storetest.RedisClient(t)
+			redisURL, rdb := testenv.RedisClient(t)
 			b := localBackend(t, "sqlite:"+filepath.Join(t.TempDir(), "lg.db"), clk)
 			b.args = append(b.args, "--redis", redisURL)
 			b.forget = func(hashes []string) {

@@ -20,9 +20,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/leakguard/leakguard/github/partnertest"
+	"github.com/leakguard/leakguard/internal/testenv"
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
-	"github.com/leakguard/leakguard/store/lifecycle"
-	"github.com/leakguard/leakguard/store/storetest"
 	"github.com/leakguard/leakguard/webhook"
 )
 
@@ -219,7 +219,7 @@ func TestServeFlags(t *testing.T) {
 
 // TestServeReadyzWithRedis checks that /readyz reports the Redis cache.
 func TestServeReadyzWithRedis(t *testing.T) {
-	url := storetest.RedisURL(t)
+	url := testenv.RedisURL(t)
 	m := NewMain()
 	m.Addr, m.DB, m.Redis = "127.0.0.1:0", "sqlite:"+filepath.Join(t.TempDir(), "lg.db"), url
 	if err := m.Run(context.Background()); err != nil {

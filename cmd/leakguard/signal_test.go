@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/leakguard/leakguard/internal/interrupt"
 )
 
 // child is one run of the built binary, for the signal tests.
@@ -66,11 +68,11 @@ func (c *child) killedBySignal() bool {
 	return ok && ws.Signaled()
 }
 
-// interrupt starts bin, waits until it is blocked, sends sig (twice when
+// signalChild starts bin, waits until it is blocked, sends sig (twice when
 // again is set) and returns the exit code and how long the child took to
 // end after the first signal. A signal that arrives before the program
 // handles signals kills it: the run is repeated, waiting longer first.
-func interrupt(t *testing.T, bin string, prepare func(*exec.Cmd), sig os.Signal, again bool, args ...string) (int, time.Duration, string) {
+func signalChild(t *testing.T, bin string, prepare func(*exec.Cmd), sig os.Signal, again bool, args ...string) (int, time.Duration, string) {
 	t.Helper()
 	for delay := 300 * time.Millisecond; ; delay *= 2 {
 		c := startChild(t, bin, prepare, args...)
@@ -146,24 +148,24 @@ func testSignalsEndBlockedCommands(t *testing.T, bin string) {
 		within  time.Duration
 	}{
 		{"scan FIFO without writer, SIGTERM", nil, syscall.SIGTERM, false,
-			[]string{"scan", newFIFO(t)}, exitTerminated, time.Second},
+			[]string{"scan", newFIFO(t)}, interrupt.ExitTerminated, time.Second},
 		{"scan FIFO without writer, SIGINT", nil, syscall.SIGINT, false,
-			[]string{"scan", newFIFO(t)}, exitInterrupted, time.Second},
+			[]string{"scan", newFIFO(t)}, interrupt.ExitInterrupted, time.Second},
 		{"scan - on never-ending stdin", neverEndingStdin(t, tok+"\n"), syscall.SIGTERM, false,
-			[]string{"scan", "-"}, exitTerminated, time.Second},
+			[]string{"scan", "-"}, interrupt.ExitTerminated, time.Second},
 		{"scan --diff on never-ending stdin", neverEndingStdin(t, "diff --git a/x b/x\n"), syscall.SIGTERM, false,
-			[]string{"scan", "--diff"}, exitTerminated, time.Second},
+			[]string{"scan", "--diff"}, interrupt.ExitTerminated, time.Second},
 		{"token verify on never-ending stdin", neverEndingStdin(t, tok), syscall.SIGINT, false,
-			[]string{"token", "verify", "--db", "sqlite:" + filepath.Join(t.TempDir(), "lg.db")}, exitInterrupted, time.Second},
+			[]string{"token", "verify", "--db", "sqlite:" + filepath.Join(t.TempDir(), "lg.db")}, interrupt.ExitInterrupted, time.Second},
 		{"blocked beyond cancellation: grace period", nil, syscall.SIGTERM, false,
-			[]string{"scan", "--config", newFIFO(t), t.TempDir()}, exitTerminated, signalGrace + 2*time.Second},
+			[]string{"scan", "--config", newFIFO(t), t.TempDir()}, interrupt.ExitTerminated, signalGrace + 2*time.Second},
 		{"blocked beyond cancellation: second signal", nil, syscall.SIGTERM, true,
-			[]string{"scan", "--config", newFIFO(t), t.TempDir()}, exitTerminated, signalGrace - 500*time.Millisecond},
+			[]string{"scan", "--config", newFIFO(t), t.TempDir()}, interrupt.ExitTerminated, signalGrace - 500*time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, took, stderr := interrupt(t, bin, tt.prepare, tt.sig, tt.again, tt.args...)
+			code, took, stderr := signalChild(t, bin, tt.prepare, tt.sig, tt.again, tt.args...)
 			if code != tt.want {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.want, stderr)
 			}
@@ -269,67 +271,6 @@ func TestStdinReadsStopOnCancel(t *testing.T) {
 				}
 			case <-time.After(5 * time.Second):
 				t.Fatal("still reading stdin 5 s after cancellation")
-			}
-		})
-	}
-}
-
-// TestWatchSignals checks the signal watcher with channels standing in for
-// the process's signals and exit.
-func TestWatchSignals(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		signals  []os.Signal
-		finish   bool // the command returns after the first signal
-		wantExit int  // -1: no exit
-	}{
-		{"grace runs out", []os.Signal{syscall.SIGTERM}, false, exitTerminated},
-		{"second signal", []os.Signal{syscall.SIGINT, syscall.SIGINT}, false, exitInterrupted},
-		{"command returns in time", []os.Signal{syscall.SIGTERM}, true, -1},
-		{"no signal", nil, true, -1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			sigs, got, done := make(chan os.Signal, 2), make(chan os.Signal, 1), make(chan struct{})
-			exited, cancelled := make(chan int, 1), make(chan struct{})
-			grace := 200 * time.Millisecond
-			if len(tt.signals) > 1 || tt.finish {
-				grace = time.Hour // only the second signal or the command ends it
-			}
-			var stderr syncBuffer
-			stopped := make(chan struct{})
-			go func() {
-				defer close(stopped)
-				watchSignals(sigs, done, got, func() { close(cancelled) }, grace, &stderr, func(c int) { exited <- c })
-			}()
-			if len(tt.signals) > 0 {
-				sigs <- tt.signals[0]
-				<-cancelled
-				if s := <-got; s != tt.signals[0] {
-					t.Errorf("got %v, want %v", s, tt.signals[0])
-				}
-			}
-			if len(tt.signals) > 1 {
-				sigs <- tt.signals[1]
-			}
-			if tt.finish {
-				close(done)
-			}
-			<-stopped
-			select {
-			case code := <-exited:
-				if code != tt.wantExit {
-					t.Errorf("exit %d, want %d", code, tt.wantExit)
-				}
-				if !strings.Contains(string(stderr.Bytes()), "exiting now") {
-					t.Errorf("stderr %q does not say why", stderr.Bytes())
-				}
-			default:
-				if tt.wantExit != -1 {
-					t.Errorf("no exit, want %d", tt.wantExit)
-				}
 			}
 		})
 	}

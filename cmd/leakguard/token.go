@@ -7,18 +7,15 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard/lifecycle"
+	"github.com/leakguard/leakguard/lifecycle/tokencli"
 	"github.com/leakguard/leakguard/patterns"
-	"github.com/leakguard/leakguard/scanner/report"
 	"github.com/leakguard/leakguard/store"
-	"github.com/leakguard/leakguard/store/lifecycle"
+	"github.com/leakguard/leakguard/store/storeopen"
 )
-
-// maxTokenInput bounds what token verify / revoke --token-stdin read.
-const maxTokenInput = 4096
 
 // tokenFlags are the flags every token subcommand shares.
 type tokenFlags struct {
@@ -37,6 +34,11 @@ func (o *tokenFlags) register(fs *flag.FlagSet) {
 	o.expiryFlags.register(fs, "longest expiry granted (longer asks are capped): `DURATION` or never (no cap)")
 	fs.BoolVar(&o.quiet, "quiet", false, "print nothing but the requested output and errors")
 	fs.StringVar(&o.format, "format", "text", "output `format`: text or json")
+}
+
+// output is how the answer is written (--format, --quiet).
+func (o *tokenFlags) output() tokencli.Output {
+	return tokencli.Output{JSON: o.format == "json", Quiet: o.quiet}
 }
 
 // tokenEnv is an opened store with its lifecycle manager.
@@ -76,7 +78,7 @@ func (o *tokenFlags) open(ctx context.Context, sio IO) (*tokenEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := openCachedStore(ctx, o.db, o.redis, sio.Getenv, log, sio.Now)
+	st, err := storeopen.OpenCached(ctx, o.db, o.redis, storeopen.Options{Getenv: sio.Getenv, Log: log, Now: sio.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -171,36 +173,7 @@ func runTokenIssue(ctx context.Context, args []string, sio IO) error {
 		return &exitError{code: exitFail, err: fmt.Errorf("write token: %w", err)}
 	}
 	if !o.quiet {
-		issueNote(sio.Stderr, is.Token, expires, env.mgr.Policy())
+		tokencli.IssueNote(sio.Stderr, is.Token, expires, env.mgr.Policy())
 	}
 	return nil
-}
-
-// issueNote tells the user on stderr what was issued and whether the policy
-// capped the asked expiry.
-func issueNote(w io.Writer, t *store.Token, asked string, p lifecycle.Policy) {
-	exp := "never expires"
-	if t.ExpiresAt != nil {
-		exp = "expires " + t.ExpiresAt.UTC().Format(time.RFC3339)
-	}
-	warnf(w, "issued %s token %s for %s (%s); it is shown only once", report.Escape(t.Type), report.Escape(t.ID), report.Escape(t.Owner), exp)
-	if d, never, err := lifecycle.ParseExpiry(asked); err == nil && !never && p.MaxExpiry > 0 && d > p.MaxExpiry {
-		warnf(w, "asked expiry %s capped to %s by --max-expiry", report.Escape(asked), lifecycle.FormatExpiry(p.MaxExpiry))
-	}
-}
-
-// readTokenInput reads one token from r (standard input): surrounding
-// whitespace trimmed, at most maxTokenInput bytes (anything longer is not a
-// token of ours). It gives up when ctx is cancelled, even if r never ends.
-func readTokenInput(ctx context.Context, r io.Reader) (patterns.Secret, error) {
-	if r == nil {
-		return patterns.Secret{}, usageError("no standard input")
-	}
-	in, release := interruptible(ctx, r)
-	defer release()
-	b, err := io.ReadAll(io.LimitReader(in, maxTokenInput+1))
-	if err != nil {
-		return patterns.Secret{}, &exitError{code: exitFail, err: fmt.Errorf("read token from stdin: %w", err)}
-	}
-	return patterns.NewSecret(strings.TrimSpace(string(b))), nil
 }

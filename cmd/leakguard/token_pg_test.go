@@ -8,17 +8,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard/internal/testenv"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store/postgres"
-	"github.com/leakguard/leakguard/store/storetest"
 )
 
 // testPostgres returns a DSN whose search_path is a fresh schema (created
 // and migrated here, dropped at cleanup), skipping when PostgreSQL is
-// unreachable unless LEAKGUARD_REQUIRE_SERVICES=1 (storetest.PostgresSchema).
+// unreachable unless LEAKGUARD_REQUIRE_SERVICES=1 (testenv.PostgresSchema).
 func testPostgres(t testing.TB) (dsn, schema string) {
 	t.Helper()
-	dsn, schema = storetest.PostgresSchema(t)
+	dsn, schema = testenv.PostgresSchema(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema})
@@ -68,7 +68,7 @@ func TestTokenLifecycleCLIPostgres(t *testing.T) {
 func TestTokenLifecycleCLIPostgresRedis(t *testing.T) {
 	t.Parallel()
 	dsn, _ := testPostgres(t)
-	redisURL, rdb := storetest.RedisClient(t)
+	redisURL, rdb := testenv.RedisClient(t)
 	c := newCLI(t, dsn)
 	c.env["LEAKGUARD_REDIS"] = redisURL
 	testTokenLifecycle(t, c)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/leakguard/leakguard/orgscan"
 	"github.com/leakguard/leakguard/redisstreams"
+	reposcan "github.com/leakguard/leakguard/scanner/orgscan"
 )
 
 // workerOptions are the flags of `leakguard worker`.
@@ -40,7 +41,7 @@ func parseWorker(args []string, sio IO) (*workerOptions, error) {
 		return nil, usageError("--concurrency and --max-attempts must be at least 1")
 	}
 	if o.cacheDir == "" {
-		o.cacheDir = defaultCacheDir(envOf(sio))
+		o.cacheDir = reposcan.DefaultCacheDir(envOf(sio))
 	}
 	if o.name == "" {
 		host, _ := os.Hostname()
@@ -71,7 +72,7 @@ func (g gitHub) worker(ctx context.Context, args []string, sio IO) error {
 		return err
 	}
 	defer release()
-	q, closeQ, err := openQueue(ctx, o.redisURL, redisstreams.Options{
+	q, closeQ, err := redisstreams.Dial(ctx, o.redisURL, redisstreams.Options{
 		Prefix: o.prefix, IdleTimeout: o.idle, MaxAttempts: o.attempts, Log: o.log,
 	})
 	if err != nil {

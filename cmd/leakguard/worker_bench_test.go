@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/leakguard/leakguard/github/githubtest"
-	"github.com/leakguard/leakguard/store/storetest"
+	"github.com/leakguard/leakguard/internal/testenv"
 )
 
 // BenchmarkGitHubOrgWorkers scans an organisation of 200 generated
@@ -18,7 +18,7 @@ import (
 // through the Redis Streams queue with 1 and 2 worker processes, each
 // from cold mirrors and no checkpoints. Run with -benchtime=1x.
 func BenchmarkGitHubOrgWorkers(b *testing.B) {
-	redisURL, rdb := storetest.RedisClient(b)
+	redisURL, rdb := testenv.RedisClient(b)
 	bin := buildBinaryB(b, b.TempDir())
 	srv := githubtest.New()
 	defer srv.Close()

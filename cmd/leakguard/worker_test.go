@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/leakguard/leakguard/github/githubtest"
-	"github.com/leakguard/leakguard/store/storetest"
+	"github.com/leakguard/leakguard/internal/testenv"
 )
 
 // buildBinary builds leakguard into dir.
@@ -90,7 +90,7 @@ func TestWorkersSurviveKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs worker processes")
 	}
-	redisURL, rdb := storetest.RedisClient(t)
+	redisURL, rdb := testenv.RedisClient(t)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	prefix := "lgtest:worker:" + hex.EncodeToString(b[:])

@@ -10,13 +10,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard/internal/testenv"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/postgres"
 	"github.com/leakguard/leakguard/store/storetest"
 )
 
 // open opens a store on schema and closes it at cleanup (registered after
-// storetest.NewSchema's, so it runs first).
+// testenv.NewSchema's, so it runs first).
 func open(t *testing.T, dsn, schema string) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(context.Background(), dsn, postgres.Options{Log: zerolog.Nop(), Schema: schema, MaxConns: 4})
@@ -29,9 +30,9 @@ func open(t *testing.T, dsn, schema string) *postgres.Store {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	dsn := storetest.PostgresDSN(t)
+	dsn := testenv.PostgresDSN(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
-		return open(t, dsn, storetest.NewSchema(t, dsn))
+		return open(t, dsn, testenv.NewSchema(t, dsn))
 	})
 }
 
@@ -40,9 +41,9 @@ func TestConformance(t *testing.T) {
 // them, so the concurrency cases race across connections pools.
 func TestTwoProcesses(t *testing.T) {
 	t.Parallel()
-	dsn := storetest.PostgresDSN(t)
+	dsn := testenv.PostgresDSN(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
-		schema := storetest.NewSchema(t, dsn)
+		schema := testenv.NewSchema(t, dsn)
 		return &twoPools{Store: open(t, dsn, schema), other: open(t, dsn, schema)}
 	})
 }
@@ -80,8 +81,8 @@ func (s *twoPools) ClaimNotifications(ctx context.Context, now time.Time, limit 
 
 func TestConcurrentMigrations(t *testing.T) {
 	t.Parallel()
-	dsn := storetest.PostgresDSN(t)
-	schema := storetest.NewSchema(t, dsn)
+	dsn := testenv.PostgresDSN(t)
+	schema := testenv.NewSchema(t, dsn)
 	const n = 4
 	var wg sync.WaitGroup
 	errs := make(chan error, n)

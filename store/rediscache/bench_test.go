@@ -14,7 +14,7 @@ func BenchmarkTokenByHash(b *testing.B) {
 	}{{"hit", true}, {"negative", false}} {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()
-			db := newMemStore()
+			db := newTestDB(b)
 			c, _, _ := newSharedCache(b, db, nil)
 			hash := unknownHash(b)
 			if bc.known {

@@ -13,14 +13,14 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard/internal/testenv"
 	"github.com/leakguard/leakguard/store"
-	"github.com/leakguard/leakguard/store/storetest"
 )
 
 func TestLookupFillsAndHits(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := newMemStore()
+	db := newTestDB(t)
 	c, rdb, prefix := newSharedCache(t, db, nil)
 	tok := create(t, db) // straight into the database: the cache has not seen it
 
@@ -45,7 +45,7 @@ func TestLookupFillsAndHits(t *testing.T) {
 func TestNegativeEntry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := newMemStore()
+	db := newTestDB(t)
 	c, rdb, prefix := newSharedCache(t, db, nil)
 	h := unknownHash(t)
 	for i := range 5 {
@@ -65,7 +65,7 @@ func TestNegativeEntry(t *testing.T) {
 func TestCreateReplacesNegativeEntry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, _, _ := newSharedCache(t, newMemStore(), nil)
+	c, _, _ := newSharedCache(t, newTestDB(t), nil)
 	tok, _ := newToken(t)
 	if _, err := c.TokenByHash(ctx, tok.Hash); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("before create: err = %v, want ErrNotFound", err)
@@ -82,7 +82,7 @@ func TestCreateReplacesNegativeEntry(t *testing.T) {
 func TestCreateConflictWritesNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, rdb, prefix := newSharedCache(t, newMemStore(), nil)
+	c, rdb, prefix := newSharedCache(t, newTestDB(t), nil)
 	tok := create(t, c)
 	other, _ := newToken(t)
 	other.ID = tok.ID // same id, new hash
@@ -107,7 +107,7 @@ func TestRevokeOverwritesEntry(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			db := newMemStore()
+			db := newTestDB(t)
 			c, rdb, prefix := newSharedCache(t, db, nil)
 			tok := create(t, db)
 			warm(t, c, tok)
@@ -123,7 +123,7 @@ func TestRevokeOverwritesEntry(t *testing.T) {
 			}
 			// Another process sharing Redis sees it too.
 			o := testOptions(prefix)
-			o.URL = storetest.RedisURL(t)
+			o.URL = testenv.RedisURL(t)
 			other, err := New(db, o)
 			if err != nil {
 				t.Fatal(err)
@@ -173,7 +173,7 @@ func assertRevoked(t *testing.T, c store.Store, tok *store.Token, reason string)
 func TestFillLosesToRevoke(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := newMemStore()
+	db := newTestDB(t)
 	c, rdb, prefix := newSharedCache(t, db, nil)
 	tok := create(t, db)
 	read, release := make(chan struct{}), make(chan struct{})
@@ -204,12 +204,12 @@ func TestFillLosesToRevoke(t *testing.T) {
 func TestValidNeverReplacesInvalid(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := newMemStore()
+	db := newTestDB(t)
 	c, rdb, prefix := newSharedCache(t, db, nil)
 	tok := create(t, c)
-	stale := clone(tok)
+	stale := *tok
 	revoke(t, c, tok)
-	val, err := encodeToken(stale)
+	val, err := encodeToken(&stale)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestValidNeverReplacesInvalid(t *testing.T) {
 func TestRevokeUnknownAndInvalid(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, rdb, prefix := newSharedCache(t, newMemStore(), nil)
+	c, rdb, prefix := newSharedCache(t, newTestDB(t), nil)
 	h := unknownHash(t)
 	if _, _, err := c.Revoke(ctx, store.RevokeRequest{Hash: h, Reason: "x"}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown: err = %v, want ErrNotFound", err)
@@ -242,7 +242,7 @@ func TestRevokeUnknownAndInvalid(t *testing.T) {
 func TestRevokeTwiceReportsAlready(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, _, _ := newSharedCache(t, newMemStore(), nil)
+	c, _, _ := newSharedCache(t, newTestDB(t), nil)
 	tok := create(t, c)
 	revoke(t, c, tok)
 	_, already, err := c.Revoke(ctx, store.RevokeRequest{ID: tok.ID, Reason: "again"})
@@ -255,7 +255,7 @@ func TestRevokeTwiceReportsAlready(t *testing.T) {
 func TestExpireDueOverwritesEntry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := newMemStore()
+	db := newTestDB(t)
 	c, _, _ := newSharedCache(t, db, nil)
 	tok, _ := newToken(t)
 	past := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
@@ -273,7 +273,7 @@ func TestExpireDueOverwritesEntry(t *testing.T) {
 func TestTouchLastUsedShowsInCache(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, _, _ := newSharedCache(t, newMemStore(), nil)
+	c, _, _ := newSharedCache(t, newTestDB(t), nil)
 	tok := create(t, c)
 	warm(t, c, tok)
 	at := time.Now().UTC().Truncate(time.Second)
@@ -289,7 +289,7 @@ func TestTouchLastUsedShowsInCache(t *testing.T) {
 func TestTokenByIDCachesPointer(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := newMemStore()
+	db := newTestDB(t)
 	c, rdb, prefix := newSharedCache(t, db, nil)
 	tok := create(t, db)
 	for range 3 {
@@ -313,7 +313,7 @@ func TestTokenByIDCachesPointer(t *testing.T) {
 func TestNonHashNeverKeyed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, rdb, prefix := newSharedCache(t, newMemStore(), nil)
+	c, rdb, prefix := newSharedCache(t, newTestDB(t), nil)
 	_, sec := newToken(t)
 	if _, err := c.TokenByHash(ctx, sec.Reveal()); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
@@ -326,7 +326,7 @@ func TestNonHashNeverKeyed(t *testing.T) {
 func TestUnreadableEntryFallsThrough(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := newMemStore()
+	db := newTestDB(t)
 	c, rdb, prefix := newSharedCache(t, db, nil)
 	tok := create(t, db)
 	for _, junk := range []string{"not json", `{"v":2,"found":false}`, `{"v":1,"found":true}`,
@@ -354,7 +354,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if c, err := New(newMemStore(), tt.opt); err == nil {
+			if c, err := New(newTestDB(t), tt.opt); err == nil {
 				_ = c.Close()
 				t.Fatal("New succeeded, want an error")
 			}
@@ -367,7 +367,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 
 func TestURLPasswordNotInError(t *testing.T) {
 	t.Parallel()
-	_, err := New(newMemStore(), Options{URL: "redis://:hunter2secret@127.0.0.1:6379/notanumber"})
+	_, err := New(newTestDB(t), Options{URL: "redis://:hunter2secret@127.0.0.1:6379/notanumber"})
 	if err == nil {
 		t.Fatal("want an error")
 	}
@@ -381,9 +381,9 @@ func TestURLPasswordNotInError(t *testing.T) {
 func TestRedisDownStoreUsable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := newMemStore()
+	db := newTestDB(t)
 	o := testOptions("lgtest:down:")
-	o.URL = "redis://127.0.0.1:" + storetest.FreePort(t)
+	o.URL = "redis://127.0.0.1:" + testenv.FreePort(t)
 	c, err := New(db, o)
 	if err != nil {
 		t.Fatal(err)
@@ -408,13 +408,13 @@ func TestRedisDownStoreUsable(t *testing.T) {
 
 func TestCloseClosesNextNotCallerClient(t *testing.T) {
 	t.Parallel()
-	_, shared := storetest.RedisClient(t)
+	_, shared := testenv.RedisClient(t)
 	ro := *shared.Options()
 	ro.ContextTimeoutEnabled = true // New requires it of a caller's client
 	rdb := redis.NewClient(&ro)
 	t.Cleanup(func() { _ = rdb.Close() })
-	db := newMemStore()
-	o := testOptions(storetest.KeyPrefix(t, rdb, "lgtest:"))
+	db := newTestDB(t)
+	o := testOptions(testenv.KeyPrefix(t, rdb, "lgtest:"))
 	o.Client, o.Logger = rdb, zerolog.Nop()
 	c, err := New(db, o)
 	if err != nil {
@@ -441,7 +441,7 @@ func TestNoValidAfterRevokeUnderLoad(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	for round := range 20 {
-		db := newMemStore()
+		db := newTestDB(t)
 		c, _, _ := newSharedCache(t, db, nil)
 		tok := create(t, db)
 		var revoked atomic.Bool
@@ -482,7 +482,7 @@ func TestNoValidAfterRevokeUnderLoad(t *testing.T) {
 func TestQueuedValidWriteIsReread(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := newMemStore()
+	db := newTestDB(t)
 	c, rdb, prefix := newSharedCache(t, db, nil)
 	tok := create(t, db)
 	val, err := encodeToken(tok)

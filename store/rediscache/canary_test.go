@@ -22,7 +22,7 @@ import (
 func TestCanaryNoSecretsInRedis(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, rdb, prefix := newSharedCache(t, newMemStore(), nil)
+	c, rdb, prefix := newSharedCache(t, newTestDB(t), nil)
 	canaries := lifecycle(t, c)
 
 	ks := scanKeys(ctx, t, rdb, prefix)

@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard/internal/testenv"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/postgres"
 	"github.com/leakguard/leakguard/store/rediscache"
@@ -20,7 +21,7 @@ import (
 
 func TestConformanceOverSQLite(t *testing.T) {
 	t.Parallel()
-	url, rdb := storetest.RedisClient(t)
+	url, rdb := testenv.RedisClient(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return wrap(t, openSQLite(t), url, rdb)
 	})
@@ -28,8 +29,8 @@ func TestConformanceOverSQLite(t *testing.T) {
 
 func TestConformanceOverPostgres(t *testing.T) {
 	t.Parallel()
-	url, rdb := storetest.RedisClient(t)
-	dsn := storetest.PostgresDSN(t)
+	url, rdb := testenv.RedisClient(t)
+	dsn := testenv.PostgresDSN(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return wrap(t, openPostgres(t, dsn), url, rdb)
 	})
@@ -39,7 +40,7 @@ func TestConformanceOverPostgres(t *testing.T) {
 // cache is just the database.
 func TestConformanceRedisDown(t *testing.T) {
 	t.Parallel()
-	url := "redis://127.0.0.1:" + storetest.FreePort(t) + "/0"
+	url := "redis://127.0.0.1:" + testenv.FreePort(t) + "/0"
 	storetest.Run(t, func(t *testing.T) store.Store {
 		c, err := rediscache.New(openSQLite(t), rediscache.Options{URL: url, Logger: zerolog.Nop()})
 		if err != nil {
@@ -57,7 +58,7 @@ type noDump struct{ store.Store }
 // are deleted at cleanup (never FLUSHDB on the shared Redis).
 func wrap(t *testing.T, next store.Store, url string, rdb *redis.Client) store.Store {
 	t.Helper()
-	prefix := storetest.KeyPrefix(t, rdb, "lgconf:")
+	prefix := testenv.KeyPrefix(t, rdb, "lgconf:")
 	c, err := rediscache.New(next, rediscache.Options{URL: url, Prefix: prefix, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +85,7 @@ func openSQLite(t *testing.T) store.Store {
 // (registered first, so it runs after the store is closed).
 func openPostgres(t *testing.T, dsn string) store.Store {
 	t.Helper()
-	schema := storetest.NewSchema(t, dsn)
+	schema := testenv.NewSchema(t, dsn)
 	s, err := postgres.Open(context.Background(), dsn, postgres.Options{Log: zerolog.Nop(), Schema: schema, MaxConns: 4})
 	if err != nil {
 		t.Fatalf("postgres: %v", err)

@@ -9,8 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/leakguard/leakguard/internal/testenv"
 	"github.com/leakguard/leakguard/store"
-	"github.com/leakguard/leakguard/store/storetest"
 )
 
 // callBound is a generous bound on any call while Redis misbehaves; the
@@ -19,7 +19,7 @@ import (
 const callBound = time.Second
 
 // newFaultCache wraps next with a cache on the private server p.
-func newFaultCache(t *testing.T, p *storetest.RedisProc, next store.Store, tweak func(*Options)) *Cache {
+func newFaultCache(t *testing.T, p *testenv.RedisProc, next store.Store, tweak func(*Options)) *Cache {
 	t.Helper()
 	o := testOptions("lgfault:")
 	o.URL, o.OpTimeout = p.URL(), 100*time.Millisecond
@@ -67,8 +67,8 @@ func expect(t *testing.T, c *Cache, hash string, want *store.Token) {
 // reaches Redis after SIGCONT.
 func TestPausedRedis(t *testing.T) {
 	t.Parallel()
-	p := storetest.RedisServer(t)
-	db := newMemStore()
+	p := testenv.RedisServer(t)
+	db := newTestDB(t)
 	c := newFaultCache(t, p, db, nil)
 	keep, victim, unknown := create(t, c), create(t, c), unknownHash(t)
 	expect(t, c, keep.Hash, keep)
@@ -154,8 +154,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // comes back by itself.
 func TestKilledRedisRecovers(t *testing.T) {
 	t.Parallel()
-	p := storetest.RedisServer(t)
-	db := newMemStore()
+	p := testenv.RedisServer(t)
+	db := newTestDB(t)
 	c := newFaultCache(t, p, db, nil)
 	tok, unknown := create(t, c), unknownHash(t)
 	expect(t, c, tok.Hash, tok)
@@ -200,8 +200,8 @@ func TestKilledRedisRecovers(t *testing.T) {
 func TestRevokeDuringPauseOtherProcessBound(t *testing.T) {
 	t.Parallel()
 	const ttl = 3 * time.Second
-	p := storetest.RedisServer(t)
-	db := newMemStore()
+	p := testenv.RedisServer(t)
+	db := newTestDB(t)
 	short := func(o *Options) { o.TTL = ttl }
 	c1 := newFaultCache(t, p, db, func(o *Options) { short(o); o.Cooldown = time.Minute })
 	// Process 2 never talks to the paused server; a long OpTimeout keeps a

@@ -11,15 +11,15 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard/internal/testenv"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
-	"github.com/leakguard/leakguard/store/storetest"
 )
 
 // scanKeys lists every key under prefix.
 func scanKeys(ctx context.Context, t testing.TB, rdb *redis.Client, prefix string) []string {
 	t.Helper()
-	ks, err := storetest.ScanKeys(ctx, rdb, prefix)
+	ks, err := testenv.ScanKeys(ctx, rdb, prefix)
 	if err != nil {
 		t.Fatalf("scan %s: %v", prefix, err)
 	}
@@ -42,8 +42,8 @@ func testOptions(prefix string) Options {
 // prefix. It returns the cache, a raw client and the prefix.
 func newSharedCache(t testing.TB, next store.Store, tweak func(*Options)) (*Cache, *redis.Client, string) {
 	t.Helper()
-	url, rdb := storetest.RedisClient(t)
-	prefix := storetest.KeyPrefix(t, rdb, "lgtest:")
+	url, rdb := testenv.RedisClient(t)
+	prefix := testenv.KeyPrefix(t, rdb, "lgtest:")
 	o := testOptions(prefix)
 	o.URL = url
 	if tweak != nil {

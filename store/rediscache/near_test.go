@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakguard/leakguard/internal/testenv"
 	"github.com/leakguard/leakguard/store"
-	"github.com/leakguard/leakguard/store/storetest"
 )
 
 // TestNearCacheHits: within its lease a valid token is answered in process,
@@ -33,7 +33,7 @@ func TestNearCacheHits(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			db := newMemStore()
+			db := newTestDB(t)
 			// A long hedge: on a loaded machine a hedged lookup would skip
 			// its fill and change the command count this test asserts.
 			c, _, _ := newSharedCache(t, db, func(o *Options) {
@@ -119,7 +119,7 @@ func TestNearCacheNoStaleValidAfterRevoke(t *testing.T) {
 		deferred := tc.deferred
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			db := newMemStore()
+			db := newTestDB(t)
 			a, _, prefix := newSharedCache(t, db, nil) // default LocalTTL
 			o := testOptions(prefix)
 			if tc.bWithRedis {
@@ -248,8 +248,8 @@ func TestSettleWithoutRevocations(t *testing.T) {
 // and the answer is right.
 func TestHedgeOnPausedRedis(t *testing.T) {
 	t.Parallel()
-	p := storetest.RedisServer(t)
-	db := newMemStore()
+	p := testenv.RedisServer(t)
+	db := newTestDB(t)
 	c := newFaultCache(t, p, db, func(o *Options) {
 		o.OpTimeout, o.Cooldown, o.HedgeAfter, o.LocalTTL = 5*time.Second, time.Minute, 20*time.Millisecond, -1
 	})
@@ -273,7 +273,7 @@ func TestHedgeOnPausedRedis(t *testing.T) {
 // token does not hit the database on every request.
 func TestNearCacheKeepsDatabaseReads(t *testing.T) {
 	t.Parallel()
-	db := newMemStore()
+	db := newTestDB(t)
 	c, err := New(db, func() Options {
 		o := testOptions("lgnear:")
 		o.URL, o.OpTimeout, o.Cooldown = "redis://127.0.0.1:1/0", 50*time.Millisecond, time.Minute
@@ -304,8 +304,8 @@ func TestNearCacheKeepsDatabaseReads(t *testing.T) {
 // backlog of abandoned look-ups is never sent to Redis once it answers.
 func TestHedgedRequestsAreNotSent(t *testing.T) {
 	t.Parallel()
-	p := storetest.RedisServer(t)
-	db := newMemStore()
+	p := testenv.RedisServer(t)
+	db := newTestDB(t)
 	c := newFaultCache(t, p, db, func(o *Options) {
 		o.OpTimeout, o.Cooldown, o.HedgeAfter, o.LocalTTL = 2*time.Second, time.Minute, 20*time.Millisecond, -1
 	})

@@ -8,6 +8,9 @@
 //
 // Times used by the suite are whole microseconds, the finest precision every
 // adapter keeps (PostgreSQL's timestamptz).
+//
+// The package is only the suite: the services adapters' tests run against
+// (PostgreSQL, Redis, throw-away redis-servers) come from internal/testenv.
 package storetest
 
 import (

@@ -1,0 +1,74 @@
+package scanjob
+
+import (
+	"context"
+
+	"github.com/leakguard/leakguard"
+	"github.com/leakguard/leakguard/revoker"
+	"github.com/leakguard/leakguard/scanner"
+)
+
+// settle fills the status of every finding and, with Options.Revoke, its
+// action, when Options.Resolve is set, through the one leak step
+// (revoker.Resolver): each distinct token of ours is looked up (or
+// revoked, with the location of its first finding as the reason) once;
+// findings of other issuers' formats are "unknown" (their store is not
+// ours) with action "none". What could not be answered is reported and
+// stays unknown. It returns how many tokens this call revoked.
+func (j *Job) settle(ctx context.Context, res revoker.Resolver, findings []scanner.Finding) int {
+	if !j.o.Resolve || len(findings) == 0 {
+		return 0
+	}
+	got, revoked := j.resolve(ctx, res, findings)
+	for i := range findings {
+		f := &findings[i]
+		o, ok := got[leakguard.Hash(f.TokenHash)]
+		f.Status = leakguard.StateUnknown
+		if ok {
+			f.Status = o.State
+		}
+		if j.o.Revoke {
+			f.Action = leakguard.ActionNone
+			if ok {
+				f.Action = o.Action
+			}
+		}
+	}
+	return revoked
+}
+
+// resolve asks res about the findings' tokens (nothing when res is nil)
+// and returns the outcomes by hash and how many tokens were revoked.
+func (j *Job) resolve(ctx context.Context, res revoker.Resolver, findings []scanner.Finding) (map[leakguard.Hash]revoker.Outcome, int) {
+	got := map[leakguard.Hash]revoker.Outcome{}
+	if res == nil {
+		return got, 0
+	}
+	outs, err := res.Resolve(ctx, Reports(findings, j.o.Actor), j.o.Revoke)
+	switch {
+	case err != nil && j.o.Revoke:
+		j.Errorf("token store: revoke: %v", err)
+	case err != nil:
+		j.Errorf("token store: status look-up: %v", err)
+	}
+	revoked := 0
+	for _, o := range outs {
+		got[o.Hash] = o
+		if o.Action == leakguard.ActionRevoked {
+			revoked++
+		}
+	}
+	return got, revoked
+}
+
+// Reports are the leak reports of findings, one each, in order, made by
+// actor: the token, its hash and rule, and where it was found (the reason
+// of a revocation is built from source, path, line and commit).
+func Reports(findings []scanner.Finding, actor string) []revoker.Report {
+	reps := make([]revoker.Report, len(findings))
+	for i, f := range findings {
+		reps[i] = revoker.Report{Secret: f.Secret, Hash: f.TokenHash, Rule: f.Rule, Source: f.Source,
+			URL: f.URL, Path: f.Path, Line: f.Line, Commit: f.Commit, Actor: actor}
+	}
+	return reps
+}

@@ -1,0 +1,53 @@
+package orgscan
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/rs/zerolog"
+
+	"github.com/leakguard/leakguard/internal/dirlock"
+	"github.com/leakguard/leakguard/patterns"
+	"github.com/leakguard/leakguard/scanner"
+)
+
+// DefaultCacheDir is where mirrors and checkpoints live when no directory
+// is named: leakguard/github under $XDG_CACHE_HOME (getenv), else under
+// the user cache directory, else leakguard-github in the temporary
+// directory.
+func DefaultCacheDir(getenv func(string) string) string {
+	if d := getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "leakguard", "github")
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "leakguard", "github")
+	}
+	return filepath.Join(os.TempDir(), "leakguard-github")
+}
+
+// Open builds the repository scanner over the cache directory dir
+// (created, mode 0700, when missing) for the token formats of cat, with
+// token sent to authHosts only (Mirrors). It holds dir locked against
+// other processes (package dirlock) until release, so that two never
+// update the same mirrors and checkpoints at once: a directory another
+// process holds is a *dirlock.HeldError.
+func Open(dir string, token patterns.Secret, authHosts []string, cat *patterns.Catalog, log zerolog.Logger) (sc *Scanner, release func(), err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("cache directory: %w", err)
+	}
+	release, err = dirlock.Lock(dir)
+	var held *dirlock.HeldError
+	switch {
+	case errors.As(err, &held):
+		return nil, nil, err
+	case err != nil:
+		return nil, nil, fmt.Errorf("cache directory lock: %w", err)
+	}
+	return &Scanner{
+		Mirrors: &Mirrors{Dir: dir, Token: token, AuthHosts: authHosts, Log: log},
+		Scanner: scanner.New(cat),
+		Log:     log,
+	}, release, nil
+}
