@@ -2,15 +2,14 @@ package main
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// TestDependencyDirection keeps the layering of STYLE.md §1: cmd → webhook →
-// revoker → store ← store/*; webhook → lifecycle → revoker; webhook → github → revoker; scanner →
-// patterns; cmd → orgscan → revoker, scanner; redisstreams → orgscan/queue.
-// Each package's transitive dependencies (go list -deps) must avoid the
-// listed prefixes.
+// TestDependencyDirection keeps the layering of docs/architecture.md: each
+// package's transitive dependencies (go list -deps) must avoid the listed
+// prefixes (TestEveryPackageHasADirection states what each may import).
 func TestDependencyDirection(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("go"); err != nil {
@@ -122,4 +121,93 @@ func TestTestenvIsTestOnly(t *testing.T) {
 func projectPkgs(mod string) []string {
 	return []string{mod + "patterns", mod + "scanner", mod + "store", mod + "revoker",
 		mod + "lifecycle", mod + "webhook", mod + "github", mod + "orgscan", mod + "redisstreams"}
+}
+
+// allowedImports states, for every package of the module, the project
+// packages it may import directly (its non-test imports); "." is the root
+// vocabulary package. Arrows point one way (docs/architecture.md): the
+// vocabulary and patterns at the bottom, then scanner and store, the
+// revoker above the store, lifecycle above the revoker, the adapters
+// (store/*, github, webhook, redisstreams) beside or above what they
+// adapt, and cmd and the internal wiring packages on top. A new package
+// needs a row, and a new arrow a reason.
+var allowedImports = map[string][]string{
+	".":                    {},
+	"patterns":             {},
+	"scanner":              {".", "patterns"},
+	"scanner/diff":         {},
+	"scanner/ignore":       {"."},
+	"scanner/gitsource":    {".", "scanner"},
+	"scanner/report":       {".", "patterns", "scanner"},
+	"scanner/orgscan":      {".", "internal/dirlock", "patterns", "scanner", "scanner/gitsource"},
+	"store":                {"."},
+	"store/sqlite":         {".", "store"},
+	"store/postgres":       {".", "store"},
+	"store/rediscache":     {".", "store"},
+	"store/storeopen":      {"store", "store/postgres", "store/rediscache", "store/sqlite"},
+	"store/storetest":      {".", "patterns", "store"},
+	"revoker":              {".", "patterns", "store"},
+	"revoker/resolvertest": {".", "patterns", "revoker"},
+	"lifecycle":            {".", "patterns", "revoker", "store"},
+	"lifecycle/tokencli":   {".", "internal/interrupt", "lifecycle", "patterns", "scanner/report", "store", "webhook"},
+	"github":               {".", "patterns", "revoker", "scanner"},
+	"github/githubtest":    {},
+	"github/partnertest":   {},
+	"webhook":              {".", "github", "lifecycle", "patterns", "revoker", "store"},
+	"orgscan":              {".", "orgscan/queue", "revoker", "scanner", "scanner/orgscan", "scanner/report"},
+	"orgscan/queue":        {},
+	"orgscan/queuetest":    {"orgscan", "orgscan/queue"},
+	"redisstreams":         {"orgscan/queue"},
+	"scanjob":              {".", "patterns", "revoker", "scanner", "scanner/diff", "scanner/gitsource", "scanner/ignore", "scanner/report"},
+	"scanjob/resolveropen": {"patterns", "revoker", "store", "store/storeopen", "webhook"},
+	"internal/demo":        {".", "lifecycle", "patterns", "revoker", "scanner", "store", "store/sqlite", "webhook"},
+	"internal/dirlock":     {},
+	"internal/interrupt":   {},
+	"internal/logbuf":      {},
+	"internal/progress":    {},
+	"internal/serve":       {"github", "lifecycle", "patterns", "revoker", "store", "store/storeopen", "webhook"},
+	"internal/testenv":     {},
+	"benchmarks/bare":      {},
+	"benchmarks/plant":     {"patterns"},
+	"cmd/leakguard": {".", "github", "internal/demo", "internal/dirlock", "internal/interrupt", "internal/logbuf",
+		"internal/progress", "internal/serve", "lifecycle", "lifecycle/tokencli", "orgscan", "patterns",
+		"redisstreams", "revoker", "scanjob", "scanjob/resolveropen", "scanner", "scanner/gitsource",
+		"scanner/orgscan", "scanner/report", "store", "store/storeopen"},
+}
+
+// TestEveryPackageHasADirection checks every package of the module against
+// allowedImports: each has a row, and imports no project package its row
+// does not name.
+func TestEveryPackageHasADirection(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not on PATH")
+	}
+	const mod = "github.com/leakguard/leakguard"
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}|{{join .Imports \" \"}}", mod+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	rel := func(p string) string {
+		if p == mod {
+			return "."
+		}
+		return strings.TrimPrefix(p, mod+"/")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, imports, _ := strings.Cut(line, "|")
+		allowed, ok := allowedImports[rel(pkg)]
+		if !ok {
+			t.Errorf("package %s has no row in allowedImports: say what it may import", rel(pkg))
+			continue
+		}
+		for _, imp := range strings.Fields(imports) {
+			if imp != mod && !strings.HasPrefix(imp, mod+"/") {
+				continue
+			}
+			if !slices.Contains(allowed, rel(imp)) {
+				t.Errorf("%s imports %s, which its row in allowedImports does not allow", rel(pkg), rel(imp))
+			}
+		}
+	}
 }
