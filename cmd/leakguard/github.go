@@ -55,7 +55,7 @@ func (g gitHub) run(ctx context.Context, args []string, sio IO) error {
 	case "scan":
 		return g.scan(ctx, args[1:], sio)
 	case "alerts":
-		return runGitHubAlerts(ctx, args[1:], sio)
+		return g.alerts(ctx, args[1:], sio)
 	}
 	fmt.Fprintln(sio.Stderr, githubUsage)
 	return usageError("unknown github subcommand %q", args[0])
@@ -150,9 +150,11 @@ func (c *githubCommon) catalog() (*patterns.Catalog, error) {
 	return cat, nil
 }
 
-// clientCatalog builds the GitHub API client and loads the token formats,
-// the start of every github subcommand.
-func (c *githubCommon) clientCatalog(ctx context.Context) (*github.Client, *patterns.Catalog, error) {
+// clientCatalog builds the GitHub API client (waiting out rate limits with
+// sleep, nil: the real sleeper) and loads the token formats, the start of
+// every github subcommand.
+func (c *githubCommon) clientCatalog(ctx context.Context, sleep github.Sleeper) (*github.Client, *patterns.Catalog, error) {
+	c.sleep = sleep
 	cl, err := c.client()
 	if err != nil {
 		return nil, nil, err

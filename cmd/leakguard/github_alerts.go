@@ -38,16 +38,16 @@ func parseGitHubAlerts(args []string, sio IO) (*githubAlertsOptions, error) {
 	return o, o.setup(sio)
 }
 
-// runGitHubAlerts is `leakguard github alerts`: every alert's secret is a
+// alerts is `leakguard github alerts`: every alert's secret is a
 // patterns.Secret from the moment its page is decoded; our tokens are
 // revoked through the revoker (source github-alert, the alert's URL) and,
 // with --resolve, their alerts resolved. One finding per alert is reported.
-func runGitHubAlerts(ctx context.Context, args []string, sio IO) error {
+func (g gitHub) alerts(ctx context.Context, args []string, sio IO) error {
 	o, err := parseGitHubAlerts(args, sio)
 	if err != nil {
 		return err
 	}
-	cl, cat, err := o.clientCatalog(ctx)
+	cl, cat, err := o.clientCatalog(ctx, g.sleep)
 	if err != nil {
 		return err
 	}

@@ -62,8 +62,7 @@ func (g gitHub) worker(ctx context.Context, args []string, sio IO) error {
 	if err != nil {
 		return err
 	}
-	o.sleep = g.sleep
-	cl, cat, err := o.clientCatalog(ctx)
+	cl, cat, err := o.clientCatalog(ctx, g.sleep)
 	if err != nil {
 		return err
 	}
