@@ -9,6 +9,10 @@
 //     batch GitHub POSTs, its ECDSA P-256/SHA-256 signature, the header
 //     names, the feedback answer, and KeySource, the cached list of
 //     GitHub's signing keys.
+//   - git over HTTPS and web links (git.go): GitAuth, the token as the
+//     Basic credentials of user x-access-token for the client's git hosts
+//     only, and BlobURL, a finding's link to its line; package
+//     scanner/orgscan takes both without knowing GitHub.
 //
 // The partner endpoint itself — routes, body limits, the in-flight byte
 // budget, metrics — is HTTP and lives in package webhook, which calls into
@@ -16,9 +20,10 @@
 // Redis or SQL.
 //
 // Invariants:
-//   - The GitHub token travels only in an Authorization header set by a
-//     RoundTripper, and only to the API host; it is never part of a URL, a
-//     log line or an error. It is held as a patterns.Secret.
+//   - The GitHub token travels only in an Authorization header: set by a
+//     RoundTripper, to the API host only, or given to git (GitAuth), to
+//     the git hosts only; it is never part of a URL, a log line or an
+//     error. It is held as a patterns.Secret.
 //   - Rate limits are waited out, never turned into failures: the
 //     RateLimitTransport honours x-ratelimit-remaining/reset, Retry-After,
 //     secondary-limit 403s and 429s, with an injectable clock and sleeper.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	ctxwait "github.com/leakguard/leakguard/internal/wait" // the package declares its own wait
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/rs/zerolog"
 )
@@ -20,19 +21,7 @@ import (
 type Sleeper func(ctx context.Context, d time.Duration) error
 
 // SleepContext is the real Sleeper.
-func SleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func SleepContext(ctx context.Context, d time.Duration) error { return ctxwait.Sleep(ctx, d) }
 
 // AuthTransport sets "Authorization: Bearer <token>" on requests to Host
 // only, so a redirect elsewhere never carries the token.

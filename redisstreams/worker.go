@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leakguard/leakguard/internal/wait"
 	"github.com/leakguard/leakguard/orgscan/queue"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
@@ -39,7 +40,7 @@ func (q *Queue) Work(ctx context.Context, w queue.WorkOptions, h queue.Handler) 
 				break
 			}
 			q.o.Log.Warn().Err(err).Msg("queue read failed; retrying")
-			sleepCtx(ctx, time.Second)
+			_ = wait.Sleep(ctx, time.Second) // ctx ending ends the loop
 			continue
 		}
 		if ok {
@@ -192,13 +193,4 @@ func (q *Queue) heartbeat(ctx context.Context, consumer, id string) func() {
 		}
 	}()
 	return func() { cancel(); wg.Wait() }
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
 }

@@ -146,7 +146,7 @@ func (j *Job) scanDiff(in io.Reader) error {
 func (j *Job) scanGit(ctx context.Context) error {
 	if j.o.Mode == ModeStaged {
 		return gitsource.ScanStaged(ctx, gitsource.StagedOptions{
-			Repo: ".", Files: j.o.Paths, Stderr: j.o.Stderr,
+			Repo: ".", Files: j.o.Paths, Stderr: j.o.Stderr, BaseEnv: j.o.BaseEnv,
 		}, j.sc, j.col.add)
 	}
 	repo, paths := ".", []string(nil)
@@ -158,6 +158,6 @@ func (j *Job) scanGit(ctx context.Context) error {
 	}
 	return gitsource.ScanHistory(ctx, gitsource.HistoryOptions{
 		Repo: repo, Range: j.o.Range, Paths: paths, Checkpoint: j.o.Checkpoint,
-		Stderr: j.o.Stderr, Progress: j.o.GitProgress,
+		Stderr: j.o.Stderr, Progress: j.o.GitProgress, BaseEnv: j.o.BaseEnv,
 	}, j.sc, j.col.add)
 }

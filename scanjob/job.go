@@ -68,6 +68,9 @@ type Options struct {
 	Stdin func(ctx context.Context) (r io.Reader, release func())
 	// Stderr receives git's own messages (ModeStaged, ModeGit).
 	Stderr io.Writer
+	// BaseEnv is the environment git starts from, before hardening (nil:
+	// the process's); see gitsource.Git.
+	BaseEnv []string
 	// GitProgress, if set, receives the progress of a history scan.
 	GitProgress io.Writer
 	// Warn shows one problem to the user; msg is escaped already

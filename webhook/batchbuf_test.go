@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/leakguard/leakguard/github"
+	"github.com/leakguard/leakguard/internal/budget"
 )
 
 // TestBatchBufferReadFrom: every size around the chunk size and the cap
@@ -113,18 +114,18 @@ func TestBatchBufferVerify(t *testing.T) {
 
 func TestByteBudget(t *testing.T) {
 	t.Parallel()
-	b := newByteBudget(100)
+	b := budget.New(100)
 	r1, r2 := &reservation{budget: b}, &reservation{budget: b}
 	if !r1.growTo(60) || !r1.growTo(40) || r2.growTo(41) || !r2.growTo(40) {
 		t.Fatal("reservations do not add up to the budget")
 	}
-	if got := b.inUse(); got != 100 {
+	if got := b.InUse(); got != 100 {
 		t.Fatalf("in use %d, want 100", got)
 	}
 	r1.release()
 	r1.release()
 	r2.release()
-	if got := b.inUse(); got != 0 {
+	if got := b.InUse(); got != 0 {
 		t.Fatalf("in use %d after release, want 0", got)
 	}
 }

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
 	"time"
 
+	"github.com/leakguard/leakguard/internal/budget"
 	"github.com/leakguard/leakguard/store"
 )
 
@@ -40,47 +40,12 @@ func retryAfterHeader(err error) string {
 	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
 }
 
-// byteBudget bounds the bytes that partner requests hold at once. It never
-// waits: a reservation that does not fit fails at once, so a request over
-// the budget is refused before it reads anything. It is safe for
-// concurrent use.
-type byteBudget struct {
-	mu   sync.Mutex
-	max  int64
-	used int64
-}
-
-func newByteBudget(limit int64) *byteBudget { return &byteBudget{max: limit} }
-
-// tryAcquire reserves n bytes if they fit and reports whether it did.
-func (b *byteBudget) tryAcquire(n int64) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if n > b.max-b.used {
-		return false
-	}
-	b.used += n
-	return true
-}
-
-// release returns n reserved bytes.
-func (b *byteBudget) release(n int64) {
-	b.mu.Lock()
-	b.used -= n
-	b.mu.Unlock()
-}
-
-// inUse reports the bytes reserved now.
-func (b *byteBudget) inUse() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.used
-}
-
-// reservation is one request's share of a byteBudget, grown as the
-// request needs more and released once when it ends.
+// reservation is one request's share of the partner byte budget, grown
+// as the request needs more and released once when it ends. It never
+// waits: growth that does not fit fails at once, so a request over the
+// budget is refused before it reads anything.
 type reservation struct {
-	budget *byteBudget
+	budget *budget.Bytes
 	held   int64
 }
 
@@ -90,7 +55,7 @@ func (r *reservation) growTo(n int64) bool {
 	if n <= r.held {
 		return true
 	}
-	if !r.budget.tryAcquire(n - r.held) {
+	if !r.budget.TryAcquire(n - r.held) {
 		return false
 	}
 	r.held = n
@@ -99,21 +64,21 @@ func (r *reservation) growTo(n int64) bool {
 
 // release gives every reserved byte back.
 func (r *reservation) release() {
-	r.budget.release(r.held)
+	r.budget.Release(r.held)
 	r.held = 0
 }
 
 // partnerBudget returns the byte budget shared by all of s's partner
 // endpoints, creating it on first use. New calls it (through
 // partnerHandler) before the server serves anything, so no lock is needed.
-func (s *Server) partnerBudget() *byteBudget {
+func (s *Server) partnerBudget() *budget.Bytes {
 	if s.partnerInFlight == nil {
 		limit := s.cfg.MaxPartnerInFlightBytes
 		if limit <= 0 {
 			limit = DefaultMaxPartnerInFlightBytes
 		}
 		// A full-size batch must fit an idle budget.
-		s.partnerInFlight = newByteBudget(max(limit, chunkBytes(s.cfg.MaxBatchBytes)))
+		s.partnerInFlight = budget.New(max(limit, chunkBytes(s.cfg.MaxBatchBytes)))
 	}
 	return s.partnerInFlight
 }

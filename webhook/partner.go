@@ -10,6 +10,7 @@ import (
 
 	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/github"
+	"github.com/leakguard/leakguard/internal/budget"
 	"github.com/leakguard/leakguard/revoker"
 )
 
@@ -70,10 +71,10 @@ func (s Sender) validate() error {
 // at, nor the store called, before step 5 passes. Every 503 carries
 // Retry-After.
 func (s *Server) partnerHandler(snd Sender, ks *github.KeySource) http.Handler {
-	budget := s.partnerBudget()
+	inFlight := s.partnerBudget()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		fb, outcome, err := s.handleBatch(r, snd, ks, budget)
+		fb, outcome, err := s.handleBatch(r, snd, ks, inFlight)
 		s.metrics.batches.WithLabelValues(snd.Name, outcome).Inc()
 		if err != nil {
 			if status, _ := errorStatus(err); status == http.StatusServiceUnavailable {
@@ -90,8 +91,8 @@ func (s *Server) partnerHandler(snd Sender, ks *github.KeySource) http.Handler {
 // handleBatch authenticates, parses and revokes one batch. outcome labels
 // the batches metric. The batch's share of the budget is held until the
 // batch is answered; its chunks go back to the pool once it is parsed.
-func (s *Server) handleBatch(r *http.Request, snd Sender, ks *github.KeySource, budget *byteBudget) ([]github.Feedback, string, error) {
-	res := &reservation{budget: budget}
+func (s *Server) handleBatch(r *http.Request, snd Sender, ks *github.KeySource, inFlight *budget.Bytes) ([]github.Feedback, string, error) {
+	res := &reservation{budget: inFlight}
 	defer res.release()
 	var buf batchBuffer
 	defer buf.release()

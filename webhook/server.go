@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/leakguard/leakguard/github"
+	"github.com/leakguard/leakguard/internal/budget"
 	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/store"
@@ -135,7 +136,7 @@ type Server struct {
 	handler http.Handler
 	// partnerInFlight is the budget behind MaxPartnerInFlightBytes, shared
 	// by every partner endpoint.
-	partnerInFlight *byteBudget
+	partnerInFlight *budget.Bytes
 }
 
 // New checks cfg, fills defaults and builds the routes.

@@ -69,6 +69,15 @@ func loadCatalog(config string) (*patterns.Catalog, error) {
 
 // envOf is sio's environment lookup; a nil Getenv reads an empty
 // environment.
+// environOf is the base environment of git subprocesses: sio.Environ's,
+// or nil (the process's) when it has none.
+func environOf(sio IO) []string {
+	if sio.Environ == nil {
+		return nil
+	}
+	return sio.Environ()
+}
+
 func envOf(sio IO) func(string) string {
 	if sio.Getenv == nil {
 		return func(string) string { return "" }

@@ -70,6 +70,7 @@ type githubCommon struct {
 	progressEvery      time.Duration
 	now                func() time.Time
 	getenv             func(string) string
+	environ            []string // git's base environment (nil: the process's)
 	log                zerolog.Logger
 	stdout, stderr     io.Writer
 	sleep              github.Sleeper // nil: the real one (see gitHub)
@@ -108,7 +109,7 @@ func (c *githubCommon) setup(sio IO) error {
 		return err
 	}
 	c.log, c.stdout, c.stderr = log, sio.Stdout, sio.Stderr
-	c.now, c.getenv = sio.Now, envOf(sio)
+	c.now, c.getenv, c.environ = sio.Now, envOf(sio), environOf(sio)
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -204,9 +205,14 @@ func (c *githubCommon) storeOptions() storeopen.Options {
 
 // newOrgScanner builds the repository scanner over the cache directory,
 // which it holds locked against other processes until release
-// (orgscan.Open).
-func newOrgScanner(cacheDir string, cl *github.Client, token patterns.Secret, cat *patterns.Catalog, log zerolog.Logger) (sc *orgscan.Scanner, release func(), err error) {
-	sc, release, err = orgscan.Open(cacheDir, token, cl.GitHosts(), cat, log)
+// (orgscan.Open), with GitHub's credentials for git (the token, to the
+// client's git hosts only) and GitHub's blob links.
+func newOrgScanner(c *githubCommon, cacheDir string, cl *github.Client, token patterns.Secret, cat *patterns.Catalog) (sc *orgscan.Scanner, release func(), err error) {
+	sc, release, err = orgscan.Open(cacheDir, orgscan.Options{
+		Auth:    github.GitAuth{Token: token, Hosts: cl.GitHosts()},
+		BlobURL: github.BlobURL,
+		BaseEnv: c.environ,
+	}, cat, c.log)
 	var held *dirlock.HeldError
 	if errors.As(err, &held) {
 		err = fmt.Errorf("cache directory %s is %v (github scan or worker); give each process its own --cache-dir", cacheDir, held)

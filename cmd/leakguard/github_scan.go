@@ -118,7 +118,7 @@ func (o *githubScanOptions) openBackend(ctx context.Context, cl *github.Client, 
 		opts.Queue = q
 		return closeQ, nil
 	}
-	sc, release, err := newOrgScanner(o.cacheDir, cl, o.token(), cat, o.log)
+	sc, release, err := newOrgScanner(&o.githubCommon, o.cacheDir, cl, o.token(), cat)
 	if err != nil {
 		return nil, err
 	}

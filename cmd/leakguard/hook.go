@@ -46,7 +46,7 @@ func runHookInstall(ctx context.Context, args []string, sio IO) error {
 	if err != nil {
 		bin = "leakguard"
 	}
-	res, err := gitsource.InstallHook(ctx, *repo, kind, bin)
+	res, err := gitsource.Git{Dir: *repo, BaseEnv: environOf(sio)}.InstallHook(ctx, kind, bin)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func runHookPrePush(ctx context.Context, sio IO) error {
 	}
 	var worst error
 	for _, u := range updates {
-		rng, err := gitsource.PushRange(ctx, gitsource.Git{}, u)
+		rng, err := gitsource.PushRange(ctx, gitsource.Git{BaseEnv: environOf(sio)}, u)
 		if err != nil {
 			return err
 		}

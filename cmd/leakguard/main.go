@@ -38,7 +38,10 @@ type IO struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
-	Now    func() time.Time
+	// Environ is the environment git subprocesses start from (before the
+	// scan hardening drops GIT_* variables); nil means the process's.
+	Environ func() []string
+	Now     func() time.Time
 }
 
 // exitError carries a specific exit code out of a command.
@@ -69,7 +72,7 @@ func exitCode(err error) int {
 }
 
 func main() {
-	sio := IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+	sio := IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Environ: os.Environ, Now: time.Now}
 	// go-redis v9 logs through one process-wide logger (dial failures,
 	// straight to stderr by default), so it is set here, once, and never by
 	// library code or by Run, which tests call. The Redis cache and the

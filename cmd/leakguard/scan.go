@@ -243,7 +243,7 @@ func (r *scanRun) jobOptions(now func() time.Time) scanjob.Options {
 	o := r.o
 	jo := scanjob.Options{
 		Mode: scanjob.ModePaths, Paths: o.paths, Range: o.rangeSpec, Checkpoint: o.checkpoint,
-		Config: o.config, Baseline: o.baseline, Stderr: r.sio.Stderr, Logger: r.log,
+		Config: o.config, Baseline: o.baseline, Stderr: r.sio.Stderr, BaseEnv: environOf(r.sio), Logger: r.log,
 		Warn:    func(msg string) { warnf(r.sio.Stderr, "%s", msg) },
 		Resolve: o.db != "" || o.server != "", Revoke: o.revoke, Actor: defaultActor(r.sio),
 	}

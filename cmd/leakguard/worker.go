@@ -66,7 +66,7 @@ func (g gitHub) worker(ctx context.Context, args []string, sio IO) error {
 	if err != nil {
 		return err
 	}
-	sc, release, err := newOrgScanner(o.cacheDir, cl, o.token(), cat, o.log)
+	sc, release, err := newOrgScanner(&o.githubCommon, o.cacheDir, cl, o.token(), cat)
 	if err != nil {
 		return err
 	}

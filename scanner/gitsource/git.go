@@ -35,10 +35,16 @@ var globalOptions = []string{"--no-pager", "--literal-pathspecs", "--no-optional
 //
 // The operator's safe.directory entries are carried over, so repositories
 // the operator has marked safe stay readable.
+//
+// BaseEnv is the environment the hardening starts from, a value like the
+// others: the caller's, or, when nil, the process's, read when a command
+// starts. Either way it goes through scanEnv (or listEnv), so inherited
+// GIT_* variables never reach git.
 type Git struct {
-	Dir  string   // working directory of every command ("" = current)
-	Path string   // git executable ("" = "git" on PATH)
-	Env  []string // extra environment, added last (trusted: it overrides the above)
+	Dir     string   // working directory of every command ("" = current)
+	Path    string   // git executable ("" = "git" on PATH)
+	BaseEnv []string // environment before hardening (nil = the process's)
+	Env     []string // extra environment, added last (trusted: it overrides the above)
 
 	cache *overrideCache // see Cached; nil: list the configuration per command
 }
@@ -50,6 +56,15 @@ func (g Git) exe() string {
 	return g.Path
 }
 
+// parentEnv is the environment g's git processes start from, before
+// hardening: BaseEnv, or the process's when it is nil.
+func (g Git) parentEnv() []string {
+	if g.BaseEnv != nil {
+		return g.BaseEnv
+	}
+	return os.Environ()
+}
+
 // command prepares `git args` for a scan. It also returns the overrides
 // it applies, which explain some failures.
 func (g Git) command(ctx context.Context, args ...string) (*exec.Cmd, *overrides, error) {
@@ -59,7 +74,7 @@ func (g Git) command(ctx context.Context, args ...string) (*exec.Cmd, *overrides
 	}
 	cmd := exec.CommandContext(ctx, g.exe(), append(append([]string(nil), globalOptions...), args...)...)
 	cmd.Dir = g.Dir
-	cmd.Env = append(append(scanEnv(os.Environ()), o.env()...), g.Env...)
+	cmd.Env = append(append(scanEnv(g.parentEnv()), o.env()...), g.Env...)
 	return cmd, o, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/leakguard/leakguard/internal/budget"
 	"github.com/leakguard/leakguard/scanner"
 )
 
@@ -25,6 +26,7 @@ type HistoryOptions struct {
 	Workers    int           // parallel scanners (0 = GOMAXPROCS)
 	MaxMemory  int64         // in-flight blob bytes (0 = 64 MiB)
 	MaxBlob    int64         // larger blobs are streamed, not buffered (0 = 8 MiB)
+	BaseEnv    []string      // environment git starts from, before hardening (nil = the process's; Git.BaseEnv)
 }
 
 // blob is one object to scan.
@@ -46,7 +48,7 @@ type hit struct {
 // goroutine at a time.
 func ScanHistory(ctx context.Context, o HistoryOptions, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
 	o.defaults()
-	g := Git{Dir: o.Repo}.Cached()
+	g := Git{Dir: o.Repo, BaseEnv: o.BaseEnv}.Cached()
 	args, err := ParseRange(o.Range)
 	if err != nil {
 		return err
@@ -105,7 +107,7 @@ func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions,
 		_ = revList.wait()
 		return err
 	}
-	budget := newBudget(ctx, o.MaxMemory)
+	mem := budget.New(o.MaxMemory)
 	pool := &sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 	blobs := make(chan blob, o.Workers*2)
 	hits := make(chan hit, 64)
@@ -119,13 +121,13 @@ func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions,
 	progDone := make(chan struct{})
 	go func() { defer close(progDone); prog.show(progCtx, o.Progress) }()
 	defer func() { stopProg(); <-progDone }()
-	grp.Go(func() error { return readObjects(ctx, cat, sc, o.MaxBlob, budget, pool, prog, blobs, hits) })
+	grp.Go(func() error { return readObjects(ctx, cat, sc, o.MaxBlob, mem, pool, prog, blobs, hits) })
 	var workers sync.WaitGroup
 	for range o.Workers {
 		workers.Add(1)
 		grp.Go(func() error {
 			defer workers.Done()
-			return scanBlobs(ctx, sc, budget, pool, blobs, hits)
+			return scanBlobs(ctx, sc, mem, pool, blobs, hits)
 		})
 	}
 	go func() { workers.Wait(); close(hits) }()
@@ -210,7 +212,7 @@ func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
 // readObjects reads cat-file's output; blobs up to maxBlob go to the
 // scanners through the memory budget, larger ones are streamed here.
-func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob int64, b *budget, pool *sync.Pool, prog *HistoryStats, blobs chan<- blob, hits chan<- hit) error {
+func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob int64, b *budget.Bytes, pool *sync.Pool, prog *HistoryStats, blobs chan<- blob, hits chan<- hit) error {
 	defer close(blobs)
 	r := NewBatchReader(cat.out)
 	for {
@@ -231,7 +233,7 @@ func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob
 			}
 			continue
 		}
-		if err := b.acquire(ctx, h.Size); err != nil {
+		if err := b.Acquire(ctx, h.Size); err != nil {
 			return err
 		}
 		buf := pool.Get().(*[]byte)
@@ -263,11 +265,11 @@ func streamBlob(ctx context.Context, r *BatchReader, h Header, sc *scanner.Scann
 }
 
 // scanBlobs is one scanner worker.
-func scanBlobs(ctx context.Context, sc *scanner.Scanner, b *budget, pool *sync.Pool, blobs <-chan blob, hits chan<- hit) error {
+func scanBlobs(ctx context.Context, sc *scanner.Scanner, b *budget.Bytes, pool *sync.Pool, blobs <-chan blob, hits chan<- hit) error {
 	for bl := range blobs {
 		var ms []scanner.Match
 		err := sc.ScanBytes(bl.data, func(m scanner.Match) error { ms = append(ms, m); return nil })
-		b.release(int64(len(bl.data)))
+		b.Release(int64(len(bl.data)))
 		*bl.buf = (*bl.buf)[:0]
 		pool.Put(bl.buf)
 		if err != nil {

@@ -34,12 +34,20 @@ type HookResult struct {
 // hook that leakguard did not write is moved to "<kind>.local" and run
 // first by the new one; re-installing rewrites leakguard's hook in place.
 // bin is the leakguard executable the hook runs (LEAKGUARD_BIN overrides it
-// at run time; "leakguard" on PATH when bin is missing).
+// at run time; "leakguard" on PATH when bin is missing). It is
+// Git{Dir: dir}.InstallHook.
 func InstallHook(ctx context.Context, dir, kind, bin string) (HookResult, error) {
+	return Git{Dir: dir}.InstallHook(ctx, kind, bin)
+}
+
+// InstallHook is InstallHook for the repository containing g.Dir, with
+// g's git executable and base environment (g.Env is not used: the hook's
+// git runs under the configuration git reads when the hook fires).
+func (g Git) InstallHook(ctx context.Context, kind, bin string) (HookResult, error) {
 	if kind != HookPreCommit && kind != HookPrePush {
 		return HookResult{}, fmt.Errorf("hook: unknown kind %q", kind)
 	}
-	hooks, err := hooksDir(ctx, dir)
+	hooks, err := g.hooksDir(ctx)
 	if err != nil {
 		return HookResult{}, err
 	}
@@ -72,10 +80,11 @@ func InstallHook(ctx context.Context, dir, kind, bin string) (HookResult, error)
 // configuration says (no pager, no index refreshed through fsmonitor). Of
 // the GIT_* variables, its environment keeps only those that locate the
 // repository and the operator's configuration files.
-func hooksDir(ctx context.Context, dir string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", "--no-pager", "-c", "core.fsmonitor=", "rev-parse", "--git-path", "hooks")
+func (g Git) hooksDir(ctx context.Context) (string, error) {
+	dir := g.Dir
+	cmd := exec.CommandContext(ctx, g.exe(), "--no-pager", "-c", "core.fsmonitor=", "rev-parse", "--git-path", "hooks")
 	cmd.Dir = dir
-	cmd.Env = append(StripGitEnv(os.Environ(), append(slices.Clone(repoLocators), operatorConfigVars...)...), QuietEnv()...)
+	cmd.Env = append(StripGitEnv(g.parentEnv(), append(slices.Clone(repoLocators), operatorConfigVars...)...), QuietEnv()...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

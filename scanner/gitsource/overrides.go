@@ -3,7 +3,6 @@ package gitsource
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
 	"sync"
 )
@@ -15,7 +14,7 @@ func (g Git) listOverrides(ctx context.Context) (*overrides, error) {
 	args := []string{"config", "--list", "--includes", "--show-scope", "--show-origin", "-z"}
 	cmd := exec.CommandContext(ctx, g.exe(), append([]string{"--no-pager"}, args...)...)
 	cmd.Dir = g.Dir
-	cmd.Env = listEnv(os.Environ())
+	cmd.Env = listEnv(g.parentEnv())
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {

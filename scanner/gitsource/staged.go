@@ -23,8 +23,9 @@ type StagedOptions struct {
 	// a named file without a staged change is scanned whole from the working
 	// tree (source "file"), so `pre-commit run --files/--all-files` never
 	// passes silently.
-	Files  []string
-	Stderr io.Writer
+	Files   []string
+	Stderr  io.Writer
+	BaseEnv []string // environment git starts from, before hardening (nil = the process's; Git.BaseEnv)
 }
 
 // change is one staged file: an entry of `git diff-index --cached --raw`.
@@ -37,7 +38,7 @@ type change struct {
 // object database, reporting tokens on added lines only (source "staged",
 // index path, line in the new blob, no commit).
 func ScanStaged(ctx context.Context, o StagedOptions, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
-	g := Git{Dir: o.Repo}.Cached()
+	g := Git{Dir: o.Repo, BaseEnv: o.BaseEnv}.Cached()
 	top, base, err := stagedRoot(ctx, g)
 	if err != nil {
 		return err
@@ -74,7 +75,8 @@ func stagedRoot(ctx context.Context, g Git) (top, base string, err error) {
 	if _, err := g.Output(ctx, nil, "rev-parse", "--verify", "-q", "HEAD"); err == nil {
 		return "", "", fmt.Errorf("%w rev-parse: HEAD has no tree", ErrGit)
 	}
-	empty, err := Git{Dir: top}.Output(ctx, strings.NewReader(""), "hash-object", "-t", "tree", "--stdin")
+	g.Dir, g.cache = top, nil // the top directory's own overrides, uncached
+	empty, err := g.Output(ctx, strings.NewReader(""), "hash-object", "-t", "tree", "--stdin")
 	if err != nil {
 		return "", "", err
 	}

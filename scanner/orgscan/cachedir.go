@@ -27,13 +27,22 @@ func DefaultCacheDir(getenv func(string) string) string {
 	return filepath.Join(os.TempDir(), "leakguard-github")
 }
 
+// Options are what Open takes of the caller: what the scanner knows of
+// the host its repositories live on (package github has GitHub's: the
+// credentials git sends, the links of findings) and the environment.
+type Options struct {
+	Auth    Auth        // Mirrors.Auth; nil: no credentials
+	BlobURL BlobURLFunc // Scanner.BlobURL
+	BaseEnv []string    // Mirrors.BaseEnv: the environment git starts from (nil = the process's)
+}
+
 // Open builds the repository scanner over the cache directory dir
 // (created, mode 0700, when missing) for the token formats of cat, with
-// token sent to authHosts only (Mirrors). It holds dir locked against
+// o's credentials, links and environment. It holds dir locked against
 // other processes (package dirlock) until release, so that two never
 // update the same mirrors and checkpoints at once: a directory another
 // process holds is a *dirlock.HeldError.
-func Open(dir string, token patterns.Secret, authHosts []string, cat *patterns.Catalog, log zerolog.Logger) (sc *Scanner, release func(), err error) {
+func Open(dir string, o Options, cat *patterns.Catalog, log zerolog.Logger) (sc *Scanner, release func(), err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("cache directory: %w", err)
 	}
@@ -46,8 +55,9 @@ func Open(dir string, token patterns.Secret, authHosts []string, cat *patterns.C
 		return nil, nil, fmt.Errorf("cache directory lock: %w", err)
 	}
 	return &Scanner{
-		Mirrors: &Mirrors{Dir: dir, Token: token, AuthHosts: authHosts, Log: log},
+		Mirrors: &Mirrors{Dir: dir, Auth: o.Auth, BaseEnv: o.BaseEnv, Log: log},
 		Scanner: scanner.New(cat),
+		BlobURL: o.BlobURL,
 		Log:     log,
 	}, release, nil
 }

@@ -29,7 +29,7 @@ func TestOpenLocksTheCache(t *testing.T) {
 		t.Skip("no flock: the cache directory is not locked")
 	}
 	dir := filepath.Join(t.TempDir(), "cache")
-	sc, release, err := Open(dir, patterns.Secret{}, nil, patterns.Default(), zerolog.Nop())
+	sc, release, err := Open(dir, Options{}, patterns.Default(), zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,11 +37,11 @@ func TestOpenLocksTheCache(t *testing.T) {
 		t.Errorf("mirrors in %q, want %q", sc.Mirrors.Dir, dir)
 	}
 	var held *dirlock.HeldError
-	if _, _, err := Open(dir, patterns.Secret{}, nil, patterns.Default(), zerolog.Nop()); !errors.As(err, &held) {
+	if _, _, err := Open(dir, Options{}, patterns.Default(), zerolog.Nop()); !errors.As(err, &held) {
 		t.Errorf("second Open: %v, want a *dirlock.HeldError", err)
 	}
 	release()
-	_, again, err := Open(dir, patterns.Secret{}, nil, patterns.Default(), zerolog.Nop())
+	_, again, err := Open(dir, Options{}, patterns.Default(), zerolog.Nop())
 	if err != nil {
 		t.Fatalf("after release: %v", err)
 	}

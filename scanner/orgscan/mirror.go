@@ -3,7 +3,6 @@ package orgscan
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -24,21 +22,38 @@ import (
 // ErrMirror wraps every failure to clone or fetch a repository.
 var ErrMirror = errors.New("mirror")
 
+// Auth authenticates git to the remotes that need credentials (package
+// github implements it for GitHub's token). The mirror knows no host: it
+// asks for each remote URL and passes what it gets to git through the
+// environment only.
+type Auth interface {
+	// GitCredential returns the git configuration key and value (an
+	// http.extraHeader carrying an Authorization header, say) that
+	// authenticate git to remoteURL, or an empty key when git must send no
+	// credential there.
+	GitCredential(remoteURL string) (key string, value patterns.Secret)
+	// Redact returns s with every secret of the Auth (the value it gives
+	// git and what that value is made from) replaced by patterns.Redacted.
+	Redact(s string) string
+}
+
 // Mirrors keeps bare mirrors of remote repositories under Dir, one
 // directory per owner/name. One Mirrors value (one process) per Dir: it
 // serialises work on a repository within the process only.
 type Mirrors struct {
-	Dir       string          // cache directory
-	Token     patterns.Secret // sent as an http.extraHeader; zero: none
-	AuthHosts []string        // hosts (host[:port]) the token may go to
-	Git       string          // git executable ("" = git on PATH)
-	Log       zerolog.Logger
+	Dir     string   // cache directory
+	Auth    Auth     // credentials for the remotes that need them; nil: none
+	Git     string   // git executable ("" = git on PATH)
+	BaseEnv []string // environment git starts from, before hardening (nil = the process's)
+	Log     zerolog.Logger
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex
 }
 
-// namePart is what GitHub allows in an owner or repository name.
+// namePart is what a mirror's owner or name may hold: the POSIX portable
+// filename characters, so that owner/name is two plain directory names
+// under Dir whatever the host (GitHub's own names fit in it).
 var namePart = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 // Path returns the mirror directory of owner/name.
@@ -115,10 +130,11 @@ func (m *Mirrors) lock(dir string) func() {
 // global configuration: that is where proxies, CA bundles and the like
 // belong, and the repositories it touches are mirrors whose configuration
 // leakguard wrote (a remote sends objects and refs, never configuration).
-// Its environment is the operator's without any GIT_* variable (a GIT_DIR,
-// GIT_CONFIG_PARAMETERS or GIT_SSH_COMMAND inherited from a hook or a CI
-// job must not redirect or reconfigure it; proxy variables such as
-// https_proxy stay), with no prompts, pager or editor.
+// Its environment is the operator's (BaseEnv, or the process's) without
+// any GIT_* variable (a GIT_DIR, GIT_CONFIG_PARAMETERS or GIT_SSH_COMMAND
+// inherited from a hook or a CI job must not redirect or reconfigure it;
+// proxy variables such as https_proxy stay), with no prompts, pager or
+// editor, plus the credential Auth gives for remoteURL.
 func (m *Mirrors) run(ctx context.Context, dir, remoteURL string, args ...string) ([]byte, error) {
 	scheme := urlScheme(remoteURL)
 	base := []string{
@@ -133,15 +149,12 @@ func (m *Mirrors) run(ctx context.Context, dir, remoteURL string, args ...string
 	}
 	cmd := exec.CommandContext(ctx, exe, append(base, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(gitsource.StripGitEnv(os.Environ()), gitsource.QuietEnv()...)
+	cmd.Env = append(gitsource.StripGitEnv(m.parentEnv()), gitsource.QuietEnv()...)
 	cmd.Env = append(cmd.Env, m.authEnv(remoteURL)...)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if !m.Token.IsZero() {
-			msg = strings.ReplaceAll(msg, m.Token.Reveal(), patterns.Redacted)
-		}
+		msg := m.redact(strings.TrimSpace(stderr.String()), remoteURL)
 		if msg == "" {
 			msg = err.Error()
 		}
@@ -150,34 +163,49 @@ func (m *Mirrors) run(ctx context.Context, dir, remoteURL string, args ...string
 	return out.Bytes(), nil
 }
 
-// authEnv returns the environment that makes git send the token as an
-// Authorization header (Basic, user x-access-token, as GitHub expects for
-// git over HTTPS) to remoteURL, or nothing when the URL's host is not
-// allowed. (The parent environment's GIT_CONFIG_COUNT is dropped with
-// every other GIT_* variable, see run.)
+// parentEnv is the environment git starts from: BaseEnv, or the
+// process's when it is nil.
+func (m *Mirrors) parentEnv() []string {
+	if m.BaseEnv != nil {
+		return m.BaseEnv
+	}
+	return os.Environ()
+}
+
+// authEnv returns the environment that gives git the credential Auth has
+// for remoteURL (as GIT_CONFIG_COUNT/GIT_CONFIG_KEY_0/GIT_CONFIG_VALUE_0),
+// or nothing when the URL is not http(s) or Auth has none for it. (The
+// parent environment's GIT_CONFIG_COUNT is dropped with every other GIT_*
+// variable, see run.)
 func (m *Mirrors) authEnv(remoteURL string) []string {
-	if m.Token.IsZero() {
+	if m.Auth == nil {
 		return nil
 	}
 	u, err := url.Parse(remoteURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || !m.allowed(u.Host) {
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil
 	}
-	cred := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + m.Token.Reveal()))
+	key, value := m.Auth.GitCredential(remoteURL)
+	if key == "" || value.IsZero() {
+		return nil
+	}
 	return []string{
 		"GIT_CONFIG_COUNT=1",
-		"GIT_CONFIG_KEY_0=http.extraHeader",
-		"GIT_CONFIG_VALUE_0=Authorization: Basic " + cred,
+		"GIT_CONFIG_KEY_0=" + key,
+		"GIT_CONFIG_VALUE_0=" + value.Reveal(),
 	}
 }
 
-func (m *Mirrors) allowed(host string) bool {
-	for _, h := range m.AuthHosts {
-		if strings.EqualFold(h, host) {
-			return true
-		}
+// redact removes the credential of remoteURL, and every secret Auth
+// holds, from a git message.
+func (m *Mirrors) redact(msg, remoteURL string) string {
+	if m.Auth == nil {
+		return msg
 	}
-	return false
+	if _, value := m.Auth.GitCredential(remoteURL); !value.IsZero() {
+		msg = strings.ReplaceAll(msg, value.Reveal(), patterns.Redacted)
+	}
+	return m.Auth.Redact(msg)
 }
 
 // urlScheme is the git transport of a remote: its URL scheme, "file" for
@@ -201,6 +229,3 @@ func redactURL(s string) string {
 	u.User = nil
 	return u.String()
 }
-
-// itoa is strconv.Itoa (kept short for URL building).
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -5,8 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner/orgscan"
 )
 
@@ -58,5 +60,71 @@ func TestMirrorIgnoresInheritedGitEnvironment(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMirrorBaseEnvironment: the mirror's base environment stands in for
+// the process's (a variable of it reaches git) and loses its git
+// variables like the process's would.
+func TestMirrorBaseEnvironment(t *testing.T) {
+	t.Parallel()
+	url := sourceRepo(t)
+	envLog := filepath.Join(t.TempDir(), "env")
+	wrapper := filepath.Join(t.TempDir(), "git")
+	script := "#!/bin/sh\nenv >> '" + envLog + "'\nexec git \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m := &orgscan.Mirrors{Dir: t.TempDir(), Git: wrapper, BaseEnv: append(os.Environ(),
+		"LEAKGUARD_BASE_ENV_MARK=1", "GIT_DIR=/nonexistent",
+		"GIT_CONFIG_PARAMETERS='url.file:///nonexistent/.insteadof'='file://'")}
+	for range 2 { // clone, then fetch
+		if _, err := m.Sync(context.Background(), "acme/api", url); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env, err := os.ReadFile(envLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(env), "LEAKGUARD_BASE_ENV_MARK=1") {
+		t.Error("the base environment did not reach git")
+	}
+	for _, bad := range []string{"GIT_DIR=/nonexistent", "GIT_CONFIG_PARAMETERS="} {
+		if strings.Contains(string(env), bad) {
+			t.Errorf("git got %s from the base environment", bad)
+		}
+	}
+}
+
+// echoAuth gives every http(s) remote one credential, and redacts it and
+// the secret it is made from.
+type echoAuth struct{ secret string }
+
+func (a echoAuth) GitCredential(string) (string, patterns.Secret) {
+	return "http.extraHeader", patterns.NewSecret("Authorization: Bearer " + a.secret)
+}
+
+func (a echoAuth) Redact(s string) string {
+	return strings.ReplaceAll(s, a.secret, patterns.Redacted)
+}
+
+// TestMirrorErrorRedactsCredentials: a git that prints its credential
+// (and the secret behind it) fails with an error that shows neither.
+func TestMirrorErrorRedactsCredentials(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cr3t-token-value"
+	wrapper := filepath.Join(t.TempDir(), "git")
+	script := "#!/bin/sh\necho \"fatal: $GIT_CONFIG_VALUE_0 / " + secret + "\" >&2\nexit 128\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m := &orgscan.Mirrors{Dir: t.TempDir(), Git: wrapper, Auth: echoAuth{secret: secret}}
+	_, err := m.Sync(context.Background(), "acme/api", "https://git.example/acme/api.git")
+	if err == nil {
+		t.Fatal("Sync succeeded, want the wrapper's failure")
+	}
+	if msg := err.Error(); strings.Contains(msg, secret) || !strings.Contains(msg, "fatal:") {
+		t.Errorf("error = %q, want git's message without the credential", msg)
 	}
 }

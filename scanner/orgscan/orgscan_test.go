@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/leakguard/leakguard"
+	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/github/githubtest"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner"
@@ -32,6 +33,7 @@ func newScanner(dir string) *orgscan.Scanner {
 	return &orgscan.Scanner{
 		Mirrors: &orgscan.Mirrors{Dir: dir},
 		Scanner: scanner.New(patterns.Default()),
+		BlobURL: github.BlobURL,
 		Workers: 2,
 	}
 }
@@ -134,8 +136,7 @@ func TestTokenTravelsOnlyInAHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newScanner(cache)
-	s.Mirrors.Token = patterns.NewSecret(token)
-	s.Mirrors.AuthHosts = []string{strings.TrimPrefix(srv.URL, "http://")}
+	s.Mirrors.Auth = github.GitAuth{Token: patterns.NewSecret(token), Hosts: []string{strings.TrimPrefix(srv.URL, "http://")}}
 	s.Mirrors.Git = wrapper
 	repo := orgscan.Repo{FullName: "acme/api", CloneURL: srv.URL + "/api.git"}
 	for range 2 { // clone, then fetch

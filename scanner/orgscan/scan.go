@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,7 +22,7 @@ import (
 type Repo struct {
 	FullName string `json:"full_name"` // owner/name
 	CloneURL string `json:"clone_url"`
-	HTMLURL  string `json:"html_url,omitempty"` // web page; "" = https://github.com/owner/name
+	HTMLURL  string `json:"html_url,omitempty"` // web page; "" = the host's default (Scanner.BlobURL)
 }
 
 // Result is the outcome of scanning one repository.
@@ -37,11 +36,17 @@ type Result struct {
 	Bytes      int64             `json:"bytes"`      // bytes of those blobs
 }
 
+// BlobURLFunc links to a line (0: the whole file) of a file at a commit of
+// a repository: its web page (may be "") and owner/name; with no commit or
+// path, to the repository. Package github has GitHub's (github.BlobURL).
+type BlobURLFunc func(htmlURL, fullName, commit, path string, line int) string
+
 // Scanner scans repositories through a mirror cache.
 type Scanner struct {
 	Mirrors *Mirrors
 	Scanner *scanner.Scanner
-	Workers int // history-scan workers per repository (0 = GOMAXPROCS)
+	BlobURL BlobURLFunc // a finding's link; nil: the repository's HTMLURL
+	Workers int         // history-scan workers per repository (0 = GOMAXPROCS)
 	Log     zerolog.Logger
 }
 
@@ -70,9 +75,9 @@ func (s *Scanner) ScanRepo(ctx context.Context, r Repo, prev []byte) (Result, er
 	var msgs bytes.Buffer
 	var stats gitsource.HistoryStats
 	err = gitsource.ScanHistory(ctx, gitsource.HistoryOptions{
-		Repo: dir, Checkpoint: cp, Stderr: &msgs, Workers: s.Workers, Stats: &stats,
+		Repo: dir, Checkpoint: cp, Stderr: &msgs, Workers: s.Workers, Stats: &stats, BaseEnv: s.Mirrors.BaseEnv,
 	}, s.Scanner, func(f scanner.Finding) error {
-		res.Findings = append(res.Findings, toGitHub(f, r))
+		res.Findings = append(res.Findings, s.toOrg(f, r))
 		return nil
 	})
 	if err != nil {
@@ -101,31 +106,14 @@ func tips(cp []byte) []string {
 	return slices.Compact(f.Tips)
 }
 
-// toGitHub turns a history finding into a GitHub one.
-func toGitHub(f scanner.Finding, r Repo) scanner.Finding {
+// toOrg turns a history finding into an organisation scan's: source
+// github-org, the repository, the link to its line.
+func (s *Scanner) toOrg(f scanner.Finding, r Repo) scanner.Finding {
 	f.Source = leakguard.SourceGitHubOrg
 	f.Repository = r.FullName
-	f.URL = BlobURL(r, f.Commit, f.Path, f.Line)
+	f.URL = r.HTMLURL
+	if s.BlobURL != nil {
+		f.URL = s.BlobURL(r.HTMLURL, r.FullName, f.Commit, f.Path, f.Line)
+	}
 	return f
-}
-
-// BlobURL links to a line of a file at a commit on GitHub:
-// <html_url>/blob/<commit>/<path>#L<line>.
-func BlobURL(r Repo, commit, path string, line int) string {
-	base := strings.TrimSuffix(r.HTMLURL, "/")
-	if base == "" {
-		base = "https://github.com/" + r.FullName
-	}
-	if commit == "" || path == "" {
-		return base
-	}
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	u := base + "/blob/" + commit + "/" + strings.Join(segs, "/")
-	if line > 0 {
-		u += "#L" + itoa(line)
-	}
-	return u
 }

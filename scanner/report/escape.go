@@ -87,7 +87,7 @@ func appendEscaped(b []byte, s string, quote bool) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case size == 1:
-			b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
+			b = appendHexByte(b, c)
 		case escapedRune(r):
 			b = appendRune(b, r)
 		default:
@@ -98,24 +98,22 @@ func appendEscaped(b []byte, s string, quote bool) []byte {
 	return b
 }
 
-// appendControl appends an ASCII control character's escape.
+// controlEscapes are the short escapes of the ASCII controls that have one.
+var controlEscapes = [utf8.RuneSelf]string{
+	'\a': `\a`, '\b': `\b`, '\f': `\f`, '\n': `\n`, '\r': `\r`, '\t': `\t`, '\v': `\v`,
+}
+
+// appendControl appends an ASCII control character's escape: its short
+// form, else \xXX.
 func appendControl(b []byte, c byte) []byte {
-	switch c {
-	case '\a':
-		return append(b, `\a`...)
-	case '\b':
-		return append(b, `\b`...)
-	case '\f':
-		return append(b, `\f`...)
-	case '\n':
-		return append(b, `\n`...)
-	case '\r':
-		return append(b, `\r`...)
-	case '\t':
-		return append(b, `\t`...)
-	case '\v':
-		return append(b, `\v`...)
+	if e := controlEscapes[c]; e != "" {
+		return append(b, e...)
 	}
+	return appendHexByte(b, c)
+}
+
+// appendHexByte appends \xXX.
+func appendHexByte(b []byte, c byte) []byte {
 	return append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
 }
 

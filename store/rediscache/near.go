@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leakguard/leakguard/internal/wait"
 	"github.com/leakguard/leakguard/store"
 )
 
@@ -138,14 +139,10 @@ func (n *nearCache) settle(ctx context.Context) error {
 	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("rediscache: settle: %w", ctx.Err())
+	if err := wait.Sleep(ctx, d); err != nil {
+		return fmt.Errorf("rediscache: settle: %w", err)
 	}
+	return nil
 }
 
 // Cache implements store.Settler.
