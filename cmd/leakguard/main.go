@@ -34,13 +34,11 @@ const (
 // IO is a command's environment: its streams, environment variables and
 // clock. Tests pass their own.
 type IO struct {
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
-	Getenv func(string) string
-	// Environ is the environment git subprocesses start from (before the
-	// scan hardening drops GIT_* variables); nil means the process's.
-	Environ func() []string
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Getenv  func(string) string
+	Environ func() []string // git's base environment, hardened before use (nil: the process's)
 	Now     func() time.Time
 }
 
