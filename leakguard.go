@@ -95,6 +95,9 @@ const (
 	// ActionNone: nothing was done (not ours, already invalid, or the run
 	// was not asked to revoke).
 	ActionNone Action = "none"
+	// ActionReported: this run sent the token to its own issuer's
+	// revocation service, which accepted it (docs/issuers.md).
+	ActionReported Action = "reported"
 )
 
 // Source says where a token was seen.

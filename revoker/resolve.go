@@ -45,6 +45,9 @@ type Outcome struct {
 	Action leakguard.Action // revoked when this call revoked it
 	// Token is the store's record after the call (local resolver, ours only).
 	Token *store.Token
+	// Report is the report of another issuer's token to that issuer, as
+	// stored after the call (package issuers; nil when none was asked).
+	Report *store.IssuerReport
 	// Err is set when this hash could not be resolved.
 	Err error
 }
