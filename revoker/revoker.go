@@ -182,11 +182,26 @@ func hashOf(rep Report) (string, error) {
 const maxLocation = 512
 
 // Reason returns the revocation reason of a report:
-// "leaked: <source> <url or path:line>", with " commit <sha>" after a
-// path when the report names the commit (a URL already pins it). The location comes from the
-// report (untrusted): control characters are dropped, it is cut to 512
-// bytes, and the token itself, should it appear there, is redacted.
+// "leaked: <source> <location>" (see Location); the source, like the
+// location, comes from the report and is cleaned the same way.
 func Reason(rep Report) string {
+	loc := Location(rep)
+	src := clean(string(rep.Source), rep.Secret)
+	if src == "" {
+		src = "unknown"
+	}
+	if loc == "" {
+		return "leaked: " + src
+	}
+	return "leaked: " + src + " " + loc
+}
+
+// Location says where a report saw its token: the URL, or
+// "<path>:<line>" with " commit <sha>" when the report names the commit (a
+// URL already pins it). It comes from the report (untrusted): control
+// characters are dropped, it is cut to 512 bytes, and the token itself,
+// should it appear there, is redacted.
+func Location(rep Report) string {
 	loc := rep.URL
 	if loc == "" && rep.Path != "" {
 		loc = rep.Path
@@ -200,15 +215,7 @@ func Reason(rep Report) string {
 	if loc == "" && rep.Commit != "" {
 		loc = "commit " + rep.Commit
 	}
-	loc = clean(loc, rep.Secret)
-	src := clean(string(rep.Source), rep.Secret)
-	if src == "" {
-		src = "unknown"
-	}
-	if loc == "" {
-		return "leaked: " + src
-	}
-	return "leaked: " + src + " " + loc
+	return clean(loc, rep.Secret)
 }
 
 // clean drops what a label may not hold (controls, line separators, bidi

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -88,4 +89,74 @@ func TruncateError(msg string) string {
 	}
 	// What every store can keep: PostgreSQL refuses NUL and invalid UTF-8.
 	return strings.ToValidUTF8(strings.ReplaceAll(msg, "\x00", ""), "")
+}
+
+// IssuerReportLabel names a report in errors: "issuer report" and the
+// start of its hash, or no hash at all when it is malformed (it may then be
+// a plaintext token passed by mistake).
+func IssuerReportLabel(hash string) string {
+	if !leakguard.ValidHash(hash) {
+		return "issuer report (malformed hash)"
+	}
+	return "issuer report " + leakguard.ShortHash(hash)
+}
+
+// PrepareIssuerClaim checks a ClaimIssuerReport request and returns the row
+// to insert if r.Hash is new: r's identity and first sighting (Hash,
+// Issuer, FormatID, Source, Location), pending, no attempt, CreatedAt now
+// and LeaseUntil now+lease, in UTC. A zero now means the store's clock.
+// An existing row is taken over only if it is pending and its LeaseUntil
+// is not after the returned CreatedAt, and then only its LeaseUntil
+// changes.
+func PrepareIssuerClaim(r IssuerReport, now time.Time, lease time.Duration, clock func() time.Time) (IssuerReport, error) {
+	if err := r.Validate(); err != nil {
+		return IssuerReport{}, err
+	}
+	if lease <= 0 {
+		return IssuerReport{}, fmt.Errorf("%w: lease must be positive", ErrInvalid)
+	}
+	if now.IsZero() {
+		now = clock()
+	}
+	now = now.UTC()
+	return IssuerReport{Hash: r.Hash, Issuer: r.Issuer, FormatID: r.FormatID, Source: r.Source,
+		Location: r.Location, State: IssuerReportPending, CreatedAt: now, LeaseUntil: now.Add(lease)}, nil
+}
+
+// IssuerAnswer is what AnswerIssuerReport writes to a report that is still
+// pending (a final one is left as it is): one more attempt at At,
+// Response and State, AnsweredAt and LeaseUntil.
+type IssuerAnswer struct {
+	Hash     string
+	State    IssuerReportState
+	Response string    // cut like a delivery error (TruncateError)
+	At       time.Time // the attempt (LastAttempt)
+	// AnsweredAt is At for a final state, nil for pending.
+	AnsweredAt *time.Time
+	// LeaseUntil is retryAt for a pending state (At when retryAt is
+	// zero: claimable at once), At for a final one.
+	LeaseUntil time.Time
+}
+
+// PrepareIssuerAnswer checks an AnswerIssuerReport request (a well-formed
+// hash, one of the four states) and returns what to write, in UTC. A zero
+// at means the store's clock.
+func PrepareIssuerAnswer(hash string, state IssuerReportState, response string, at, retryAt time.Time,
+	clock func() time.Time) (IssuerAnswer, error) {
+	if !leakguard.ValidHash(hash) {
+		return IssuerAnswer{}, fmt.Errorf("%w: issuer report hash must be 64 lower-case hex characters (SHA-256)", ErrInvalid)
+	}
+	if err := state.Validate(); err != nil {
+		return IssuerAnswer{}, err
+	}
+	if at.IsZero() {
+		at = clock()
+	}
+	a := IssuerAnswer{Hash: hash, State: state, Response: TruncateError(response), At: at.UTC(), LeaseUntil: retryAt.UTC()}
+	if state.Final() {
+		a.AnsweredAt, a.LeaseUntil = &a.At, a.At
+	} else if retryAt.IsZero() {
+		a.LeaseUntil = a.At
+	}
+	return a, nil
 }

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +96,80 @@ func TestTruncateErrorKeepsWhatEveryStoreStores(t *testing.T) {
 	got := store.TruncateError("bad\x00answer \xff\xfe from receiver")
 	if strings.ContainsRune(got, 0) || !utf8.ValidString(got) {
 		t.Fatalf("TruncateError = %q", got)
+	}
+}
+
+func TestPrepareIssuerClaim(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))
+	clock := func() time.Time { return now }
+	r := store.IssuerReport{Hash: strings.Repeat("ab", 32), Issuer: "github", FormatID: "github_pat",
+		Source: "scan", Location: "a.go:1", State: store.IssuerReportAccepted, Attempts: 3, Response: "x"}
+	for _, tc := range []struct {
+		name string
+		now  time.Time
+	}{{"given now", now}, {"store clock", time.Time{}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := store.PrepareIssuerClaim(r, tc.now, time.Minute, clock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := store.IssuerReport{Hash: r.Hash, Issuer: r.Issuer, FormatID: r.FormatID, Source: r.Source,
+				Location: r.Location, State: store.IssuerReportPending, CreatedAt: now.UTC(), LeaseUntil: now.Add(time.Minute).UTC()}
+			if got != want {
+				t.Errorf("PrepareIssuerClaim = %+v, want %+v", got, want)
+			}
+		})
+	}
+	if _, err := store.PrepareIssuerClaim(r, now, 0, clock); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("zero lease: err = %v, want ErrInvalid", err)
+	}
+}
+
+func TestPrepareIssuerAnswer(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	retry := at.Add(time.Hour)
+	hash := strings.Repeat("0f", 32)
+	for _, tc := range []struct {
+		name      string
+		state     store.IssuerReportState
+		retryAt   time.Time
+		wantLease time.Time
+		answered  bool
+	}{
+		{"pending waits for retryAt", store.IssuerReportPending, retry, retry, false},
+		{"pending without retryAt is free at once", store.IssuerReportPending, time.Time{}, at, false},
+		{"accepted is final", store.IssuerReportAccepted, retry, at, true},
+		{"already invalid is final", store.IssuerReportAlreadyInvalid, time.Time{}, at, true},
+		{"rejected is final", store.IssuerReportRejected, retry, at, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := store.PrepareIssuerAnswer(hash, tc.state, "resp\x00", at, tc.retryAt, time.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !a.LeaseUntil.Equal(tc.wantLease) || (a.AnsweredAt != nil) != tc.answered || !a.At.Equal(at) || a.Response != "resp" {
+				t.Errorf("PrepareIssuerAnswer = %+v; want lease %v, answered %v", a, tc.wantLease, tc.answered)
+			}
+		})
+	}
+	for _, bad := range []struct {
+		hash  string
+		state store.IssuerReportState
+	}{{hash, "done"}, {hash, ""}, {"ghp_notahash", store.IssuerReportAccepted}} {
+		if _, err := store.PrepareIssuerAnswer(bad.hash, bad.state, "", at, retry, time.Now); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("PrepareIssuerAnswer(%q, %q) err = %v, want ErrInvalid", bad.hash, bad.state, err)
+		}
+	}
+}
+
+func TestIssuerReportLabel(t *testing.T) {
+	t.Parallel()
+	if got, want := store.IssuerReportLabel(strings.Repeat("ab", 32)), "issuer report abababababab"; got != want {
+		t.Errorf("IssuerReportLabel = %q, want %q", got, want)
+	}
+	if got := store.IssuerReportLabel("ghp_secretsecretsecret"); strings.Contains(got, "ghp_") {
+		t.Errorf("IssuerReportLabel quotes a malformed hash: %q", got)
 	}
 }

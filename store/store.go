@@ -152,6 +152,10 @@ type NoticeRequest struct {
 // Store is the token system of record. Implementations are safe for
 // concurrent use, including by several processes sharing one database.
 type Store interface {
+	// IssuerReports is the durable queue of reports of other issuers'
+	// leaked tokens (hashes only), kept in the same database.
+	IssuerReports
+
 	// CreateToken inserts t together with its issued event ev.
 	// Returns ErrConflict if t.ID or t.Hash already exists, ErrInvalid if
 	// t lacks ID, Hash, Type or Owner or its Hash is not 64 lower-case hex

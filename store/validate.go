@@ -116,3 +116,49 @@ func firstError(errs ...error) error {
 	}
 	return nil
 }
+
+// Validate checks that r can be queued by ClaimIssuerReport: a well-formed
+// Hash, an Issuer and a FormatID (CheckLabel), and a Source and Location
+// that can be stored (CheckText; a caller quoting a path or URL from
+// elsewhere cleans it first, e.g. with CleanLabel). The error wraps
+// ErrInvalid and never quotes the hash, which may be a plaintext token
+// passed by mistake.
+func (r *IssuerReport) Validate() error {
+	switch {
+	case !leakguard.ValidHash(r.Hash):
+		return fmt.Errorf("%w: issuer report hash must be 64 lower-case hex characters (SHA-256)", ErrInvalid)
+	case r.Issuer == "":
+		return fmt.Errorf("%w: issuer report issuer is required", ErrInvalid)
+	case r.FormatID == "":
+		return fmt.Errorf("%w: issuer report format id is required", ErrInvalid)
+	}
+	return firstError(CheckLabel("issuer", r.Issuer, 0), CheckLabel("format id", r.FormatID, 0),
+		CheckText("source", r.Source, 0), CheckText("location", r.Location, 0))
+}
+
+// Validate checks that s is one of the four issuer report states. The
+// error wraps ErrInvalid.
+func (s IssuerReportState) Validate() error {
+	switch s {
+	case IssuerReportPending, IssuerReportAccepted, IssuerReportAlreadyInvalid, IssuerReportRejected:
+		return nil
+	}
+	return fmt.Errorf("%w: unknown issuer report state %q", ErrInvalid, string(s))
+}
+
+// Validate checks the filter: a known State (or none), a non-negative
+// Limit, and an Issuer that passes CheckLabel.
+func (f *IssuerReportFilter) Validate() error {
+	if err := CheckLabel("issuer", f.Issuer, 0); err != nil {
+		return err
+	}
+	if f.State != "" {
+		if err := f.State.Validate(); err != nil {
+			return err
+		}
+	}
+	if f.Limit < 0 {
+		return fmt.Errorf("%w: negative limit", ErrInvalid)
+	}
+	return nil
+}

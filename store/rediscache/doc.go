@@ -2,7 +2,9 @@
 // store.Store. New(next, Options) returns a *Cache that implements
 // store.Store: every method goes to next, and TokenByHash and TokenByID are
 // answered from Redis when they can be. The database stays the system of
-// record; Redis only ever saves work.
+// record; Redis only ever saves work. Issuer reports (store.IssuerReports)
+// are never cached: a claim must see the database's row, so the three
+// methods go straight to next.
 //
 // # What is stored
 //

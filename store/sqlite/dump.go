@@ -10,7 +10,7 @@ import (
 
 // dumpTables lists the tables Dump writes, in order.
 func dumpTables() []string {
-	return []string{"schema_migrations", "tokens", "events", "notices", "outbox"}
+	return []string{"schema_migrations", "tokens", "events", "notices", "outbox", "issuer_reports"}
 }
 
 // Dump writes every row of every table as text, one line per row

@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -47,10 +49,31 @@ func TestSharedFile(t *testing.T) {
 	})
 }
 
-// twoStores sends revocations alternately through two Stores on one file.
+// twoStores sends revocations, and issuer report claims and answers,
+// alternately through two Stores on one file.
 type twoStores struct {
 	*sqlite.Store
 	other *sqlite.Store
+	mu    sync.Mutex
+	n     int
+}
+
+func (s *twoStores) pick() *sqlite.Store {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	if s.n%2 == 0 {
+		return s.other
+	}
+	return s.Store
+}
+
+func (s *twoStores) ClaimIssuerReport(ctx context.Context, r store.IssuerReport, now time.Time, lease time.Duration) (store.IssuerReport, bool, error) {
+	return s.pick().ClaimIssuerReport(ctx, r, now, lease)
+}
+
+func (s *twoStores) AnswerIssuerReport(ctx context.Context, hash string, state store.IssuerReportState, response string, at, retryAt time.Time) (store.IssuerReport, error) {
+	return s.pick().AnswerIssuerReport(ctx, hash, state, response, at, retryAt)
 }
 
 func (s *twoStores) Revoke(ctx context.Context, req store.RevokeRequest) (*store.Token, bool, error) {

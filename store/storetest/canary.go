@@ -18,6 +18,7 @@ func testCanary(t *testing.T, h *harness) {
 		t.Skipf("%T does not implement storetest.Dumper", h.s)
 	}
 	canaryLifecycle(t, h)
+	reported := canaryIssuerReport(t, h)
 	var buf bytes.Buffer
 	if err := d.Dump(h.ctx, &buf); err != nil {
 		t.Fatalf("Dump: %v", err)
@@ -37,6 +38,9 @@ func testCanary(t *testing.T, h *harness) {
 	}
 	if !strings.Contains(dump, secrets[0].Hash()) {
 		t.Errorf("Dump does not show the token hashes; it cannot prove anything (%d bytes)", len(dump))
+	}
+	if !strings.Contains(dump, reported) {
+		t.Errorf("Dump does not show the issuer reports; it cannot prove anything about them")
 	}
 }
 
@@ -71,4 +75,30 @@ func canaryLifecycle(t *testing.T, h *harness) {
 		t.Fatal(err)
 	}
 	h.newToken() // a token the store never sees: must not appear either
+}
+
+// canaryIssuerReport queues, answers, retries and settles a report of
+// another issuer's token whose plaintext the suite knows, and returns the
+// token's hash: the store gets the hash and where it was seen, never the
+// token.
+func canaryIssuerReport(t *testing.T, h *harness) string {
+	t.Helper()
+	_, sec := h.newToken()
+	r := store.IssuerReport{Hash: sec.Hash(), Issuer: "github", FormatID: "github_pat",
+		Source: "scan", Location: "src/config.py:3"}
+	if _, _, err := h.s.ClaimIssuerReport(h.ctx, r, base(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.s.AnswerIssuerReport(h.ctx, r.Hash, store.IssuerReportPending, "429 Too Many Requests",
+		after(time.Second), after(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.s.ClaimIssuerReport(h.ctx, r, after(time.Minute), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.s.AnswerIssuerReport(h.ctx, r.Hash, store.IssuerReportAccepted, "202 Accepted",
+		after(2*time.Minute), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	return r.Hash
 }

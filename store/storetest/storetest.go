@@ -65,6 +65,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OutboxClaimLease", testOutboxClaimLease},
 		{"OutboxFailAndDeliver", testOutboxFailAndDeliver},
 		{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
+		{"IssuerReportClaimNew", testIssuerReportClaimNew},
+		{"IssuerReportScenarios", testIssuerReportScenarios},
+		{"IssuerReportConcurrentClaims", testIssuerReportConcurrentClaims},
+		{"IssuerReportList", testIssuerReportList},
+		{"IssuerReportErrors", testIssuerReportErrors},
 		{"Ping", testPing},
 		{"Canary", testCanary},
 	}
