@@ -114,12 +114,13 @@ const (
 	SourceGitHubOrg     Source = "github-org"     // an organisation scan
 	SourceGitHubWebhook Source = "github-webhook" // GitHub's secret-scanning partner endpoint
 	SourceGitHubAlert   Source = "github-alert"   // a GitHub secret-scanning alert
+	SourceGitLab        Source = "gitlab"         // GitLab's secret detection, through the Token Revocation API
 )
 
 // Sources lists every source, in the order above.
 func Sources() []Source {
 	return []Source{SourceFile, SourceStdin, SourceDiff, SourceStaged, SourceGit,
-		SourceGitHubOrg, SourceGitHubWebhook, SourceGitHubAlert}
+		SourceGitHubOrg, SourceGitHubWebhook, SourceGitHubAlert, SourceGitLab}
 }
 
 // Known reports whether s is one of Sources.

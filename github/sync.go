@@ -33,6 +33,11 @@ type Outcome struct {
 // SyncStats counts a sync.
 type SyncStats struct {
 	Alerts, Ours, Revoked, Resolved, Failed int
+	// Reported counts the other issuers' tokens reported to their
+	// issuers now (package issuers).
+	Reported int
+	// Failures says which alert failed and why: "owner/name#12: reason".
+	Failures []string
 }
 
 // syncBatch is how many alerts go through the leak step at once: one
@@ -93,8 +98,12 @@ func (st *SyncStats) count(out Outcome) {
 	if out.Resolved {
 		st.Resolved++
 	}
+	if out.Token.Action == leakguard.ActionReported {
+		st.Reported++
+	}
 	if out.Err != nil {
 		st.Failed++
+		st.Failures = append(st.Failures, fmt.Sprintf("%s#%d: %v", out.Alert.Repository, out.Alert.Number, out.Err))
 	}
 }
 

@@ -3,6 +3,7 @@ package github_test
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -63,7 +64,7 @@ func TestSyncAlertsRevokesAndResolves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (github.SyncStats{Alerts: 2, Ours: 1, Revoked: 1, Resolved: 1}); stats != want {
+	if want := (github.SyncStats{Alerts: 2, Ours: 1, Revoked: 1, Resolved: 1}); !reflect.DeepEqual(stats, want) {
 		t.Errorf("stats = %+v, want %+v", stats, want)
 	}
 	tok, err := st.TokenByID(ctx, iss.Token.ID)
@@ -86,7 +87,7 @@ func TestSyncAlertsRevokesAndResolves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (github.SyncStats{Alerts: 1}); stats != want {
+	if want := (github.SyncStats{Alerts: 1}); !reflect.DeepEqual(stats, want) {
 		t.Errorf("second stats = %+v, want %+v", stats, want)
 	}
 	evs, _ := st.Events(ctx, iss.Token.ID)

@@ -22,7 +22,7 @@ func (out Outcome) Finding(cat *patterns.Catalog) scanner.Finding {
 		f.TokenHash = a.Secret.Hash()
 		f.Redacted = a.Secret.Redact("")
 		if fm, ok := cat.Identify(a.Secret.Reveal()); ok {
-			f.Rule = fm.ID
+			f.Rule, f.Validation = fm.ID, fm.Validation()
 			for _, p := range fm.Prefixes {
 				if strings.HasPrefix(a.Secret.Reveal(), p) {
 					f.Redacted = a.Secret.Redact(p)
@@ -36,6 +36,9 @@ func (out Outcome) Finding(cat *patterns.Catalog) scanner.Finding {
 	if out.Token.Action != "" {
 		f.Action = out.Token.Action
 	}
+	if r := out.Token.Report; r != nil {
+		f.Issuer, f.IssuerState = r.Issuer, string(r.State)
+	}
 	f.Path = fmt.Sprintf("security/secret-scanning/%d", a.Number)
 	return f
 }
@@ -47,6 +50,10 @@ func (s SyncStats) Summary() string {
 	if s.Alerts == 1 {
 		alerts = "alert"
 	}
-	return fmt.Sprintf("github alerts: %d %s, %d of our tokens, %d revoked now, %d resolved, %d failed",
-		s.Alerts, alerts, s.Ours, s.Revoked, s.Resolved, s.Failed)
+	reported := ""
+	if s.Reported > 0 {
+		reported = fmt.Sprintf(", %d reported to their issuers", s.Reported)
+	}
+	return fmt.Sprintf("github alerts: %d %s, %d of our tokens, %d revoked now%s, %d resolved, %d failed",
+		s.Alerts, alerts, s.Ours, s.Revoked, reported, s.Resolved, s.Failed)
 }

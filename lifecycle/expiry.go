@@ -117,3 +117,26 @@ func (p Policy) Validate() error {
 	}
 	return nil
 }
+
+// ParsePolicy builds a Policy from its textual settings (as ParseExpiry
+// reads them): the default expiry (empty: emptyDefault), the cap, and
+// whether "never" may be asked. A default of never needs allowNever. The
+// error names the setting at fault ("default expiry: ...").
+func ParsePolicy(defaultExpiry, maxExpiry string, allowNever bool, emptyDefault time.Duration) (Policy, error) {
+	def, defNever, err := ParseExpiry(defaultExpiry)
+	if err != nil {
+		return Policy{}, fmt.Errorf("default expiry: %w", err)
+	}
+	maxd, _, err := ParseExpiry(maxExpiry)
+	if err != nil {
+		return Policy{}, fmt.Errorf("max expiry: %w", err)
+	}
+	if defNever && !allowNever {
+		return Policy{}, fmt.Errorf("%w: a default expiry of never needs never to be allowed", ErrPolicy)
+	}
+	if def == 0 && !defNever {
+		def = emptyDefault
+	}
+	p := Policy{DefaultExpiry: def, MaxExpiry: maxd, AllowNever: allowNever}
+	return p, p.Validate()
+}

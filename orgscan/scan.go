@@ -160,6 +160,9 @@ func (s *Scan) resolve(ctx context.Context, fs []scanner.Finding) (revoked int, 
 			if o.Action != "" {
 				f.Action = o.Action
 			}
+			if r := o.Report; r != nil {
+				f.Issuer, f.IssuerState = r.Issuer, string(r.State)
+			}
 		}
 	}
 	return revoked, nil

@@ -79,6 +79,7 @@ func NewCatalog(formats ...Format) (*Catalog, error) {
 		f.Prefixes = append([]string(nil), f.Prefixes...)
 		f.TruePositives = append([]string(nil), f.TruePositives...)
 		f.FalsePositives = append([]string(nil), f.FalsePositives...)
+		f.Structure.Segments = append([]int(nil), f.Structure.Segments...)
 		if err := f.Compile(); err != nil {
 			return nil, err
 		}

@@ -19,6 +19,8 @@ func TestLoadConfigFixtures(t *testing.T) {
 	}{
 		{"issuer.toml", ""},
 		{"custom_format.toml", ""},
+		{"structure_format.toml", ""},
+		{"bad_structure.toml", "structure is for formats without a checksum"},
 		{"disable.toml", ""},
 		{"unknown_key.toml", "unknown keys prefixs"},
 		{"bad_type.toml", `unknown token type "robot"`},

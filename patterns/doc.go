@@ -2,12 +2,15 @@
 // offline.
 //
 // A Format is declarative: prefixes, a body alphabet and length range, and a
-// checksum (algorithm, encoding, length, coverage, optional separator),
-// plus true- and false-positive samples. A Catalog is a compiled, immutable
+// checksum (algorithm, encoding, length, coverage, optional separator) or,
+// for tokens without a public checksum, a structure (segment lengths and
+// the separator between them) the body must have exactly, plus true- and
+// false-positive samples. A Catalog is a compiled, immutable
 // set of formats: leakguard's own family (lgu_, lgs_, lga_ or an issuer's
 // configured prefixes) plus well-known vendors whose checksum schemes are
-// public (GitHub, npm, GitLab routable tokens, Review Board, Grafana), each
-// citing its source. NewCatalog checks every format against its samples, so
+// public (GitHub, npm, GitLab routable tokens, Review Board, Grafana) or,
+// for GitHub's fine-grained tokens, whose structure is fixed, each citing
+// its source. NewCatalog checks every format against its samples, so
 // a catalog that builds is one whose declarations accept what they should
 // and reject their look-alikes.
 //

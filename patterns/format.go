@@ -19,7 +19,8 @@ const (
 // Format is one token format, as data. A token is one of Prefixes, then
 // BodyMin..BodyMax characters from Alphabet, then Checksum.Separator, then
 // Checksum.Length checksum characters (also from Alphabet). The character
-// after a token, if any, must not belong to Alphabet.
+// after a token, if any, must not belong to Alphabet. A format without a
+// checksum may declare a Structure that its body must have exactly.
 type Format struct {
 	// ID names the format in findings ("github-pat", "leakguard-user").
 	ID string `toml:"id" json:"id"`
@@ -37,6 +38,10 @@ type Format struct {
 	BodyMax int `toml:"body_max" json:"body_max"`
 	// Checksum declares the trailing checksum.
 	Checksum Checksum `toml:"checksum" json:"checksum"`
+	// Structure declares the exact shape of the body of a format without a
+	// checksum (segments joined by a separator); BodyMin and BodyMax may
+	// then be left 0.
+	Structure Structure `toml:"structure" json:"structure,omitzero"`
 	// Issued marks formats this leakguard installation issues itself; only
 	// those are looked up in the store and revoked.
 	Issued bool `toml:"issued" json:"issued,omitempty"`
@@ -50,8 +55,9 @@ type Format struct {
 	FalsePositives []string `toml:"false_positives" json:"false_positives,omitempty"`
 
 	alpha     [256]bool
-	digits    string   // checksum digit alphabet
-	prefixCRC []uint32 // CRC32 of each prefix, for prefix+body coverage
+	digits    string    // checksum digit alphabet
+	prefixCRC []uint32  // CRC32 of each prefix, for prefix+body coverage
+	sepChar   [256]bool // Structure.Separator's characters
 	compiled  bool
 }
 
@@ -77,6 +83,9 @@ func (f *Format) compile() error {
 		return err
 	}
 	f.alpha = set
+	if err := f.compileStructure(); err != nil {
+		return err
+	}
 	if f.BodyMax == 0 {
 		f.BodyMax = f.BodyMin
 	}
@@ -189,8 +198,9 @@ func (f *Format) MaxLen() int {
 }
 
 // ValidTail reports whether tail (body, separator and checksum: everything
-// after prefix) is a well-formed, checksum-valid token of the format. prefix
-// must be one of the format's prefixes. It does not allocate.
+// after prefix) is a well-formed token of the format whose checksum
+// verifies or, without a checksum, whose body has the declared Structure.
+// prefix must be one of the format's prefixes. It does not allocate.
 func (f *Format) ValidTail(prefix string, tail []byte) bool {
 	if len(tail) < f.TailMin() || len(tail) > f.TailMax() {
 		return false
@@ -203,7 +213,7 @@ func (f *Format) ValidTail(prefix string, tail []byte) bool {
 	cs := &f.Checksum
 	switch cs.Algorithm {
 	case AlgoNone:
-		return true
+		return f.structureOK(tail)
 	case AlgoBase58Check:
 		_, ok := f.prefixState(prefix)
 		return ok && base58CheckValid(prefix, tail)
@@ -249,8 +259,8 @@ func (f *Format) Split(token string) (prefix, tail string, ok bool) {
 	return best, token[len(best):], true
 }
 
-// Valid reports whether token is exactly one well-formed, checksum-valid
-// token of the format.
+// Valid reports whether token is exactly one well-formed token of the
+// format that passes its validation (checksum or structure).
 func (f *Format) Valid(token string) bool {
 	if !f.compiled {
 		return false

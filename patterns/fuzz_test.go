@@ -2,6 +2,7 @@ package patterns
 
 import (
 	"encoding/hex"
+	"errors"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -59,6 +60,12 @@ func refValid(f *Format, token string) bool {
 		if sep != cs.Separator {
 			continue
 		}
+		if cs.Algorithm == AlgoNone || cs.Algorithm == "" {
+			if refStructure(f.Structure, body) {
+				return true
+			}
+			continue
+		}
 		if valid, handled := refValidExtra(cs, p, body, sum); handled {
 			if valid {
 				return true
@@ -74,6 +81,25 @@ func refValid(f *Format, token string) bool {
 		}
 	}
 	return false
+}
+
+// refStructure checks a body against a declared structure by splitting it:
+// exactly one part per segment, each of the declared length and free of
+// separator characters.
+func refStructure(st Structure, body string) bool {
+	if len(st.Segments) == 0 {
+		return true
+	}
+	parts := strings.Split(body, st.Separator)
+	if len(parts) != len(st.Segments) {
+		return false
+	}
+	for i, part := range parts {
+		if len(part) != st.Segments[i] || strings.ContainsAny(part, st.Separator) {
+			return false
+		}
+	}
+	return true
 }
 
 func refEncode(cs Checksum, v uint32) string {
@@ -98,11 +124,49 @@ func FuzzValid(f *testing.F) {
 		}
 	}
 	f.Add("glsa__________________________________7fffffff")
+	f.Add("github_pat_" + strings.Repeat("_", 82))
+	f.Add("github_pat_" + strings.Repeat("A", 22) + "__" + strings.Repeat("b", 58))
 	f.Fuzz(func(t *testing.T, token string) {
 		for _, fm := range cat.Formats() {
 			if got, want := fm.Valid(token), refValid(fm, token); got != want {
 				t.Fatalf("%s: Valid = %v, reference = %v", fm.ID, got, want)
 			}
+		}
+	})
+}
+
+// FuzzStructure is the differential check of Structure validation against
+// refStructure, over declarations as well as tokens: any declaration either
+// fails to compile with ErrInvalidFormat or agrees with the reference.
+func FuzzStructure(f *testing.F) {
+	f.Add(uint8(22), uint8(59), uint8(0), "_", "0-9A-Za-z_",
+		"github_pat_LeakguardSampleGhpat01_LeakguardSampleGithubFineGrainedPat012345678901234567890123")
+	f.Add(uint8(3), uint8(4), uint8(2), "-", "a-z-", "sx_abc-defg-hi")
+	f.Add(uint8(1), uint8(1), uint8(1), "..", "a.", "sx_a..a..a")
+	f.Add(uint8(2), uint8(2), uint8(0), "_", "_", "sx_____")
+	f.Fuzz(func(t *testing.T, a, b, c uint8, sep, alphabet, token string) {
+		for i := 0; i < len(alphabet); i++ {
+			if alphabet[i] <= ' ' || alphabet[i] > '~' {
+				return // refValid's regexp reads the alphabet as UTF-8
+			}
+		}
+		segs := []int{int(a), int(b)}
+		if c > 0 {
+			segs = append(segs, int(c))
+		}
+		fm := Format{ID: "fuzz", Prefixes: []string{"sx_"}, Alphabet: alphabet,
+			Structure: Structure{Segments: segs, Separator: sep}}
+		if err := fm.Compile(); err != nil {
+			if !errors.Is(err, ErrInvalidFormat) {
+				t.Fatalf("Compile = %v, want ErrInvalidFormat", err)
+			}
+			return
+		}
+		if got, want := fm.Validation(), ValidationStructure; got != want {
+			t.Fatalf("Validation = %q, want %q", got, want)
+		}
+		if got, want := fm.Valid(token), refValid(&fm, token); got != want {
+			t.Fatalf("Valid(%q) = %v, reference = %v", token, got, want)
 		}
 	})
 }

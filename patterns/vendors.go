@@ -28,8 +28,12 @@ import "strings"
 // identifiable keys and CASK (their checksum sits in a suffix signature,
 // not after a prefix, which a prefix catalog cannot anchor).
 //
-// So the default catalog has 26 prefixes: leakguard's own 3; vendor API
-// tokens 11 (GitHub 5, npm, GitLab 3, Review Board, Grafana); age
+// GitHub's fine-grained personal access tokens (github_pat_) have no
+// public checksum; they are in the catalog validated by structure (see
+// githubFineGrainedFormat).
+//
+// So the default catalog has 27 prefixes: leakguard's own 3; vendor API
+// tokens 12 (GitHub 6, npm, GitLab 3, Review Board, Grafana); age
 // identities, a public Bech32 encoding; and OptionalFormats' 11 real
 // checksummed secret-key prefixes (Nostr nsec1 and ten BIP-32/SLIP-0132
 // extended private key prefixes), which Vendors includes.
@@ -38,6 +42,7 @@ func Vendors() []Format {
 		githubFormat("github-pat", "GitHub personal access token (classic)", "ghp_",
 			"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",
 			"ghp_LeakguardSampleGhp0123456789012QgbKJ", "ghp_LeakguardSampleGhp0123456789007INaG"),
+		githubFineGrainedFormat(),
 		githubFormat("github-oauth", "GitHub OAuth access token", "gho_",
 			"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",
 			"gho_LeakguardSampleGho0123456789010QxwuY", "gho_LeakguardSampleGho012345678902DFPw1"),
@@ -86,6 +91,50 @@ func githubFormat(id, desc, prefix, tp string, fps ...string) Format {
 		Source:         "https://github.blog/2021-04-05-behind-githubs-new-authentication-token-formats/",
 		TruePositives:  []string{tp},
 		FalsePositives: append(fps, tp+"0", prefix+tp[len(prefix):len(tp)-6]),
+	}
+}
+
+// githubFineGrainedFormat declares GitHub's fine-grained personal access
+// tokens: "github_pat_", 22 base62 characters, "_", 59 base62 characters
+// (82 after the prefix). GitHub publishes no checksum for them, so they are
+// validated by structure: both lengths exact, the "_" between the two parts
+// and nowhere else, and (the boundary rule, '_' being in the alphabet) no
+// alphanumeric or '_' right after. The prefix is GitHub's documented one;
+// the shape is the one GitHub issues, as secret scanners match it
+// (github_pat_[0-9a-zA-Z]{22}_[0-9a-zA-Z]{59}).
+// Source: https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/managing-your-personal-access-tokens
+func githubFineGrainedFormat() Format {
+	const (
+		pre   = "github_pat_"
+		head  = "LeakguardSampleGhpat01"                                      // 22
+		tail  = "LeakguardSampleGithubFineGrainedPat012345678901234567890123" // 59
+		head2 = "11LeakguardSample00000"
+		tail2 = "LeakguardSampleFineGrained987654321098765432109876543210987"
+		tp    = pre + head + "_" + tail
+	)
+	return Format{
+		ID:            "github-fine-grained-pat",
+		Description:   "GitHub fine-grained personal access token",
+		Prefixes:      []string{pre},
+		Alphabet:      "0-9A-Za-z_",
+		BodyMin:       82,
+		BodyMax:       82,
+		Checksum:      Checksum{Algorithm: AlgoNone},
+		Structure:     Structure{Segments: []int{22, 59}, Separator: "_"},
+		Source:        "https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/managing-your-personal-access-tokens",
+		TruePositives: []string{tp, pre + head2 + "_" + tail2},
+		FalsePositives: []string{
+			tp + "0",                                            // an alphanumeric glued on: second part of 60
+			tp + "_",                                            // '_' is in the alphabet, so it is glued on too
+			pre + head + "_" + tail[:58],                        // second part of 58
+			pre + head[:21] + "_" + tail + "0",                  // '_' at position 21 (length right)
+			pre + head + "0_" + tail[1:],                        // '_' at position 23 (length right)
+			pre + head + "0" + tail,                             // no '_' (82 alphanumerics)
+			pre + head + "_" + tail[:30] + "_" + tail[31:],      // a second '_'
+			pre + head + "_" + tail[:30] + "-" + tail[31:],      // '-' is not in the alphabet
+			pre + head + "_" + tail[:30] + "\u00e9" + tail[32:], // non-ASCII
+			"github_pa_" + head + "_" + tail,                    // not the prefix
+		},
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"hash/crc32"
 	"math/big"
 	"math/rand/v2"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -64,10 +65,16 @@ func randString(r *rand.Rand, alphabet string, n int) string {
 	return string(b)
 }
 
+// refFineGrained is GitHub's fine-grained token shape as secret scanners
+// match it, written independently of Structure.
+var refFineGrained = regexp.MustCompile(`^github_pat_[0-9a-zA-Z]{22}_[0-9a-zA-Z]{59}$`)
+
 // refToken builds a random token of the format with the vendor's own
 // algorithm.
 func refToken(r *rand.Rand, id, prefix string) string {
 	switch id {
+	case "github-fine-grained-pat":
+		return prefix + randString(r, Base62, 22) + "_" + randString(r, Base62, 59)
 	case "reviewboard-api-token":
 		return refGitHub(prefix, randString(r, Base62, 245))
 	case "grafana-service-account-token":
@@ -89,7 +96,8 @@ func refToken(r *rand.Rand, id, prefix string) string {
 
 // TestVendorSchemesAgainstReference: tokens minted by each vendor's own
 // algorithm are valid and identified as that vendor; a one-character change
-// of the checksum is not.
+// of the checksum (of a structure-validated format: of its separator) is
+// not.
 func TestVendorSchemesAgainstReference(t *testing.T) {
 	t.Parallel()
 	c := fullCatalog(t)
@@ -103,13 +111,23 @@ func TestVendorSchemesAgainstReference(t *testing.T) {
 					if g, ok := c.Identify(tok); !ok || g.ID != f.ID {
 						t.Fatalf("reference token %d (%s) identified as %v, %v", i, NewSecret(tok).Redact(p), g, ok)
 					}
-					if f.Valid(bumpLast(f, tok)) {
-						t.Fatalf("reference token %d with a changed checksum is valid", i)
+					if f.Valid(breakToken(f, p, tok)) {
+						t.Fatalf("reference token %d with a changed checksum or separator is valid", i)
 					}
 				}
 			}
 		})
 	}
+}
+
+// breakToken changes one character of tok that validation depends on: the
+// last checksum character, or the first structure separator.
+func breakToken(f *Format, prefix, tok string) string {
+	if f.Validation() != ValidationStructure {
+		return bumpLast(f, tok)
+	}
+	i := len(prefix) + strings.Index(tok[len(prefix):], f.Structure.Separator)
+	return tok[:i] + "0" + tok[i+1:]
 }
 
 // TestVendorSamplesAreReferenceTokens: the literal samples in vendors.go are
@@ -134,6 +152,10 @@ func TestVendorSamplesAreReferenceTokens(t *testing.T) {
 					want = tp[:len(tp)-7] + zfill(strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(tp[:len(tp)-7]))), 36), 7)
 				case f.ID == "grafana-service-account-token":
 					want = refGrafana(tail[:32])
+				case f.ID == "github-fine-grained-pat":
+					if want = tp; !refFineGrained.MatchString(tp) {
+						want = "not github_pat_ + 22 + _ + 59 alphanumerics"
+					}
 				default:
 					want = refGitHub(p, tail[:len(tail)-6])
 				}
@@ -494,7 +516,7 @@ func fullCatalog(t testing.TB) *Catalog {
 	return c
 }
 
-// TestCatalogPrefixCount pins the prefix count vendors.go documents: 26 in
+// TestCatalogPrefixCount pins the prefix count vendors.go documents: 27 in
 // Default, OptionalFormats included.
 func TestCatalogPrefixCount(t *testing.T) {
 	t.Parallel()
@@ -505,10 +527,10 @@ func TestCatalogPrefixCount(t *testing.T) {
 		}
 		return n
 	}
-	if n := count(Default()); n != 26 {
+	if n := count(Default()); n != 27 {
 		t.Errorf("Default has %d prefixes; update the counts in vendors.go", n)
 	}
-	if n := count(fullCatalog(t)); n != 26 {
+	if n := count(fullCatalog(t)); n != 27 {
 		t.Errorf("Vendors with own formats has %d prefixes; update vendors.go", n)
 	}
 }

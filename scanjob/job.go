@@ -88,6 +88,10 @@ type Options struct {
 	// who the revocations are recorded as.
 	Resolve, Revoke bool
 	Actor           string
+	// ReportOthers says the resolver reports other issuers' tokens to
+	// them (package issuers): findings get the action and the report's
+	// issuer and state, whether or not Resolve is set.
+	ReportOthers bool
 }
 
 // Job is one scan, prepared by New and done by Run.
@@ -187,17 +191,19 @@ func (j *Job) Run(ctx context.Context, res revoker.Resolver) *Result {
 		j.Errorf("%v", err)
 	}
 	findings := j.col.result()
-	revoked := j.settle(ctx, res, findings)
+	counts := j.settle(ctx, res, findings)
 	return &Result{
-		Findings:    findings,
-		Suppressed:  j.col.suppressed,
-		Allowed:     j.col.allowed,
-		Revoked:     revoked,
-		Inputs:      j.stats.Inputs(),
-		Bytes:       j.stats.Bytes(),
-		Unmatched:   j.col.list.Unmatched(),
-		Failed:      j.failed(),
-		Interrupted: ctx.Err() != nil,
+		Findings:       findings,
+		Suppressed:     j.col.suppressed,
+		Allowed:        j.col.allowed,
+		Revoked:        counts.revoked,
+		Reported:       counts.reported,
+		ReportsPending: counts.pending,
+		Inputs:         j.stats.Inputs(),
+		Bytes:          j.stats.Bytes(),
+		Unmatched:      j.col.list.Unmatched(),
+		Failed:         j.failed(),
+		Interrupted:    ctx.Err() != nil,
 	}
 }
 
@@ -225,6 +231,9 @@ type Result struct {
 	// Allowed those marked allowed inline; Revoked the tokens this run
 	// revoked.
 	Suppressed, Allowed, Revoked int
+	// Reported counts the tokens this run reported to their issuers;
+	// ReportsPending those whose report still waits for an answer.
+	Reported, ReportsPending int
 	// Inputs and Bytes count what was read (files, streams, diffs).
 	Inputs, Bytes int64
 	// Unmatched lists the ignore and baseline entries that suppressed

@@ -13,52 +13,69 @@ import (
 // (revoker.Resolver): each distinct token of ours is looked up (or
 // revoked, with the location of its first finding as the reason) once;
 // findings of other issuers' formats are "unknown" (their store is not
-// ours) with action "none". What could not be answered is reported and
-// stays unknown. It returns how many tokens this call revoked.
-func (j *Job) settle(ctx context.Context, res revoker.Resolver, findings []scanner.Finding) int {
-	if !j.o.Resolve || len(findings) == 0 {
-		return 0
+// ours) with action "none" — or, with Options.ReportOthers, "reported"
+// when this run reported them to their issuer, and the report's issuer
+// and state. What could not be answered is reported and stays unknown.
+func (j *Job) settle(ctx context.Context, res revoker.Resolver, findings []scanner.Finding) (c settled) {
+	if (!j.o.Resolve && !j.o.ReportOthers) || len(findings) == 0 {
+		return c
 	}
-	got, revoked := j.resolve(ctx, res, findings)
+	got := j.resolve(ctx, res, findings)
+	for _, o := range got {
+		switch {
+		case o.Action == leakguard.ActionRevoked:
+			c.revoked++
+		case o.Action == leakguard.ActionReported:
+			c.reported++
+		case o.Report != nil && !o.Report.State.Final():
+			c.pending++
+		}
+	}
 	for i := range findings {
 		f := &findings[i]
 		o, ok := got[leakguard.Hash(f.TokenHash)]
-		f.Status = leakguard.StateUnknown
-		if ok {
-			f.Status = o.State
+		if j.o.Resolve {
+			f.Status = leakguard.StateUnknown
+			if ok {
+				f.Status = o.State
+			}
 		}
-		if j.o.Revoke {
+		if j.o.Revoke || j.o.ReportOthers {
 			f.Action = leakguard.ActionNone
 			if ok {
 				f.Action = o.Action
 			}
 		}
+		if ok && o.Report != nil {
+			f.Issuer, f.IssuerState = o.Report.Issuer, string(o.Report.State)
+		}
 	}
-	return revoked
+	return c
 }
 
+// settled counts what settle did.
+type settled struct{ revoked, reported, pending int }
+
 // resolve asks res about the findings' tokens (nothing when res is nil)
-// and returns the outcomes by hash and how many tokens were revoked.
-func (j *Job) resolve(ctx context.Context, res revoker.Resolver, findings []scanner.Finding) (map[leakguard.Hash]revoker.Outcome, int) {
+// and returns the outcomes by hash.
+func (j *Job) resolve(ctx context.Context, res revoker.Resolver, findings []scanner.Finding) map[leakguard.Hash]revoker.Outcome {
 	got := map[leakguard.Hash]revoker.Outcome{}
 	if res == nil {
-		return got, 0
+		return got
 	}
 	outs, err := res.Resolve(ctx, Reports(findings, j.o.Actor), j.o.Revoke)
 	switch {
 	case err != nil && j.o.Revoke:
 		j.Errorf("token store: revoke: %v", err)
+	case err != nil && j.o.ReportOthers:
+		j.Errorf("report to issuers: %v", err)
 	case err != nil:
 		j.Errorf("token store: status look-up: %v", err)
 	}
-	revoked := 0
 	for _, o := range outs {
 		got[o.Hash] = o
-		if o.Action == leakguard.ActionRevoked {
-			revoked++
-		}
 	}
-	return got, revoked
+	return got
 }
 
 // Reports are the leak reports of findings, one each, in order, made by

@@ -26,6 +26,12 @@ func (r *Result) Summary(revoked bool, took time.Duration) string {
 	if revoked {
 		fmt.Fprintf(&b, ", %d %s revoked", r.Revoked, plural(r.Revoked, "token"))
 	}
+	if r.Reported > 0 || r.ReportsPending > 0 {
+		fmt.Fprintf(&b, ", %d %s reported to %s issuers", r.Reported, plural(r.Reported, "token"), plural(r.Reported, "its", "their"))
+	}
+	if n := r.ReportsPending; n > 0 {
+		fmt.Fprintf(&b, " (%d pending: sent again by the next run that finds %s)", n, plural(n, "it", "them"))
+	}
 	if r.Inputs > 0 || r.Bytes > 0 {
 		fmt.Fprintf(&b, "; %d %s, %s scanned", r.Inputs, plural(int(r.Inputs), "input"), humanBytes(r.Bytes))
 	}
@@ -45,10 +51,14 @@ func (s *Stats) ProgressLine(elapsed time.Duration) string {
 		s.Inputs(), humanBytes(b), humanBytes(int64(float64(b)/elapsed.Seconds())), s.Findings())
 }
 
-// plural is word, or word+"s" unless n is 1.
-func plural(n int, word string) string {
-	if n == 1 {
+// plural is word, or word+"s" unless n is 1; or, given a plural form,
+// that form unless n is 1.
+func plural(n int, word string, pl ...string) string {
+	switch {
+	case n == 1:
 		return word
+	case len(pl) > 0:
+		return pl[0]
 	}
 	return word + "s"
 }

@@ -108,8 +108,8 @@ func (r rnd2reader) Read(p []byte) (int, error) {
 }
 
 // benchCatalogs are the catalogs the throughput benchmarks load: the
-// default catalog (26 prefixes) and the default without
-// patterns.OptionalFormats (15 prefixes; none of the optional ones has a
+// default catalog (27 prefixes) and the default without
+// patterns.OptionalFormats (16 prefixes; none of the optional ones has a
 // byte rare in source text).
 func benchCatalogs(b *testing.B) []struct {
 	name string

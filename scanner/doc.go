@@ -1,5 +1,6 @@
-// Package scanner finds checksum-valid tokens of a patterns.Catalog in byte
-// streams, files and directory trees.
+// Package scanner finds valid tokens of a patterns.Catalog (checksum-valid,
+// or structure-valid for formats without a checksum) in byte streams, files
+// and directory trees.
 //
 // Matching is two-stage. First, candidate places: each prefix has an anchor
 // pair (two adjacent bytes of it, shared between prefixes where possible:
@@ -11,7 +12,8 @@
 // around each survivor, or, when candidates are dense, which occur in the
 // whole chunk, and bytes.Index locates those. Then the token: the maximal
 // run of the format's alphabet after the prefix must have a valid length
-// and checksum (docs/token-format.md#boundaries). Only checksum-valid tokens become matches.
+// and checksum, or the format's exact structure (docs/token-format.md#boundaries).
+// Only tokens that pass become matches.
 // Reference is the slow, literal definition the fast path is fuzzed
 // against, in every mode.
 //

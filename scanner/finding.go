@@ -5,7 +5,8 @@ import (
 	"github.com/leakguard/leakguard/patterns"
 )
 
-// Match is one checksum-valid token in a stream.
+// Match is one valid token (checksum- or structure-valid, as its format
+// declares) in a stream.
 type Match struct {
 	Format *patterns.Format // the format it is a token of
 	Prefix string           // which of the format's prefixes
@@ -42,11 +43,21 @@ type Finding struct {
 	Source   leakguard.Source `json:"source"`
 	Status   leakguard.State  `json:"status,omitempty"`
 	Action   leakguard.Action `json:"action,omitempty"`
+	// Issuer and IssuerState say, for another issuer's token that a run
+	// reported (or found reported) to that issuer's revocation service
+	// (scan --revoke-others), which issuer and where the report stands:
+	// pending, accepted, already_invalid or rejected (docs/issuers.md).
+	Issuer      string `json:"issuer,omitempty"`
+	IssuerState string `json:"issuer_state,omitempty"`
 	// Repository is "owner/name" for findings of GitHub sources.
 	Repository string `json:"repository,omitempty"`
 	// URL links to the finding on GitHub (a blob link at its commit and
 	// line, or a secret-scanning alert).
 	URL string `json:"url,omitempty"`
+	// Validation says how the token was validated: "checksum",
+	// "structure" or "prefix" (patterns.Format.Validation). Absent when
+	// leakguard did not validate it (a GitHub alert outside the catalog).
+	Validation string `json:"validation,omitempty"`
 
 	// Secret is the token itself, for in-process consumers that must
 	// re-verify it; never serialised.
@@ -77,5 +88,6 @@ func NewFinding(m Match, source leakguard.Source, path string) Finding {
 		TokenType:   m.Format.TokenType,
 		Description: m.Format.Description,
 		Allowed:     m.Allowed,
+		Validation:  m.Format.Validation(),
 	}
 }

@@ -13,7 +13,9 @@ import (
 // whatever the number of pairs) finds every place where any anchor pair
 // occurs, however common each byte is alone; two byte tables (the bytes
 // before and after the pair) reject most of those, and the Aho-Corasick
-// automaton runs only over the bytes around the rest.
+// automaton runs only over the bytes around the rest. The search has 8
+// buckets: up to 8 pairs it is exact, beyond that pairs share buckets
+// chosen to add the fewest false candidates (assignBuckets).
 
 // maxPairs bounds the distinct anchor pairs of the pair path; a catalog
 // needing more uses the byte-anchor path.
@@ -43,15 +45,91 @@ type pairIndex struct {
 	bits       [1 << 10]uint64 // pair (a<<8|b) present, for the scalar tail
 }
 
-// addNibbles enters pair gi into the nibble tables, in bucket gi%8 (exact
-// up to 8 pairs; beyond, buckets are shared and hits may be false).
-func (px *pairIndex) addNibbles(gi int, pr [2]byte) {
-	bit := byte(1) << (gi % 8)
+// nibBuckets is how many buckets the nibble tables have (bits of a byte).
+const nibBuckets = 8
+
+// addNibbles enters pair pr into the nibble tables, in bucket b.
+func (px *pairIndex) addNibbles(b int, pr [2]byte) {
+	bit := byte(1) << b
 	for lane := 0; lane < 32; lane += 16 {
 		px.nib[0][lane+int(pr[0]&15)] |= bit
 		px.nib[1][lane+int(pr[0]>>4)] |= bit
 		px.nib[2][lane+int(pr[1]&15)] |= bit
 		px.nib[3][lane+int(pr[1]>>4)] |= bit
+	}
+}
+
+// nibSet is a bucket of the nibble tables: the nibbles its pairs have at
+// each of the four places (low and high of the first byte, of the second).
+type nibSet [4]uint16
+
+func nibSetOf(pr [2]byte) nibSet {
+	return nibSet{1 << (pr[0] & 15), 1 << (pr[0] >> 4), 1 << (pr[1] & 15), 1 << (pr[1] >> 4)}
+}
+
+func (a nibSet) union(b nibSet) nibSet {
+	return nibSet{a[0] | b[0], a[1] | b[1], a[2] | b[2], a[3] | b[3]}
+}
+
+// falsePPM estimates how often a bucket with nibble sets n reports a
+// candidate that is no anchor pair: the summed pairPPM of every pair its
+// sets accept beyond the anchor pairs (bits, as in pairIndex.bits).
+func (n nibSet) falsePPM(bits *[1 << 10]uint64) float64 {
+	sum := 0.0
+	for l0 := range 16 {
+		for h0 := range 16 {
+			if n[0]&(1<<l0) == 0 || n[1]&(1<<h0) == 0 {
+				continue
+			}
+			for l1 := range 16 {
+				for h1 := range 16 {
+					if n[2]&(1<<l1) == 0 || n[3]&(1<<h1) == 0 {
+						continue
+					}
+					a, b := byte(h0<<4|l0), byte(h1<<4|l1)
+					if k := uint(a)<<8 | uint(b); bits[k>>6]&(1<<(k&63)) == 0 {
+						sum += pairPPM(a, b)
+					}
+				}
+			}
+		}
+	}
+	return sum
+}
+
+// assignBuckets fills the nibble tables: one pair per bucket while there
+// are at most nibBuckets pairs, which makes the vectorised search exact.
+// Beyond, it merges buckets two at a time, each time the two whose union
+// accepts the fewest extra (estimated) non-pairs: "gh" and "gl" share a
+// bucket for free, since its nibble sets accept just those two pairs.
+func (px *pairIndex) assignBuckets() {
+	type bucket struct {
+		set    nibSet
+		groups []int
+	}
+	var bs []bucket
+	for gi, g := range px.groups {
+		bs = append(bs, bucket{nibSetOf([2]byte{g.a, g.b}), []int{gi}})
+	}
+	for len(bs) > nibBuckets {
+		bi, bj, best := 0, 1, math.Inf(1)
+		for i := range bs {
+			for j := i + 1; j < len(bs); j++ {
+				u := bs[i].set.union(bs[j].set)
+				cost := u.falsePPM(&px.bits) - bs[i].set.falsePPM(&px.bits) - bs[j].set.falsePPM(&px.bits)
+				if cost < best {
+					bi, bj, best = i, j, cost
+				}
+			}
+		}
+		bs[bi].set = bs[bi].set.union(bs[bj].set)
+		bs[bi].groups = append(bs[bi].groups, bs[bj].groups...)
+		bs = append(bs[:bj], bs[bj+1:]...)
+	}
+	for b, bk := range bs {
+		for _, gi := range bk.groups {
+			px.addNibbles(b, [2]byte{px.groups[gi].a, px.groups[gi].b})
+		}
 	}
 }
 
@@ -100,10 +178,10 @@ func choosePairs(pes []prefixEntry, simd bool) *pairIndex {
 			px.minK, px.maxK = min(px.minK, k), max(px.maxK, k)
 		}
 		left = rest
-		px.addNibbles(gi, pr)
 		k := uint(pr[0])<<8 | uint(pr[1])
 		px.bits[k>>6] |= 1 << (k & 63)
 	}
+	px.assignBuckets()
 	return px
 }
 
@@ -172,7 +250,8 @@ func (g *pairGroup) add(pe *prefixEntry) {
 }
 
 // index returns the least i with (b[i], b[i+1]) an anchor pair, or -1;
-// with more than 8 pairs it may also return a position holding none.
+// with more than nibBuckets pairs it may also return a position holding
+// none (where a shared bucket accepts a non-pair).
 func (px *pairIndex) index(b []byte) int {
 	done := 0
 	if px.simd && len(b) >= 33 {

@@ -35,8 +35,10 @@ func TestPairIndexSIMD(t *testing.T) {
 }
 
 // TestChoosePairs checks the anchor pairs of the default catalog: each
-// sits where the prefix says, and they are few (the ten BIP-32 prefixes
-// share one).
+// sits where the prefix says, they are few (the ten BIP-32 prefixes share
+// one), and although there are more than 8 (github_pat_ shares no pair
+// with another prefix) the vectorised search stays exact: its nibble
+// tables accept the anchor pairs and nothing else.
 func TestChoosePairs(t *testing.T) {
 	t.Parallel()
 	c := patterns.Default()
@@ -50,8 +52,48 @@ func TestChoosePairs(t *testing.T) {
 			t.Errorf("%s: pair %q not at %d", pe.p, []byte{g.a, g.b}, pe.pk)
 		}
 	}
-	if n := len(s.pairs.groups); n > 8 {
-		t.Errorf("%d pairs for %d prefixes (%s), want at most 8", n, len(s.prefixes), s.describeAnchors())
+	if n := len(s.pairs.groups); n > 9 {
+		t.Errorf("%d pairs for %d prefixes (%s), want at most 9", n, len(s.prefixes), s.describeAnchors())
+	}
+	for a := range 256 {
+		for b := range 256 {
+			px := s.pairs
+			nib := px.nib[0][a&15] & px.nib[1][a>>4] & px.nib[2][b&15] & px.nib[3][b>>4]
+			if got, want := nib != 0, px.group(byte(a), byte(b)) >= 0; got != want {
+				t.Errorf("nibble tables accept %q: %v, anchor pair: %v (%s)", []byte{byte(a), byte(b)}, got, want, s.describeAnchors())
+			}
+		}
+	}
+}
+
+// TestAssignBuckets: with the default catalog's 9 pairs, buckets are
+// shared where that costs nothing ("gh" with "gl", or "b_" with "m_": their
+// union accepts only them) rather than by position, so the search stays
+// exact, and every pair stays in some bucket.
+func TestAssignBuckets(t *testing.T) {
+	t.Parallel()
+	px := &pairIndex{}
+	pairs := []string{"rv", "gh", "gl", "lg", "-K", "b_", "m_", "bp", "c1"}
+	for _, pr := range pairs {
+		px.groups = append(px.groups, pairGroup{a: pr[0], b: pr[1]})
+		k := uint(pr[0])<<8 | uint(pr[1])
+		px.bits[k>>6] |= 1 << (k & 63)
+	}
+	px.assignBuckets()
+	buckets := func(a, b byte) byte {
+		return px.nib[0][a&15] & px.nib[1][a>>4] & px.nib[2][b&15] & px.nib[3][b>>4]
+	}
+	for _, pr := range pairs {
+		if buckets(pr[0], pr[1]) == 0 {
+			t.Errorf("pair %q in no bucket", pr)
+		}
+	}
+	for a := range 256 {
+		for b := range 256 {
+			if buckets(byte(a), byte(b)) != 0 && px.group(byte(a), byte(b)) < 0 {
+				t.Errorf("non-pair %q accepted", []byte{byte(a), byte(b)})
+			}
+		}
 	}
 }
 
@@ -80,8 +122,8 @@ func TestChoosePairsLimits(t *testing.T) {
 			if s := New(c); (s.pairs != nil) != (n <= maxPairs) {
 				t.Fatalf("%d pairs: %s", n, s.describeAnchors())
 			}
-			// Pairs 0 and 8 ("Aa", "Ii") share a bucket: "Ai" and "Ia" match
-			// the nibble tables without being pairs.
+			// Some pairs share a bucket, so crossed pairs such as "Ai" and
+			// "Ia" may match the nibble tables without being pairs.
 			data = append(data, " Ai!12 Ia!123 Aa!12\n"...)
 			checkAgainstReference(t, c, bytes.Repeat(data, 3), variants(false))
 		})

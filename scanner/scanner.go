@@ -35,7 +35,7 @@ type Options struct {
 	ChunkSize int
 }
 
-// Scanner finds the checksum-valid tokens of a catalog. It is safe for
+// Scanner finds the valid tokens (checksum or structure) of a catalog. It is safe for
 // concurrent use by any number of goroutines.
 //
 // How it works. Every prefix gets an anchor pair, two adjacent bytes of it
@@ -170,7 +170,7 @@ type engine struct {
 	pos   cursor
 }
 
-// hit is a checksum-valid token at buf[start:end] of prefix entry pe.
+// hit is a valid token at buf[start:end] of prefix entry pe.
 type hit struct {
 	start, end int
 	pe         int
@@ -295,8 +295,8 @@ func (e *engine) scanAutomaton(buf []byte, from, to int) {
 	}
 }
 
-// try applies the boundary rule and the checksum to the prefix occurrence
-// at start: the tail is the maximal alphabet run (looked at up to one byte
+// try applies the boundary rule and the checksum or structure to the
+// prefix occurrence at start: the tail is the maximal alphabet run (looked at up to one byte
 // past TailMax), and ValidTail must accept it.
 func (e *engine) try(buf []byte, start, idx int) {
 	pe := &e.s.prefixes[idx]

@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/leakguard/leakguard"
+	"github.com/leakguard/leakguard/internal/endpoint"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
 )
@@ -34,7 +34,8 @@ const maxClientAnswer = 1 << 20
 
 // NewClient returns a Client of the server at base (validated with
 // CheckServerURL) that recognises findings of ours with cat. hc may be nil
-// (a default client); the Client uses a copy that refuses redirects.
+// (a default client with endpoint.DefaultTimeout); the Client uses a copy
+// that refuses redirects.
 func NewClient(base string, bearer patterns.Secret, hc *http.Client, cat *patterns.Catalog) (*Client, error) {
 	u, err := CheckServerURL(base, false)
 	if err != nil {
@@ -43,42 +44,16 @@ func NewClient(base string, bearer patterns.Secret, hc *http.Client, cat *patter
 	if bearer.IsZero() {
 		return nil, errors.New("a bearer token is required")
 	}
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	c := *hc
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	return &Client{base: u, bearer: bearer, http: &c, cat: cat}, nil
+	return &Client{base: u, bearer: bearer, http: endpoint.NoRedirects(hc), cat: cat}, nil
 }
 
-// CheckServerURL parses a URL leakguard sends credentials or events to: an
-// absolute http(s) URL with a host and no user information; plain http only
-// to a loopback host unless insecure is set (a bearer token or a signed
-// event must not cross a network in clear). Errors name what is wrong and
-// never quote user information.
+// CheckServerURL parses a URL leakguard sends credentials or events to with
+// the rule every outbound adapter shares (endpoint.Check): an absolute
+// http(s) URL with a host and no user information; plain http only to a
+// loopback host unless insecure is set. Errors never quote user information.
 func CheckServerURL(raw string, insecure bool) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Hostname() == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Opaque != "" {
-		return nil, errors.New("want an absolute http(s) URL such as https://leakguard.example.org")
-	}
-	if u.User != nil {
-		return nil, errors.New("no credentials in the URL")
-	}
-	if u.Scheme == "http" && !insecure && !LoopbackHost(u.Hostname()) {
-		return nil, fmt.Errorf("http://%s: plain http only to a loopback address; use https", u.Host)
-	}
-	return u, nil
-}
-
-// LoopbackHost reports whether host names this machine: localhost or a
-// loopback address.
-func LoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return endpoint.Check(raw, insecure)
 }
 
 // Resolve implements revoker.Resolver: statuses in batches of

@@ -52,7 +52,8 @@ func TestOpenAPI(t *testing.T) {
 	fx := newOpenAPIFixtures(t, e)
 
 	covered := map[string]bool{}
-	for _, tc := range openAPICases(t, e, down, fx) {
+	cases := append(openAPICases(t, e, down, fx), gitLabOpenAPICases(t, newGitLabEnv(t))...)
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			covered[tc.run(t, router)] = true
 		})

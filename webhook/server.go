@@ -15,7 +15,9 @@ import (
 
 	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/internal/budget"
+	"github.com/leakguard/leakguard/issuers"
 	"github.com/leakguard/leakguard/lifecycle"
+	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/store"
 )
@@ -64,6 +66,7 @@ var errorTable = []struct {
 	{store.ErrNotFound, http.StatusNotFound, "not_found"},
 	{store.ErrConflict, http.StatusConflict, "conflict"},
 	{ErrBusy, http.StatusServiceUnavailable, "busy"},
+	{ErrThrottled, http.StatusTooManyRequests, "throttled"},
 	{store.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "timeout"},
 }
@@ -122,6 +125,12 @@ type Config struct {
 	// of it is read.
 	MaxPartnerInFlightBytes int64
 	Timeouts                Timeouts
+	// GitLabToken, when set, serves GitLab's Token Revocation API
+	// (gitlab.go) to callers that present it as a bearer token.
+	GitLabToken patterns.Secret
+	// Reporter, when set, reports other issuers' tokens that reach the
+	// GitLab routes to their issuers (package issuers).
+	Reporter *issuers.Reporter
 }
 
 // Server is leakguard's HTTP server: token API, partner endpoints, health
@@ -209,6 +218,7 @@ func orDefault[T int64 | time.Duration](v, d T) T {
 // routes registers the token API, health and metrics.
 func (s *Server) routes(mux *http.ServeMux) {
 	s.apiRoutes(mux)
+	s.gitLabRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -54,6 +54,22 @@ func TestDependencyDirection(t *testing.T) {
 		// HTTP handler of ours (webhook), no store adapter, SQL or Redis.
 		{"github", []string{mod + "cmd", mod + "webhook", mod + "store/", mod + "redisstreams",
 			"database/sql", "github.com/redis/", "github.com/jackc/", "modernc.org/sqlite"}},
+		// gitlab is what leakguard knows of GitLab: the self-revoke sender
+		// and the Token Revocation API's wire format; no HTTP handler of
+		// ours (webhook), no store, SQL or Redis.
+		// gitlab speaks GitLab's protocols: HTTP, the issuers' vocabulary,
+		// but no store adapter, SQL, Redis or scanner.
+		{"gitlab", []string{mod + "cmd", mod + "webhook", mod + "store/", mod + "lifecycle",
+			mod + "github", mod + "redisstreams", mod + "orgscan", mod + "scanner",
+			"database/sql", "github.com/redis/", "github.com/jackc/", "modernc.org/sqlite"}},
+		// issuers reports tokens to other issuers over the store's queue
+		// and the one leak step; the wire protocols are adapters (github,
+		// gitlab) behind its Sender (it names HTTP statuses, net/http's
+		// table, and sends nothing itself): no adapter, SQL or Redis.
+		{"issuers", []string{mod + "cmd", mod + "webhook", mod + "github", mod + "gitlab", mod + "store/", mod + "lifecycle",
+			"database/sql", "github.com/redis/", "github.com/jackc/", "modernc.org/sqlite"}},
+		// issuersopen wires the senders: no SQL or Redis of its own.
+		{"issuers/issuersopen", []string{mod + "cmd", mod + "webhook", mod + "store/", "github.com/redis/"}},
 		// orgscan is the organisation-scan protocol: no HTTP, SQL or Redis,
 		// no adapter; redisstreams is its queue and knows only the queue's
 		// vocabulary (orgscan/queue), not the scanner, the revoker or stores.
@@ -70,8 +86,13 @@ func TestDependencyDirection(t *testing.T) {
 		{"internal/interrupt", append(projectPkgs(mod), io...)},
 		{"internal/progress", append(projectPkgs(mod), io...)},
 		{"internal/dirlock", append(projectPkgs(mod), io...)},
+		{"internal/term", append(projectPkgs(mod), io...)},
+		{"internal/buildinfo", append(projectPkgs(mod), io...)},
 		{"internal/budget", append(projectPkgs(mod), io...)},
 		{"internal/wait", append(projectPkgs(mod), io...)},
+		// internal/endpoint is the outbound URL rule and no-redirect
+		// client: HTTP, but nothing of the project, SQL or Redis.
+		{"internal/endpoint", append(projectPkgs(mod), "database/sql", "github.com/redis/", "github.com/jackc/", "modernc.org/sqlite")},
 		// internal/serve is the serve process (store, HTTP server, sweeper,
 		// deliverer): nothing of scans, organisation scans or the queue.
 		{"internal/serve", []string{mod + "cmd", mod + "scanjob", mod + "scanner/", mod + "orgscan", mod + "redisstreams"}},
@@ -81,7 +102,7 @@ func TestDependencyDirection(t *testing.T) {
 	// Leaf helpers know nothing of the project and hold no process state
 	// (their own rows above keep them so): any package may depend on
 	// them, even where a row forbids internal/ as a whole.
-	leaves := []string{mod + "internal/budget", mod + "internal/wait"}
+	leaves := []string{mod + "internal/budget", mod + "internal/endpoint", mod + "internal/wait"}
 	for _, tt := range tests {
 		t.Run(tt.pkg, func(t *testing.T) {
 			t.Parallel()
@@ -130,7 +151,7 @@ func TestTestenvIsTestOnly(t *testing.T) {
 // module path with a trailing slash), for packages that must know none.
 func projectPkgs(mod string) []string {
 	return []string{mod + "patterns", mod + "scanner", mod + "store", mod + "revoker",
-		mod + "lifecycle", mod + "webhook", mod + "github", mod + "orgscan", mod + "redisstreams"}
+		mod + "lifecycle", mod + "webhook", mod + "github", mod + "gitlab", mod + "issuers", mod + "orgscan", mod + "redisstreams"}
 }
 
 // allowedImports states, for every package of the module, the project
@@ -160,28 +181,36 @@ var allowedImports = map[string][]string{
 	"revoker/resolvertest": {".", "patterns", "revoker"},
 	"lifecycle":            {".", "patterns", "revoker", "store"},
 	"lifecycle/tokencli":   {".", "internal/interrupt", "lifecycle", "patterns", "scanner/report", "store", "webhook"},
-	"github":               {".", "internal/wait", "patterns", "revoker", "scanner"},
+	"issuers":              {".", "internal/wait", "patterns", "revoker", "store"},
+	"issuers/issuersopen":  {"github", "gitlab", "internal/endpoint", "issuers", "patterns", "revoker", "store"},
+	"issuers/reportcli":    {".", "scanner/report", "store"},
+	"github":               {".", "internal/endpoint", "internal/wait", "issuers", "patterns", "revoker", "scanner"},
 	"github/githubtest":    {},
 	"github/partnertest":   {},
-	"webhook":              {".", "github", "internal/budget", "lifecycle", "patterns", "revoker", "store"},
+	"gitlab":               {".", "internal/endpoint", "issuers", "patterns"},
+	"gitlab/gitlabtest":    {},
+	"webhook":              {".", "github", "gitlab", "internal/budget", "internal/endpoint", "issuers", "lifecycle", "patterns", "revoker", "store"},
 	"orgscan":              {".", "orgscan/queue", "revoker", "scanner", "scanner/orgscan", "scanner/report"},
 	"orgscan/queue":        {},
 	"orgscan/queuetest":    {"orgscan", "orgscan/queue"},
 	"redisstreams":         {"internal/wait", "orgscan/queue"},
 	"scanjob":              {".", "patterns", "revoker", "scanner", "scanner/diff", "scanner/gitsource", "scanner/ignore", "scanner/report"},
-	"scanjob/resolveropen": {"patterns", "revoker", "store", "store/storeopen", "webhook"},
+	"scanjob/resolveropen": {"issuers/issuersopen", "patterns", "revoker", "store", "store/storeopen", "webhook"},
 	"internal/budget":      {},
 	"internal/demo":        {".", "lifecycle", "patterns", "revoker", "scanner", "store", "store/sqlite", "webhook"},
 	"internal/dirlock":     {},
+	"internal/endpoint":    {},
 	"internal/interrupt":   {},
 	"internal/logbuf":      {},
 	"internal/progress":    {},
-	"internal/serve":       {"github", "lifecycle", "patterns", "revoker", "store", "store/storeopen", "webhook"},
+	"internal/serve":       {"github", "issuers", "issuers/issuersopen", "lifecycle", "patterns", "revoker", "store", "store/storeopen", "webhook"},
 	"internal/testenv":     {},
 	"internal/wait":        {},
+	"internal/term":        {},
+	"internal/buildinfo":   {},
 	"benchmarks/bare":      {},
 	"benchmarks/plant":     {"patterns"},
-	"cmd/leakguard": {".", "github", "internal/demo", "internal/dirlock", "internal/interrupt", "internal/logbuf",
+	"cmd/leakguard": {".", "github", "internal/demo", "issuers/issuersopen", "issuers/reportcli", "internal/dirlock", "internal/interrupt", "internal/logbuf", "internal/term", "internal/buildinfo",
 		"internal/progress", "internal/serve", "lifecycle", "lifecycle/tokencli", "orgscan", "patterns",
 		"redisstreams", "revoker", "scanjob", "scanjob/resolveropen", "scanner", "scanner/gitsource",
 		"scanner/orgscan", "scanner/report", "store", "store/storeopen"},

@@ -26,26 +26,12 @@ func (o *expiryFlags) register(fs *flag.FlagSet, maxHelp string) {
 	fs.BoolVar(&o.allowNever, "allow-never", false, "allow tokens that never expire")
 }
 
-// policy builds the expiry policy from the flags; an empty
-// --default-expiry stands for emptyDefault.
+// policy builds the expiry policy from the flags (lifecycle.ParsePolicy);
+// an empty --default-expiry stands for emptyDefault.
 func (o *expiryFlags) policy(emptyDefault time.Duration) (lifecycle.Policy, error) {
-	def, defNever, err := lifecycle.ParseExpiry(o.defaultExpiry)
+	p, err := lifecycle.ParsePolicy(o.defaultExpiry, o.maxExpiry, o.allowNever, emptyDefault)
 	if err != nil {
-		return lifecycle.Policy{}, usageError("--default-expiry: %v", err)
-	}
-	maxd, _, err := lifecycle.ParseExpiry(o.maxExpiry)
-	if err != nil {
-		return lifecycle.Policy{}, usageError("--max-expiry: %v", err)
-	}
-	if defNever && !o.allowNever {
-		return lifecycle.Policy{}, usageError("--default-expiry never needs --allow-never")
-	}
-	if def == 0 && !defNever {
-		def = emptyDefault
-	}
-	p := lifecycle.Policy{DefaultExpiry: def, MaxExpiry: maxd, AllowNever: o.allowNever}
-	if err := p.Validate(); err != nil {
-		return lifecycle.Policy{}, usageError("%v", err)
+		return p, usageError("--default-expiry %q, --max-expiry %q, --allow-never=%v: %v", o.defaultExpiry, o.maxExpiry, o.allowNever, err)
 	}
 	return p, nil
 }
@@ -67,8 +53,6 @@ func loadCatalog(config string) (*patterns.Catalog, error) {
 	return cat, nil
 }
 
-// envOf is sio's environment lookup; a nil Getenv reads an empty
-// environment.
 // environOf is the base environment of git subprocesses: sio.Environ's,
 // or nil (the process's) when it has none.
 func environOf(sio IO) []string {
@@ -78,6 +62,8 @@ func environOf(sio IO) []string {
 	return sio.Environ()
 }
 
+// envOf is sio's environment lookup; a nil Getenv reads an empty
+// environment.
 func envOf(sio IO) func(string) string {
 	if sio.Getenv == nil {
 		return func(string) string { return "" }

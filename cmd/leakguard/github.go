@@ -10,26 +10,13 @@ import (
 
 	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/internal/dirlock"
+	"github.com/leakguard/leakguard/internal/term"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner/orgscan"
 	"github.com/leakguard/leakguard/scanner/report"
 	"github.com/leakguard/leakguard/store/storeopen"
 	"github.com/rs/zerolog"
 )
-
-const githubUsage = `usage: leakguard github <subcommand> [flags]
-
-  scan   --org O | --repo O/R  [--cache-dir DIR] [--format text|json|sarif]
-         [--db DSN [--revoke]] [--queue redis://...]
-         scan every repository's git history (incrementally, through bare
-         mirrors in the cache directory); with --queue, enqueue one job per
-         repository for 'leakguard worker' processes and collect their results
-  alerts --org O [--resolve]
-         pull secret-scanning alerts, revoke our tokens found in them and,
-         with --resolve, resolve those alerts as revoked
-
-The GitHub token is read from GITHUB_TOKEN (or GH_TOKEN) and sent only in an
-Authorization header. Run 'leakguard github <subcommand> -h' for every flag.`
 
 // gitHub runs the github subcommands and `leakguard worker` with what a
 // caller injects besides flags and IO; the zero value is the real thing.
@@ -45,7 +32,7 @@ func runGitHub(ctx context.Context, args []string, sio IO) error {
 // run dispatches the github subcommands with g's dependencies.
 func (g gitHub) run(ctx context.Context, args []string, sio IO) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(sio.Stderr, githubUsage)
+		fmt.Fprintln(sio.Stderr, usageText("github"))
 		if len(args) == 0 {
 			return &exitError{code: exitFail}
 		}
@@ -57,7 +44,7 @@ func (g gitHub) run(ctx context.Context, args []string, sio IO) error {
 	case "alerts":
 		return g.alerts(ctx, args[1:], sio)
 	}
-	fmt.Fprintln(sio.Stderr, githubUsage)
+	fmt.Fprintln(sio.Stderr, usageText("github"))
 	return usageError("unknown github subcommand %q", args[0])
 }
 
@@ -173,7 +160,7 @@ func (c *githubCommon) sink(cat *patterns.Catalog) *report.Sink {
 	o := report.SinkOptions{
 		Format: c.format, Stdout: c.stdout,
 		Report: report.Options{Version: buildVersion(), Catalog: cat,
-			Color: isTerminal(c.stdout) && c.getenv("NO_COLOR") == ""},
+			Color: term.Is(c.stdout) && c.getenv("NO_COLOR") == ""},
 	}
 	if c.output != "" {
 		o.Output = func(write func(io.Writer) error) error { return report.WriteFile(c.output, write) }

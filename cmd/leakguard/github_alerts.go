@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/revoker"
@@ -15,6 +14,7 @@ type githubAlertsOptions struct {
 	githubCommon
 	org, state string
 	resolve    bool
+	others     othersFlags
 }
 
 func parseGitHubAlerts(args []string, sio IO) (*githubAlertsOptions, error) {
@@ -24,7 +24,11 @@ func parseGitHubAlerts(args []string, sio IO) (*githubAlertsOptions, error) {
 	fs.StringVar(&o.org, "org", "", "organisation whose secret-scanning alerts are pulled")
 	fs.StringVar(&o.state, "state", "open", "alerts to pull: open, resolved or all")
 	fs.BoolVar(&o.resolve, "resolve", false, "resolve alerts of our revoked tokens as \"revoked\" with the reason as comment")
+	o.others.declare(fs)
 	if err := parseGitHubFlags(fs, args, sio); err != nil {
+		return nil, err
+	}
+	if err := o.others.check(); err != nil {
 		return nil, err
 	}
 	if o.org == "" {
@@ -56,23 +60,20 @@ func (g gitHub) alerts(ctx context.Context, args []string, sio IO) error {
 		return err
 	}
 	defer st.Close()
-	rv := revoker.New(st, cat, revoker.Options{Now: o.now, Logger: o.log})
+	rv, err := o.others.wrap(revoker.New(st, cat, revoker.Options{Now: o.now, Logger: o.log}), st, cat, &o.githubCommon)
+	if err != nil {
+		return err
+	}
 	sink := o.sink(cat)
-	var failures []string
 	stats, err := github.SyncAlerts(ctx, cl, rv, github.SyncOptions{Org: o.org, State: o.state, Resolve: o.resolve},
-		func(out github.Outcome) error {
-			if out.Err != nil {
-				failures = append(failures, fmt.Sprintf("%s#%d: %v", out.Alert.Repository, out.Alert.Number, out.Err))
-			}
-			return sink.Add([]scanner.Finding{out.Finding(cat)}, nil)
-		})
+		func(out github.Outcome) error { return sink.Add([]scanner.Finding{out.Finding(cat)}, nil) })
 	if ferr := sink.Flush(); ferr != nil && err == nil {
 		err = ferr
 	}
 	if !o.quiet {
 		warnf(o.stderr, "%s", stats.Summary())
 	}
-	for _, f := range failures {
+	for _, f := range stats.Failures {
 		warnf(o.stderr, "  failed %s", f)
 	}
 	switch {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/leakguard/leakguard/github"
 	"github.com/leakguard/leakguard/internal/progress"
+	"github.com/leakguard/leakguard/internal/term"
 	"github.com/leakguard/leakguard/orgscan"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/redisstreams"
@@ -24,6 +25,7 @@ type githubScanOptions struct {
 	sel      github.Selector
 	cacheDir string
 	revoke   bool
+	others   othersFlags
 	queue    string
 	prefix   string
 	parallel int
@@ -41,6 +43,7 @@ func parseGitHubScan(args []string, sio IO) (*githubScanOptions, error) {
 	fs.StringVar(&o.sel.Visibility, "visibility", "all", "repositories to include: all, public, private or internal")
 	fs.StringVar(&o.cacheDir, "cache-dir", "", "directory of bare mirrors and checkpoints (default: the user cache directory)")
 	fs.BoolVar(&o.revoke, "revoke", false, "revoke every active token of ours that is found (needs --db)")
+	o.others.declare(fs)
 	fs.StringVar(&o.queue, "queue", "", "coordinate `redis://...` workers instead of scanning here ('leakguard worker')")
 	fs.StringVar(&o.prefix, "queue-prefix", "leakguard:github", "Redis key prefix of the queue")
 	fs.IntVar(&o.parallel, "parallel", min(4, runtime.GOMAXPROCS(0)), "repositories scanned at once (without --queue)")
@@ -63,6 +66,12 @@ func parseGitHubScan(args []string, sio IO) (*githubScanOptions, error) {
 		}
 		return nil, usageError("--revoke needs the token store named: --db DSN (the embedded default store is --db %s)", hint)
 	}
+	if o.others.on && o.queue != "" {
+		return nil, usageError("--revoke-others does not work with --queue yet: workers send hashes only (docs/issuers.md)")
+	}
+	if err := o.others.check(); err != nil {
+		return nil, err
+	}
 	if o.cacheDir == "" {
 		o.cacheDir = reposcan.DefaultCacheDir(envOf(sio))
 	}
@@ -84,13 +93,19 @@ func (g gitHub) scan(ctx context.Context, args []string, sio IO) error {
 	opts := orgscan.Options{
 		Sink: run.out, Revoke: o.revoke, Parallel: o.parallel, Wait: o.wait, Now: o.now, Log: o.log,
 	}
-	if o.db != "" {
+	if o.db != "" || o.others.on { // the reports' queue: --db, or the embedded store
 		st, err := storeopen.Open(ctx, o.db, o.storeOptions())
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		opts.Resolver = revoker.New(st, cat, revoker.Options{Now: o.now, Logger: o.log})
+		var res revoker.Resolver
+		if o.db != "" {
+			res = revoker.New(st, cat, revoker.Options{Now: o.now, Logger: o.log})
+		}
+		if opts.Resolver, err = o.others.wrap(res, st, cat, &o.githubCommon); err != nil {
+			return err
+		}
 	}
 	repos, skipped, err := cl.Repositories(ctx, o.sel)
 	if err != nil {
@@ -169,7 +184,7 @@ func (r *orgRun) showProgress() (stop func()) {
 		return func() {}
 	}
 	return progress.Start(progress.Options{
-		W: r.o.stderr, Terminal: isTerminal(r.o.stderr), Every: r.o.progressEvery, Prefix: "leakguard: ",
+		W: r.o.stderr, Terminal: term.Is(r.o.stderr), Every: r.o.progressEvery, Prefix: "leakguard: ",
 	}, func() string { return r.stats().ProgressLine(r.o.now().Sub(r.start)) })
 }
 

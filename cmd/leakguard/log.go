@@ -3,11 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 
-	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 
+	"github.com/leakguard/leakguard/internal/term"
 	"github.com/leakguard/leakguard/scanner/report"
 )
 
@@ -22,19 +21,10 @@ func newLogger(w io.Writer, level string) (zerolog.Logger, error) {
 		}
 		lvl = l
 	}
-	if isTerminal(w) {
+	if term.Is(w) {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05"}
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
-}
-
-// isTerminal reports whether w is a terminal (for colour and progress).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
 // warnf prints a user-facing message on stderr, one line: what it quotes

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"io"
@@ -132,6 +133,7 @@ func commands() []command {
 		{"serve", "run the HTTP server: token API, GitHub partner endpoint, health, metrics", runServe},
 		{"hook", "install git hooks (hook install [--pre-push])", runHook},
 		{"github", "scan GitHub organisations and sync secret-scanning alerts", runGitHub},
+		{"reports", "list the reports of other issuers' leaked tokens to their issuers", runReports},
 		{"worker", "consume 'github scan --queue' jobs from Redis Streams", runWorker},
 		{"demo", "issue a token, leak it into a file, scan, revoke and verify (embedded store)", runDemo},
 		{"version", "print the version", runVersion},
@@ -177,4 +179,15 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "environment twin: LEAKGUARD_ + its upper-case name with _ (LEAKGUARD_DB).")
 	fmt.Fprintln(w, "SIGINT or SIGTERM stops a command, which then exits 130 or 143 (serve and")
 	fmt.Fprintln(w, "worker drain first and exit 0); a second signal exits at once.")
+}
+
+// usageTexts are the commands' long help texts, in usage/NAME.txt.
+//
+//go:embed usage/*.txt
+var usageTexts embed.FS
+
+// usageText is the long help text of a command.
+func usageText(name string) string {
+	b, _ := usageTexts.ReadFile("usage/" + name + ".txt") // embedded: present
+	return string(b)
 }

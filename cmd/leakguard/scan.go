@@ -8,13 +8,13 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/leakguard/leakguard/internal/interrupt"
 	"github.com/leakguard/leakguard/internal/progress"
+	"github.com/leakguard/leakguard/internal/term"
 	"github.com/leakguard/leakguard/scanjob"
 	"github.com/leakguard/leakguard/scanner"
 	"github.com/leakguard/leakguard/scanner/report"
@@ -29,31 +29,9 @@ type scanOptions struct {
 	rangeSpec, checkpoint    string
 	quiet, diff, staged, git bool
 	revoke                   bool
+	others                   othersFlags
 	paths                    []string
 }
-
-const scanUsage = `usage: leakguard scan [flags] [PATH...]
-       leakguard scan --diff [FILE...]      (a unified diff; default stdin)
-       leakguard scan --staged [FILE...]    (what git commit would record now)
-       leakguard scan --git [--range A..B] [REPO [PATHSPEC...]]
-
-Scans files and directories (recursively; symlinks are not followed, .git
-folders and FIFOs inside them are skipped). "-" is stdin; with no PATH, stdin
-is scanned when it is a pipe or a file, and with stdin a terminal the command
-stops with a usage error rather than guessing ("." scans the current
-directory). A FIFO or pipe named as a PATH (as in scan <(cmd)) is read until
-its writer closes it.
-Exit codes: 0 no findings, 1 findings, 2 error (anything unreadable); 130 or
-143 when stopped by SIGINT or SIGTERM.
-
-With --db or --server every finding of a token format this installation
-issues gets its status (active, revoked, expired, unknown); with --revoke,
-active ones are revoked, reason "leaked: <source> <path>:<line>". --server
-reads a bearer token (a service token) from LEAKGUARD_TOKEN and sends token
-hashes only, never a token. Without --db and --server no store is opened.
-
-Flags (each has an environment twin LEAKGUARD_<NAME>):
-`
 
 // newScanFlags declares the flags of `leakguard scan` into o.
 func newScanFlags(o *scanOptions, stderr io.Writer) *flag.FlagSet {
@@ -73,8 +51,9 @@ func newScanFlags(o *scanOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.redis, "redis", "", "with --db: Redis cache `URL` in front of the store")
 	fs.StringVar(&o.server, "server", "", "leakguard server `URL`, to fill status and revoke through its API (bearer token in LEAKGUARD_TOKEN)")
 	fs.BoolVar(&o.revoke, "revoke", false, "revoke every active token of ours that is found (needs --db or --server)")
+	o.others.declare(fs)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, scanUsage)
+		fmt.Fprint(stderr, usageText("scan"))
 		fs.PrintDefaults()
 	}
 	return fs
@@ -127,6 +106,9 @@ func (o *scanOptions) validate(getenv func(string) string) error {
 	if !o.git && (o.rangeSpec != "" || o.checkpoint != "") {
 		return usageError("--range and --checkpoint need --git")
 	}
+	if err := o.others.check(); err != nil {
+		return err
+	}
 	return o.validateStore(getenv)
 }
 
@@ -167,7 +149,7 @@ func runScan(ctx context.Context, args []string, sio IO) error {
 	if _, isFile := sio.Stderr.(*os.File); !isFile && sio.Stderr != nil {
 		// workers report concurrently; an *os.File is safe for that, a
 		// buffer (tests) is not
-		sio.Stderr = &lockedWriter{w: sio.Stderr}
+		sio.Stderr = &term.Locked{W: sio.Stderr}
 	}
 	o, err := parseScanArgs(args, sio)
 	if err != nil {
@@ -229,7 +211,7 @@ func (r *scanRun) run(ctx context.Context) error {
 // that is not a pipe or a file: with no PATH, and for --diff with no FILE.
 func (r *scanRun) checkStdin() error {
 	o := r.o
-	if len(o.paths) > 0 || o.git || o.staged || stdinUsable(r.sio.Stdin) {
+	if len(o.paths) > 0 || o.git || o.staged || term.StdinUsable(r.sio.Stdin) {
 		return nil
 	}
 	if o.diff {
@@ -245,7 +227,7 @@ func (r *scanRun) jobOptions(now func() time.Time) scanjob.Options {
 		Mode: scanjob.ModePaths, Paths: o.paths, Range: o.rangeSpec, Checkpoint: o.checkpoint,
 		Config: o.config, Baseline: o.baseline, Stderr: r.sio.Stderr, BaseEnv: environOf(r.sio), Logger: r.log,
 		Warn:    func(msg string) { warnf(r.sio.Stderr, "%s", msg) },
-		Resolve: o.db != "" || o.server != "", Revoke: o.revoke, Actor: defaultActor(r.sio),
+		Resolve: o.db != "" || o.server != "", Revoke: o.revoke, Actor: defaultActor(r.sio), ReportOthers: o.others.on,
 	}
 	switch {
 	case o.diff:
@@ -258,72 +240,26 @@ func (r *scanRun) jobOptions(now func() time.Time) scanjob.Options {
 	if in := r.sio.Stdin; in != nil {
 		jo.Stdin = func(ctx context.Context) (io.Reader, func()) { return interrupt.Reader(ctx, in) }
 	}
-	if r.sio.Stderr != nil && isTerminal(r.sio.Stderr) {
+	if r.sio.Stderr != nil && term.Is(r.sio.Stderr) {
 		jo.GitProgress = r.sio.Stderr // progress only on a terminal, never in CI or pipes
 	}
-	if !o.quiet {
-		jo.Progress = func(st *scanjob.Stats) func() { return startProgress(r.sio.Stderr, st, now) }
+	if !o.quiet && term.Is(r.sio.Stderr) { // a progress line only on a terminal
+		jo.Progress = func(st *scanjob.Stats) func() {
+			start := now()
+			return progress.Start(progress.Options{W: r.sio.Stderr, Terminal: true},
+				func() string { return st.ProgressLine(now().Sub(start)) })
+		}
 	}
 	return jo
 }
 
-// stdinUsable reports whether stdin may be read as input: a pipe or a file,
-// not a terminal (or /dev/null), and not absent.
-func stdinUsable(in io.Reader) bool {
-	if in == nil {
-		return false
-	}
-	f, ok := in.(*os.File)
-	if !ok {
-		return true
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice == 0
-}
-
 // write writes the report to stdout or, atomically, to --output.
 func (r *scanRun) write(findings []scanner.Finding) error {
-	opts := report.Options{Version: buildVersion(), Catalog: r.job.Catalog()}
-	if wd, err := os.Getwd(); err == nil {
-		opts.Root = wd
-	}
-	if r.o.output != "" {
-		err := report.WriteFile(r.o.output, func(w io.Writer) error {
-			return report.Write(w, r.o.format, findings, opts)
-		})
-		if err != nil {
-			return &exitError{code: exitFail, err: err}
-		}
-		return nil
-	}
-	getenv := r.sio.Getenv
-	opts.Color = isTerminal(r.sio.Stdout) && (getenv == nil || getenv("NO_COLOR") == "")
-	if err := report.Write(r.sio.Stdout, r.o.format, findings, opts); err != nil {
-		return &exitError{code: exitFail, err: fmt.Errorf("write report: %w", err)}
+	opts := report.Options{Version: buildVersion(), Catalog: r.job.Catalog(),
+		Color: term.Is(r.sio.Stdout) && envOf(r.sio)("NO_COLOR") == ""}
+	opts.Root, _ = os.Getwd()
+	if err := report.Emit(r.sio.Stdout, r.o.output, r.o.format, findings, opts); err != nil {
+		return &exitError{code: exitFail, err: err}
 	}
 	return nil
-}
-
-// lockedWriter serialises writes to w.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-// startProgress shows the scan's progress line on stderr while it runs,
-// only when stderr is a terminal. The returned function stops and erases
-// it.
-func startProgress(w io.Writer, st *scanjob.Stats, now func() time.Time) func() {
-	if !isTerminal(w) {
-		return func() {}
-	}
-	start := now()
-	return progress.Start(progress.Options{W: w, Terminal: true},
-		func() string { return st.ProgressLine(now().Sub(start)) })
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/leakguard/leakguard/internal/logbuf"
 	"github.com/leakguard/leakguard/internal/serve"
+	"github.com/leakguard/leakguard/internal/term"
 )
 
 // Main is the serve process (package serve): its configuration, its store
@@ -32,7 +33,7 @@ func (o *serveFlags) register(fs *flag.FlagSet, m *Main) {
 	fs.StringVar(&m.NotifyURL, "notify-url", "",
 		"https `URL` receiving token.revoked / token.expiring events (plain http only to a loopback host)")
 	fs.StringVar(&m.NotifySecret, "notify-secret", "",
-		"Standard Webhooks signing `secret` (whsec_<base64>); set it in "+notifySecretEnv+" instead: command lines are visible to other users")
+		"Standard Webhooks signing `secret` (whsec_<base64>); set it in "+envName("notify-secret")+" instead: command lines are visible to other users")
 	fs.BoolVar(&m.NotifyAllowHTTP, "notify-allow-http", false, "accept a plain http --notify-url to any host (events travel in clear)")
 	fs.DurationVar(&m.NotifyLease, "notify-lease", 2*time.Minute,
 		"how long a notification being delivered is held before a crash-recovered retry (longer than a delivery)")
@@ -40,6 +41,10 @@ func (o *serveFlags) register(fs *flag.FlagSet, m *Main) {
 	fs.DurationVar(&m.NotifyTimeout, "notify-timeout", 10*time.Second,
 		"longest one delivery attempt may take (kept under four fifths of --notify-lease)")
 	fs.StringVar(&m.GitHubKeysURL, "github-keys-url", m.GitHubKeysURL, "GitHub secret-scanning public keys `URL`")
+	fs.StringVar(&m.GitLabToken, "gitlab-revocation-token", "", "serve GitLab's Token Revocation API to this bearer `token`; set it in "+
+		envName("gitlab-revocation-token")+" instead: command lines are visible to other users")
+	fs.StringVar(&m.Issuers.GitHub, "github-api-url", "", "where other issuers' GitHub tokens are reported (default https://api.github.com/)")
+	fs.StringVar(&m.Issuers.GitLab, "gitlab-url", "", "where other issuers' GitLab tokens are reported (default https://gitlab.com/)")
 	o.expiryFlags.register(fs, "longest expiry granted: `DURATION` or never (no cap)")
 	fs.DurationVar(&m.SweepInterval, "sweep-interval", m.SweepInterval, "how often expiry is swept")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
@@ -65,9 +70,12 @@ func runServe(ctx context.Context, args []string, sio IO) error {
 	if m.Logger, err = newLogger(logOut, o.logLevel); err != nil {
 		return err
 	}
-	if secretInArgs && m.NotifySecret != "" {
-		m.Logger.Warn().Msg("--notify-secret on the command line is visible to other users of this machine; set " +
-			notifySecretEnv + " instead")
+	for _, name := range secretInArgs {
+		m.Logger.Warn().Msg("--" + name + " on the command line is visible to other users of this machine; set " +
+			envName(name) + " instead")
+	}
+	if err := m.Issuers.Check(); err != nil {
+		return usageError("%v", err)
 	}
 	if m.Policy, err = o.policy(0); err != nil {
 		return err
@@ -93,7 +101,7 @@ func runServe(ctx context.Context, args []string, sio IO) error {
 // console format, written line by line), else a logbuf.Buffer over w that
 // reports write errors on errOut. The returned close flushes it.
 func serveLogOutput(w, errOut io.Writer) (io.Writer, func() error) {
-	if isTerminal(w) {
+	if term.Is(w) {
 		return w, func() error { return nil }
 	}
 	b := logbuf.New(w, errOut, logbuf.DefaultSize, logbuf.DefaultInterval)

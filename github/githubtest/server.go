@@ -2,7 +2,9 @@
 // real wire format (JSON bodies, Link pagination, x-ratelimit-* headers,
 // secondary-limit 403s with Retry-After) for repository listing and
 // secret-scanning alerts, and serves clone URLs the test chooses (local
-// bare repositories). It holds test data only.
+// bare repositories). CredentialsServer is a fake of the unauthenticated
+// "Revoke a list of credentials" route, which records credentials by hash
+// only. It holds test data only.
 package githubtest
 
 import (

@@ -21,6 +21,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/leakguard/leakguard/github"
+	"github.com/leakguard/leakguard/issuers"
+	"github.com/leakguard/leakguard/issuers/issuersopen"
 	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
@@ -44,15 +46,21 @@ type Main struct {
 	NotifyTimeout   time.Duration // longest one delivery attempt (0: deliverer default, 10 s)
 	NotifyAllowHTTP bool          // accept a plain-http NotifyURL to a host other than loopback
 	GitHubKeysURL   string        // GitHub secret-scanning keys URL
-	Policy          lifecycle.Policy
-	Catalog         *patterns.Catalog // nil: patterns.Default()
-	SweepInterval   time.Duration     // default 1 minute
-	ShutdownTimeout time.Duration     // default 20 s: in-flight requests drain this long
-	Timeouts        webhook.Timeouts  // server timeouts (zero: webhook defaults)
-	Logger          zerolog.Logger
-	Now             func() time.Time    // nil: time.Now
-	Getenv          func(string) string // the environment (the default DB's location); nil: an empty one
-	HTTPClient      *http.Client        // key fetches and notification delivery (nil: 10 s timeout)
+	// GitLabToken, when set, serves GitLab's Token Revocation API to
+	// callers presenting it as a bearer token, and reports the other
+	// issuers' tokens GitLab sends to their issuers at Issuers.
+	GitLabToken      string
+	Issuers          issuersopen.Endpoints
+	IssuersAllowHTTP bool // plain http to any issuer host (tests only)
+	Policy           lifecycle.Policy
+	Catalog          *patterns.Catalog // nil: patterns.Default()
+	SweepInterval    time.Duration     // default 1 minute
+	ShutdownTimeout  time.Duration     // default 20 s: in-flight requests drain this long
+	Timeouts         webhook.Timeouts  // server timeouts (zero: webhook defaults)
+	Logger           zerolog.Logger
+	Now              func() time.Time    // nil: time.Now
+	Getenv           func(string) string // the environment (the default DB's location); nil: an empty one
+	HTTPClient       *http.Client        // key fetches and notification delivery (nil: 10 s timeout)
 
 	// Set by Run.
 	Store   store.Store
@@ -163,11 +171,20 @@ func (m *Main) openStore(ctx context.Context) error {
 // buildServer wires the revoker and the HTTP server.
 func (m *Main) buildServer() error {
 	rv := revoker.New(m.Store, m.Catalog, revoker.Options{Now: m.Now, Logger: m.Logger})
-	srv, err := webhook.New(webhook.Config{
+	cfg := webhook.Config{
 		Manager: m.Manager, Revoker: rv, HTTPClient: m.HTTPClient, Logger: m.Logger, Now: m.Now,
 		Senders:  []webhook.Sender{webhook.GitHubSender(m.GitHubKeysURL)},
 		Timeouts: m.Timeouts, Ready: m.readyChecks(),
-	})
+	}
+	if m.GitLabToken != "" {
+		rep, err := issuersopen.New(m.Store, m.Catalog, m.Issuers, m.IssuersAllowHTTP,
+			issuers.Options{Now: m.Now, Logger: m.Logger.With().Str("component", "issuers").Logger()})
+		if err != nil {
+			return fmt.Errorf("issuers: %w", err)
+		}
+		cfg.GitLabToken, cfg.Reporter = patterns.NewSecret(m.GitLabToken), rep
+	}
+	srv, err := webhook.New(cfg)
 	if err != nil {
 		return err
 	}

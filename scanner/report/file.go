@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/leakguard/leakguard/scanner"
 )
 
 // WriteFile writes the file at path (an --output report) with write,
@@ -40,6 +42,20 @@ func WriteFile(path string, write func(io.Writer) error) (err error) {
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("output %s: %w", path, err)
+	}
+	return nil
+}
+
+// Emit writes findings in format to path, atomically (WriteFile), or to
+// w when path is "". Options.Color applies to w only: a file never gets
+// colour.
+func Emit(w io.Writer, path, format string, findings []scanner.Finding, o Options) error {
+	if path != "" {
+		o.Color = false
+		return WriteFile(path, func(f io.Writer) error { return Write(f, format, findings, o) })
+	}
+	if err := Write(w, format, findings, o); err != nil {
+		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
 }

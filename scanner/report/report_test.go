@@ -25,7 +25,12 @@ func testCatalog(t *testing.T) *patterns.Catalog {
 		Alphabet: "0-9A-Za-z", BodyMin: 30, BodyMax: 30,
 		Checksum: patterns.Checksum{Algorithm: patterns.AlgoCRC32IEEE, Encoding: patterns.EncBase62, Length: 6},
 	}
-	c, err := patterns.NewCatalog(append(patterns.OwnFormats(nil), gh)...)
+	fg := patterns.Format{
+		ID: "github-fine-grained-pat", Description: "GitHub fine-grained personal access token",
+		Prefixes: []string{"github_pat_"}, Alphabet: "0-9A-Za-z_",
+		Structure: patterns.Structure{Segments: []int{22, 59}, Separator: "_"},
+	}
+	c, err := patterns.NewCatalog(append(patterns.OwnFormats(nil), gh, fg)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +72,8 @@ func testFindings(t *testing.T, c *patterns.Catalog) ([]scanner.Finding, []strin
 		f.Status, f.Action = leakguard.StateRevoked, leakguard.ActionRevoked
 	})
 	add(m2, t2, leakguard.SourceStdin, "", nil)
+	m4, t4 := mk("github-fine-grained-pat", "ABCDEFGHIJKLMNOPQRSTUV_"+strings.Repeat("abcdefghij", 6)[:59], 7, 5)
+	add(m4, t4, leakguard.SourceFile, "src/app.py", nil)
 	Sort(fs)
 	return fs, toks
 }
@@ -158,6 +165,7 @@ func TestSARIFShape(t *testing.T) {
 				Level               string
 				Message             struct{ Text string }
 				PartialFingerprints map[string]string
+				Properties          struct{ Validation string }
 				Locations           []struct {
 					PhysicalLocation struct {
 						ArtifactLocation struct{ URI string }
@@ -191,6 +199,9 @@ func TestSARIFShape(t *testing.T) {
 			t.Errorf("result %d: no fingerprint", i)
 		}
 		fps[findings[i].TokenHash+findings[i].Rule] = fp
+		if got, want := r.Properties.Validation, findings[i].Validation; got != want || got == "" {
+			t.Errorf("result %d: properties.validation %q, want %q", i, got, want)
+		}
 		for _, l := range r.Locations {
 			uri := l.PhysicalLocation.ArtifactLocation.URI
 			if strings.HasPrefix(uri, "./") || strings.Contains(uri, `\`) || l.PhysicalLocation.Region.StartLine < 1 {
@@ -199,8 +210,17 @@ func TestSARIFShape(t *testing.T) {
 		}
 	}
 	// the same token at two lines has one fingerprint: it survives moving
-	if len(fps) != 3 {
-		t.Errorf("%d distinct fingerprints, want 3 (one per rule+token)", len(fps))
+	if len(fps) != 4 {
+		t.Errorf("%d distinct fingerprints, want 4 (one per rule+token)", len(fps))
+	}
+	for _, r := range rules {
+		want := "A checksum-valid "
+		if r.ID == "github-fine-grained-pat" {
+			want = "A structure-valid "
+		}
+		if !strings.HasPrefix(r.FullDescription.Text, want) {
+			t.Errorf("rule %s: fullDescription %q, want it to start %q", r.ID, r.FullDescription.Text, want)
+		}
 	}
 }
 

@@ -95,6 +95,8 @@ type sarifResultProps struct {
 	Author    string `json:"author,omitempty"`
 	Status    string `json:"status,omitempty"`
 	Action    string `json:"action,omitempty"`
+	// Validation is Finding.Validation: checksum, structure or prefix.
+	Validation string `json:"validation,omitempty"`
 }
 
 type sarifLocation struct {
@@ -147,29 +149,29 @@ func WriteSARIF(w io.Writer, findings []scanner.Finding, o Options) error {
 func sarifRules(findings []scanner.Finding, cat *patterns.Catalog) ([]sarifRule, map[string]int) {
 	var rules []sarifRule
 	index := map[string]int{}
-	add := func(id, desc string, prefixes []string, issued bool) {
+	add := func(id, desc string, prefixes []string, issued bool, validation string) {
 		if _, ok := index[id]; ok {
 			return
 		}
 		index[id] = len(rules)
-		rules = append(rules, sarifRuleOf(id, desc, prefixes, issued))
+		rules = append(rules, sarifRuleOf(id, desc, prefixes, issued, validation))
 	}
 	if cat != nil {
 		for _, f := range cat.Formats() {
-			add(f.ID, f.Description, f.Prefixes, f.Issued)
+			add(f.ID, f.Description, f.Prefixes, f.Issued, f.Validation())
 		}
 	}
 	for _, f := range findings {
-		add(f.Rule, f.Description, nil, f.Issued)
+		add(f.Rule, f.Description, nil, f.Issued, f.Validation)
 	}
 	return rules, index
 }
 
-func sarifRuleOf(id, desc string, prefixes []string, issued bool) sarifRule {
+func sarifRuleOf(id, desc string, prefixes []string, issued bool, validation string) sarifRule {
 	if desc == "" {
 		desc = id + " token"
 	}
-	full := "A checksum-valid " + desc + " was found"
+	full := "A " + validAdjective(validation) + " " + desc + " was found"
 	if len(prefixes) > 0 {
 		full += " (prefix " + strings.Join(prefixes, ", ") + ")"
 	}
@@ -196,6 +198,19 @@ func sarifRuleOf(id, desc string, prefixes []string, issued bool) sarifRule {
 			SecuritySeverity: severity,
 		},
 	}
+}
+
+// validAdjective says in a rule's description how its tokens were
+// validated; "checksum-valid" also stands for an unknown validation (rules
+// of findings outside the catalog), as before validation was reported.
+func validAdjective(validation string) string {
+	switch validation {
+	case patterns.ValidationStructure:
+		return "structure-valid"
+	case patterns.ValidationPrefix:
+		return "prefix-matched"
+	}
+	return "checksum-valid"
 }
 
 // ruleName turns "github-pat" into "GithubPat".
@@ -225,6 +240,7 @@ func sarifResultOf(f scanner.Finding, ruleIndex int, root string) sarifResult {
 		Properties: sarifResultProps{
 			TokenHash: f.TokenHash, Redacted: f.Redacted, Source: string(f.Source),
 			Commit: f.Commit, Author: f.Author, Status: string(f.Status), Action: string(f.Action),
+			Validation: f.Validation,
 		},
 	}
 	if f.Path != "" {

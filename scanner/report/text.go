@@ -26,6 +26,10 @@ const (
 //
 //	path:line:column  rule  redacted  hash-prefix  status[  (action by this scan)][  commit sha][  author]
 //
+// where another issuer's token reported to its issuer shows
+// "(reported to ISSUER by this scan: STATE)", or "(ISSUER report: STATE)"
+// when an earlier run reported it.
+//
 // A finding without a path (stdin) shows "-"; a missing status shows "-".
 // Paths, authors and every other field may come from the scanned data:
 // control and bidi characters in them are shown escaped (Escape; a path
@@ -48,8 +52,13 @@ func WriteText(w io.Writer, findings []scanner.Finding, o Options) error {
 		}
 		fmt.Fprintf(bw, "%s  %s  %s  %s  %s", paint(ansiBold, loc), paint(ansiCyan, f.Rule),
 			paint(ansiBold+ansiRed, f.Redacted), paint(ansiDim, leakguard.ShortHash(f.TokenHash)), paint(statusColor(status), status))
-		if f.Action != "" && f.Action != leakguard.ActionNone {
+		switch {
+		case f.Action == leakguard.ActionReported:
+			fmt.Fprintf(bw, "  %s", paint(ansiGreen, "(reported to "+f.Issuer+" by this scan: "+f.IssuerState+")"))
+		case f.Action != "" && f.Action != leakguard.ActionNone:
 			fmt.Fprintf(bw, "  %s", paint(ansiGreen, "("+string(f.Action)+" by this scan)"))
+		case f.Issuer != "":
+			fmt.Fprintf(bw, "  %s", paint(ansiDim, "("+f.Issuer+" report: "+f.IssuerState+")"))
 		}
 		if f.Commit != "" {
 			fmt.Fprintf(bw, "  commit %s", Escape(f.Commit))
