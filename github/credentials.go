@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/leakguard/leakguard/internal/endpoint"
@@ -38,61 +36,21 @@ var ErrTooManyCredentials = errors.New("github: too many credentials for one rev
 // of an answer is read, and no token appears in an Answer or an error.
 // It is safe for concurrent use.
 type CredentialsRevoker struct {
-	url *url.URL
-	hc  *http.Client
-	now func() time.Time
-	ua  string
-}
-
-// CredentialsOption configures a CredentialsRevoker.
-type CredentialsOption func(*CredentialsRevoker)
-
-// CredentialsNow sets the clock that x-ratelimit-reset is read against
-// (nil: time.Now).
-func CredentialsNow(now func() time.Time) CredentialsOption {
-	return func(r *CredentialsRevoker) {
-		if now != nil {
-			r.now = now
-		}
-	}
-}
-
-// CredentialsUserAgent sets the User-Agent ("": "leakguard").
-func CredentialsUserAgent(ua string) CredentialsOption {
-	return func(r *CredentialsRevoker) {
-		if ua != "" {
-			r.ua = ua
-		}
-	}
+	endpoint.API // set Now and UserAgent to change them
 }
 
 // NewCredentialsRevoker returns a CredentialsRevoker of the REST API at
 // base ("": the GitHub issuer's Endpoint of patterns.Issuers, that is
 // https://api.github.com/; GitHub Enterprise Server: https://HOST/api/v3/),
-// checked with endpoint.Check (plain http to a non-loopback host only with
-// allowHTTP; no credentials, query or fragment in it). hc may be nil (a
-// default client); the revoker uses a copy that follows no redirect.
-func NewCredentialsRevoker(base string, hc *http.Client, allowHTTP bool, opts ...CredentialsOption) (*CredentialsRevoker, error) {
-	if base == "" {
-		base = defaultRevokeBase()
-	}
-	u, err := endpoint.Check(base, allowHTTP)
+// as endpoint.NewAPI checks it (plain http to a non-loopback host only
+// with allowHTTP). hc may be nil (a default client); the revoker uses a
+// copy that follows no redirect.
+func NewCredentialsRevoker(base string, hc *http.Client, allowHTTP bool) (*CredentialsRevoker, error) {
+	api, err := endpoint.NewAPI("github: revocation API URL", base, defaultRevokeBase(), hc, allowHTTP, "credentials", "revoke")
 	if err != nil {
-		return nil, fmt.Errorf("github: revocation API URL: %w", err)
+		return nil, err
 	}
-	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		return nil, errors.New("github: revocation API URL: no query or fragment in it")
-	}
-	r := &CredentialsRevoker{
-		url: u.JoinPath("credentials", "revoke"),
-		hc:  endpoint.NoRedirects(hc),
-		now: time.Now,
-		ua:  "leakguard",
-	}
-	for _, o := range opts {
-		o(r)
-	}
-	return r, nil
+	return &CredentialsRevoker{api}, nil
 }
 
 // defaultRevokeBase is the GitHub issuer's endpoint in the issuer table.
@@ -106,7 +64,7 @@ func defaultRevokeBase() string {
 }
 
 // URL returns the URL the revoker POSTs to.
-func (r *CredentialsRevoker) URL() string { return r.url.String() }
+func (r *CredentialsRevoker) URL() string { return r.API.URL.String() }
 
 // revokeRequest is the body of POST /credentials/revoke.
 type revokeRequest struct {
@@ -135,33 +93,17 @@ func (r *CredentialsRevoker) Send(ctx context.Context, tokens []patterns.Secret)
 	if err != nil {
 		return nil, fmt.Errorf("github: revoke credentials: encode: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url.String(), bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.API.URL.String(), bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("github: revoke credentials: %w", err)
 	}
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", r.ua)
-	resp, err := r.hc.Do(req)
+	resp, raw, err := r.Do(req, maxRevokeAnswer)
 	if err != nil {
-		// *url.Error names the method and URL (which holds no user
-		// information: NewCredentialsRevoker refused it), never the body.
 		return nil, fmt.Errorf("github: revoke credentials: %w", err)
 	}
-	a := r.answer(resp, tokens)
-	out := make([]issuers.Answer, len(tokens))
-	for i := range out {
-		out[i] = a
-	}
-	return out, nil
-}
-
-// answer reads at most maxRevokeAnswer bytes of resp and closes it. A body
-// cut short or unreadable loses its message only: the status is the answer.
-func (r *CredentialsRevoker) answer(resp *http.Response, sent []patterns.Secret) issuers.Answer {
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxRevokeAnswer))
-	resp.Body.Close()
 	var detail string
 	if resp.StatusCode >= 300 {
 		var e struct {
@@ -171,11 +113,16 @@ func (r *CredentialsRevoker) answer(resp *http.Response, sent []patterns.Secret)
 			detail = e.Message
 		}
 	}
-	return issuers.Answer{
+	a := issuers.Answer{
 		Status:     resp.StatusCode,
-		Text:       issuers.AnswerText(resp.StatusCode, detail, sent),
-		RetryAfter: githubRetryAfter(resp.Header, r.now()),
+		Text:       issuers.AnswerText(resp.StatusCode, detail, tokens),
+		RetryAfter: githubRetryAfter(resp.Header, r.Now()),
 	}
+	out := make([]issuers.Answer, len(tokens))
+	for i := range out {
+		out[i] = a
+	}
+	return out, nil
 }
 
 // githubRetryAfter is Retry-After (seconds or an HTTP date) or, when the

@@ -52,11 +52,11 @@ var fixedNow = time.Unix(1_750_000_000, 0)
 
 func newRevoker(t *testing.T, base string, hc *http.Client) *github.CredentialsRevoker {
 	t.Helper()
-	r, err := github.NewCredentialsRevoker(base, hc, false,
-		github.CredentialsNow(func() time.Time { return fixedNow }), github.CredentialsUserAgent("leakguard-test"))
+	r, err := github.NewCredentialsRevoker(base, hc, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.Now, r.UserAgent = func() time.Time { return fixedNow }, "leakguard-test"
 	return r
 }
 

@@ -3,11 +3,8 @@ package gitlab
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/leakguard/leakguard/internal/endpoint"
@@ -33,61 +30,21 @@ const maxAnswer = 64 << 10
 // is the answer), at most 64 KiB of an answer is read, and no token
 // appears in an Answer or an error. It is safe for concurrent use.
 type SelfRevoker struct {
-	url *url.URL
-	hc  *http.Client
-	now func() time.Time
-	ua  string
-}
-
-// Option configures a SelfRevoker.
-type Option func(*SelfRevoker)
-
-// WithNow sets the clock that rate-limit reset times are read against
-// (nil: time.Now).
-func WithNow(now func() time.Time) Option {
-	return func(r *SelfRevoker) {
-		if now != nil {
-			r.now = now
-		}
-	}
-}
-
-// WithUserAgent sets the User-Agent ("": "leakguard").
-func WithUserAgent(ua string) Option {
-	return func(r *SelfRevoker) {
-		if ua != "" {
-			r.ua = ua
-		}
-	}
+	endpoint.API // set Now and UserAgent to change them
 }
 
 // NewSelfRevoker returns a SelfRevoker of the GitLab instance at base ("":
 // the GitLab issuer's Endpoint of patterns.Issuers, that is
 // https://gitlab.com/; an instance under a sub-path: https://HOST/PATH/),
-// checked with endpoint.Check (plain http to a non-loopback host only with
-// allowHTTP; no credentials, query or fragment in it). hc may be nil (a
-// default client); the revoker uses a copy that follows no redirect.
-func NewSelfRevoker(base string, hc *http.Client, allowHTTP bool, opts ...Option) (*SelfRevoker, error) {
-	if base == "" {
-		base = defaultBase()
-	}
-	u, err := endpoint.Check(base, allowHTTP)
+// as endpoint.NewAPI checks it (plain http to a non-loopback host only
+// with allowHTTP). hc may be nil (a default client); the revoker uses a
+// copy that follows no redirect.
+func NewSelfRevoker(base string, hc *http.Client, allowHTTP bool) (*SelfRevoker, error) {
+	api, err := endpoint.NewAPI("gitlab: instance URL", base, defaultBase(), hc, allowHTTP, "api", "v4", "personal_access_tokens", "self")
 	if err != nil {
-		return nil, fmt.Errorf("gitlab: instance URL: %w", err)
+		return nil, err
 	}
-	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		return nil, errors.New("gitlab: instance URL: no query or fragment in it")
-	}
-	r := &SelfRevoker{
-		url: u.JoinPath("api", "v4", "personal_access_tokens", "self"),
-		hc:  endpoint.NoRedirects(hc),
-		now: time.Now,
-		ua:  "leakguard",
-	}
-	for _, o := range opts {
-		o(r)
-	}
-	return r, nil
+	return &SelfRevoker{api}, nil
 }
 
 // defaultBase is the GitLab issuer's endpoint in the issuer table.
@@ -101,7 +58,7 @@ func defaultBase() string {
 }
 
 // URL returns the URL the revoker sends DELETE to.
-func (r *SelfRevoker) URL() string { return r.url.String() }
+func (r *SelfRevoker) URL() string { return r.API.URL.String() }
 
 // Send implements issuers.Sender: one request per token, in order, each
 // answered on its own. Every token is checked before any is sent. An error
@@ -138,21 +95,16 @@ func headerSafe(s string) bool {
 
 // revoke sends one DELETE authenticated with tok.
 func (r *SelfRevoker) revoke(ctx context.Context, tok patterns.Secret) (issuers.Answer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, r.url.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, r.API.URL.String(), nil)
 	if err != nil {
 		return issuers.Answer{}, err
 	}
 	req.Header.Set("PRIVATE-TOKEN", tok.Reveal())
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", r.ua)
-	resp, err := r.hc.Do(req)
+	resp, raw, err := r.Do(req, maxAnswer)
 	if err != nil {
-		// *url.Error names the method and URL (no user information:
-		// NewSelfRevoker refused it), never a header.
 		return issuers.Answer{}, err
 	}
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	resp.Body.Close()
 	detail := ""
 	if resp.StatusCode >= 300 {
 		detail = messageOf(raw)
@@ -160,7 +112,7 @@ func (r *SelfRevoker) revoke(ctx context.Context, tok patterns.Secret) (issuers.
 	return issuers.Answer{
 		Status:     resp.StatusCode,
 		Text:       issuers.AnswerText(resp.StatusCode, detail, []patterns.Secret{tok}),
-		RetryAfter: retryAfter(resp, r.now()),
+		RetryAfter: retryAfter(resp, r.Now()),
 	}, nil
 }
 

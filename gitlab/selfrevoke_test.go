@@ -40,11 +40,11 @@ func assertNoToken(t *testing.T, what, s string, toks []patterns.Secret) {
 
 func newRevoker(t *testing.T, base string, hc *http.Client) *gitlab.SelfRevoker {
 	t.Helper()
-	r, err := gitlab.NewSelfRevoker(base, hc, false,
-		gitlab.WithNow(func() time.Time { return fixedNow }), gitlab.WithUserAgent("leakguard-test"))
+	r, err := gitlab.NewSelfRevoker(base, hc, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.Now, r.UserAgent = func() time.Time { return fixedNow }, "leakguard-test"
 	return r
 }
 

@@ -239,7 +239,7 @@ func (r *Reporter) sendBatch(ctx context.Context, is patterns.Issuer, batch []cl
 		if attempt >= r.o.Attempts || retryAt.After(deadline) || ctx.Err() != nil {
 			break
 		}
-		r.o.Logger.Info().Str("issuer", is.ID).Int("tokens", len(tokens)).Dur("wait", wait).Msg("issuer busy; waiting to report again")
+		r.o.Logger.Info().Str("issuer", is.ID).Int("tokens", len(tokens)).Dur("wait", wait).Msg("issuer did not take the report yet (throttled, failing or unreachable); trying again")
 		if r.o.Sleep(ctx, wait) != nil {
 			break
 		}

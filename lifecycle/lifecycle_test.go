@@ -271,3 +271,32 @@ func TestIssueRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestParsePolicy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		def, max   string
+		allowNever bool
+		want       Policy
+		err        string
+	}{
+		{"90d", "365d", false, Policy{DefaultExpiry: 90 * Day, MaxExpiry: 365 * Day}, ""},
+		{"", "365d", false, Policy{DefaultExpiry: time.Hour, MaxExpiry: 365 * Day}, ""},
+		{"never", "", true, Policy{AllowNever: true}, ""},
+		{"never", "", false, Policy{}, "never needs never to be allowed"},
+		{"soon", "365d", false, Policy{}, "default expiry: "},
+		{"1d", "lots", false, Policy{}, "max expiry: "},
+	}
+	for _, tt := range tests {
+		p, err := ParsePolicy(tt.def, tt.max, tt.allowNever, time.Hour)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%q %q: err %v, want %q", tt.def, tt.max, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || p != tt.want {
+			t.Errorf("%q %q: %+v %v, want %+v", tt.def, tt.max, p, err, tt.want)
+		}
+	}
+}

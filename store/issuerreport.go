@@ -41,7 +41,7 @@ type IssuerReport struct {
 	Source   string            // where it was first seen (leakguard.Source)
 	Location string            // where it was first seen (path:line, URL); recorded, never fetched
 	State    IssuerReportState //
-	Attempts int               // requests sent for it so far
+	Attempts int               // answers recorded: runs that sent it (a run may retry within its bounds)
 	// Response is the issuer's last answer ("202 Accepted", "401
 	// Unauthorized", a throttling message); never the token.
 	Response    string

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -215,4 +218,90 @@ func TestRevokeOthersSurvivesKill9(t *testing.T) {
 
 func reportFilter(issuer string) store.IssuerReportFilter {
 	return store.IssuerReportFilter{Issuer: issuer}
+}
+
+// TestServeGitLabRevocationAPI: `leakguard serve` with GitLab's
+// revocation token in its environment twin serves the Token Revocation
+// API; a GitLab-style batch revokes ours and forwards the others to their
+// issuers, and nothing logs a token.
+func TestServeGitLabRevocationAPI(t *testing.T) {
+	t.Parallel()
+	e := newOthersEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	const glToken = "gitlab-revocation-shared-secret-42"
+	logs := &lockedBuffer{}
+	vars := map[string]string{"LEAKGUARD_GITLAB_REVOCATION_TOKEN": glToken}
+	sio := IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: logs,
+		Getenv: func(k string) string { return vars[k] }, Now: time.Now}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"serve", "--addr", addr, "--db", "sqlite:" + e.db,
+			"--github-api-url", e.gh.URL(), "--gitlab-url", e.gl.URL()}, sio)
+	}()
+	base := "http://" + addr
+	for i := 0; ; i++ {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if i > 200 {
+			t.Fatal("serve did not start")
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	body, _ := json.Marshal([]map[string]string{
+		{"type": "leakguard_leakguard-user", "token": e.ours.Reveal(), "location": "https://gitlab.example.org/acme/app/-/blob/main/.env"},
+		{"type": "gitleaks_rule_id_github_personal_access_token", "token": e.ghp.Reveal(), "location": "https://gitlab.example.org/acme/app/-/blob/main/ci.yml"},
+		{"type": "gitleaks_rule_id_gitlab_personal_access_token", "token": e.glpat.Reveal(), "location": "https://gitlab.example.org/acme/app/-/blob/main/x"},
+	})
+	post := func(bearer string) int {
+		req, _ := http.NewRequest("POST", base+"/v1/gitlab/revoke_tokens", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+bearer)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("wrong"); code != http.StatusUnauthorized {
+		t.Fatalf("wrong bearer: %d", code)
+	}
+	if code := post(glToken); code != http.StatusNoContent {
+		t.Fatalf("batch: %d; logs:\n%s", code, logs.String())
+	}
+	if code := post(glToken); code != http.StatusNoContent {
+		t.Fatalf("replay: %d", code)
+	}
+	if len(e.gh.Calls()) != 1 || len(e.gl.Calls()) != 1 {
+		t.Fatalf("issuers got GitHub %d, GitLab %d calls; want one each", len(e.gh.Calls()), len(e.gl.Calls()))
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exit %d", code)
+	}
+	st, err := sqlite.Open(context.Background(), e.db, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tok, err := st.TokenByHash(context.Background(), e.ours.Hash())
+	if err != nil || tok.Valid || !strings.HasPrefix(tok.InvalidReason, "leaked: gitlab https://gitlab.example.org/") {
+		t.Fatalf("our token: %+v %v", tok, err)
+	}
+	for _, s := range []string{e.ours.Reveal(), e.ghp.Reveal(), e.glpat.Reveal(), glToken} {
+		if strings.Contains(logs.String(), s) {
+			t.Fatal("serve logged a token or the GitLab secret")
+		}
+	}
+	if strings.Contains(logs.String(), "visible to other users") {
+		t.Error("warned about a secret given through the environment")
+	}
 }
