@@ -112,14 +112,14 @@ func (s *Scan) update(change func(*Stats)) {
 // the repository done. On error nothing is counted and the caller fails
 // the repository.
 func (s *Scan) accept(ctx context.Context, res RepoResult, commit func() error) error {
-	revoked, err := s.resolve(ctx, res.Findings)
+	done, err := s.resolve(ctx, res.Findings)
 	if err != nil {
 		return err
 	}
 	if err := s.o.Sink.Add(res.Findings, commit); err != nil {
 		return err
 	}
-	s.update(func(st *Stats) { st.addResult(res, revoked) })
+	s.update(func(st *Stats) { st.addResult(res, done) })
 	return nil
 }
 
@@ -134,20 +134,23 @@ func (s *Scan) fail(repo string, err error) {
 // resolve settles one repository's findings in one Resolve call: each
 // finding gets the status (and action) of its token's outcome, unknown
 // and none when the resolver has none. It returns how many tokens were
-// revoked; any resolver error is returned.
-func (s *Scan) resolve(ctx context.Context, fs []scanner.Finding) (revoked int, err error) {
+// revoked and reported to their issuers; any resolver error is returned.
+func (s *Scan) resolve(ctx context.Context, fs []scanner.Finding) (done actions, err error) {
 	if s.o.Resolver == nil || len(fs) == 0 {
-		return 0, nil
+		return done, nil
 	}
 	outs, err := s.o.Resolver.Resolve(ctx, reports(fs), s.o.Revoke)
 	if err != nil {
-		return 0, fmt.Errorf("resolve findings: %w", err)
+		return done, fmt.Errorf("resolve findings: %w", err)
 	}
 	byHash := make(map[leakguard.Hash]revoker.Outcome, len(outs))
 	for _, o := range outs {
 		byHash[o.Hash] = o
-		if o.Action == leakguard.ActionRevoked {
-			revoked++
+		switch o.Action {
+		case leakguard.ActionRevoked:
+			done.revoked++
+		case leakguard.ActionReported:
+			done.reported++
 		}
 	}
 	for i := range fs {
@@ -165,7 +168,7 @@ func (s *Scan) resolve(ctx context.Context, fs []scanner.Finding) (revoked int, 
 			}
 		}
 	}
-	return revoked, nil
+	return done, nil
 }
 
 // reports turns findings into leak reports. Findings from workers carry

@@ -10,6 +10,7 @@ type Stats struct {
 	Failed    int   // repositories not scanned (Failures says why)
 	Findings  int   // findings handed to the sink
 	Revoked   int   // tokens this run revoked
+	Reported  int   // other issuers' tokens this run reported to them
 	Objects   int64 // blobs read
 	Bytes     int64 // bytes of those blobs
 	// Failures are the failed repositories with their reasons, in the
@@ -30,11 +31,15 @@ func (s Stats) snapshot() Stats {
 	return s
 }
 
+// actions counts what resolving one repository's findings did.
+type actions struct{ revoked, reported int }
+
 // addResult counts one repository whose findings are durable.
-func (s *Stats) addResult(res RepoResult, revoked int) {
+func (s *Stats) addResult(res RepoResult, done actions) {
 	s.Done++
 	s.Findings += len(res.Findings)
-	s.Revoked += revoked
+	s.Revoked += done.revoked
+	s.Reported += done.reported
 	s.Objects += res.Objects
 	s.Bytes += res.Bytes
 	if res.Unchanged {

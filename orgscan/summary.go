@@ -52,6 +52,9 @@ func (s Stats) Summary(elapsed time.Duration, skipped []string) []string {
 		fmt.Fprintf(&b, ", %d failed", s.Failed)
 	}
 	fmt.Fprintf(&b, "), %d %s, %d revoked", s.Findings, plural(s.Findings, "finding", "findings"), s.Revoked)
+	if s.Reported > 0 {
+		fmt.Fprintf(&b, ", %d reported to their issuers", s.Reported)
+	}
 	if len(skipped) > 0 {
 		fmt.Fprintf(&b, ", %d skipped", len(skipped))
 	}

@@ -319,3 +319,50 @@ func TestGitHubScanCacheDirLocked(t *testing.T) {
 		t.Errorf("released: exit %d, stderr:\n%s", code, stderr)
 	}
 }
+
+// TestGitHubRevokeOthers: github scan and github alerts report other
+// issuers' tokens to their issuers with --revoke-others, once.
+func TestGitHubRevokeOthers(t *testing.T) {
+	t.Parallel()
+	e := newGHEnv(t)
+	creds := githubtest.NewCredentialsServer()
+	t.Cleanup(creds.Close)
+	dbPath := filepath.Join(t.TempDir(), "lg.db")
+	issueToken(t, dbPath)
+	inRepo, inAlert := ghpToken(t, "inrepo"), ghpToken(t, "inalert")
+	repos := t.TempDir()
+	githubtest.NewGitRepo(t, repos, "api", map[string]string{"ci.yml": "GH=" + inRepo + "\n"})
+	e.srv.AddRepo(githubtest.Repo{Owner: "acme", Name: "api", CloneURL: "file://" + filepath.Join(repos, "api.git")})
+	e.srv.AddAlert(githubtest.Alert{Number: 3, Repo: "acme/api", SecretType: "github_personal_access_token", Secret: inAlert})
+	others := []string{"--revoke-others", "--github-api-url", creds.URL(), "--db", "sqlite:" + dbPath, "--format", "json"}
+
+	scan := append([]string{"github", "scan", "--org", "acme", "--cache-dir", t.TempDir()}, others...)
+	code, stdout, stderr := e.run(scan...)
+	if code != exitFindings {
+		t.Fatalf("github scan exit %d; stderr:\n%s", code, stderr)
+	}
+	if f := jsonLines(t, stdout); len(f) != 1 || f[0]["action"] != "reported" || f[0]["issuer"] != "github" || f[0]["issuer_state"] != "accepted" {
+		t.Fatalf("github scan findings %v", f)
+	}
+	if !strings.Contains(stderr, "1 reported to their issuers") {
+		t.Errorf("github scan summary:\n%s", stderr)
+	}
+	code, stdout, stderr = e.run(append([]string{"github", "alerts", "--org", "acme"}, others...)...)
+	if code != exitOK {
+		t.Fatalf("github alerts exit %d; stderr:\n%s", code, stderr)
+	}
+	if f := jsonLines(t, stdout); len(f) != 1 || f[0]["action"] != "reported" || f[0]["issuer_state"] != "accepted" {
+		t.Fatalf("github alerts findings %v", f)
+	}
+	if !strings.Contains(stderr, "1 reported to their issuers") {
+		t.Errorf("github alerts summary:\n%s", stderr)
+	}
+	got := creds.Received()
+	if len(got) != 2 || got[0] != patterns.HashToken(inRepo) || got[1] != patterns.HashToken(inAlert) {
+		t.Fatalf("GitHub received %v, want the repository's token, then the alert's", got)
+	}
+	if code, _, stderr := e.run(append([]string{"github", "scan", "--org", "acme", "--queue", "redis://127.0.0.1:1/0"}, others...)...); code != exitFail ||
+		!strings.Contains(stderr, "--revoke-others does not work with --queue") {
+		t.Errorf("--queue with --revoke-others: exit %d, %s", code, stderr)
+	}
+}
