@@ -86,18 +86,7 @@ func (o *tokenFlags) open(ctx context.Context, sio IO) (*tokenEnv, error) {
 	return &tokenEnv{mgr: mgr, st: st, log: log}, nil
 }
 
-func tokenUsage(w io.Writer) {
-	fmt.Fprintln(w, `usage: leakguard token <subcommand> [flags]
-
-  issue  --owner O --name N [--type user|service|admin] [--expires DURATION|never]
-         prints the new token once on stdout
-  verify reads a token from stdin; exit 0 valid, 1 invalid (reason on stderr), 2 error
-  revoke --token-stdin | --hash H | --id ID  --reason R [--actor A]
-         exit 0 revoked or already revoked, 1 no such token, 2 error
-  list   [--owner O] [--state active|revoked|expired] [--format text|json]
-
-Run 'leakguard token <subcommand> -h' for every flag.`)
-}
+func tokenUsage(w io.Writer) { fmt.Fprint(w, usageText("token")) }
 
 // runToken dispatches the token subcommands.
 func runToken(ctx context.Context, args []string, sio IO) error {
