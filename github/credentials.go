@@ -46,21 +46,11 @@ type CredentialsRevoker struct {
 // with allowHTTP). hc may be nil (a default client); the revoker uses a
 // copy that follows no redirect.
 func NewCredentialsRevoker(base string, hc *http.Client, allowHTTP bool) (*CredentialsRevoker, error) {
-	api, err := endpoint.NewAPI("github: revocation API URL", base, defaultRevokeBase(), hc, allowHTTP, "credentials", "revoke")
+	api, err := endpoint.NewAPI("github: revocation API URL", base, patterns.DefaultEndpoint(patterns.ProtocolGitHubCredentialsRevoke), hc, allowHTTP, "credentials", "revoke")
 	if err != nil {
 		return nil, err
 	}
 	return &CredentialsRevoker{api}, nil
-}
-
-// defaultRevokeBase is the GitHub issuer's endpoint in the issuer table.
-func defaultRevokeBase() string {
-	for _, is := range patterns.Issuers() {
-		if is.Protocol == patterns.ProtocolGitHubCredentialsRevoke {
-			return is.Endpoint
-		}
-	}
-	return DefaultAPIURL
 }
 
 // URL returns the URL the revoker POSTs to.

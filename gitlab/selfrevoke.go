@@ -12,8 +12,6 @@ import (
 	"github.com/leakguard/leakguard/patterns"
 )
 
-// DefaultURL is GitLab.com, the default instance.
-const DefaultURL = "https://gitlab.com/"
 
 // maxAnswer caps what is read of one answer's body.
 const maxAnswer = 64 << 10
@@ -40,21 +38,11 @@ type SelfRevoker struct {
 // with allowHTTP). hc may be nil (a default client); the revoker uses a
 // copy that follows no redirect.
 func NewSelfRevoker(base string, hc *http.Client, allowHTTP bool) (*SelfRevoker, error) {
-	api, err := endpoint.NewAPI("gitlab: instance URL", base, defaultBase(), hc, allowHTTP, "api", "v4", "personal_access_tokens", "self")
+	api, err := endpoint.NewAPI("gitlab: instance URL", base, patterns.DefaultEndpoint(patterns.ProtocolGitLabSelfRevoke), hc, allowHTTP, "api", "v4", "personal_access_tokens", "self")
 	if err != nil {
 		return nil, err
 	}
 	return &SelfRevoker{api}, nil
-}
-
-// defaultBase is the GitLab issuer's endpoint in the issuer table.
-func defaultBase() string {
-	for _, is := range patterns.Issuers() {
-		if is.Protocol == patterns.ProtocolGitLabSelfRevoke {
-			return is.Endpoint
-		}
-	}
-	return DefaultURL
 }
 
 // URL returns the URL the revoker sends DELETE to.

@@ -90,3 +90,14 @@ func IssuerOf(issuers []Issuer, formatID string) (Issuer, bool) {
 	}
 	return Issuer{}, false
 }
+
+// DefaultEndpoint is the built-in table's endpoint of the issuer that
+// speaks protocol ("" when none does).
+func DefaultEndpoint(protocol string) string {
+	for _, is := range Issuers() {
+		if is.Protocol == protocol {
+			return is.Endpoint
+		}
+	}
+	return ""
+}
