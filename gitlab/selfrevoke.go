@@ -12,7 +12,6 @@ import (
 	"github.com/leakguard/leakguard/patterns"
 )
 
-
 // maxAnswer caps what is read of one answer's body.
 const maxAnswer = 64 << 10
 
