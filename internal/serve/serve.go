@@ -178,7 +178,9 @@ func (m *Main) buildServer() error {
 	}
 	if m.GitLabToken != "" {
 		rep, err := issuersopen.New(m.Store, m.Catalog, m.Issuers, m.IssuersAllowHTTP,
-			issuers.Options{Now: m.Now, Logger: m.Logger.With().Str("component", "issuers").Logger()})
+			// a GitLab batch waits for throttled issuers a few seconds at
+			// most, then answers 429 and GitLab sends it again later
+			issuers.Options{Now: m.Now, MaxWait: 5 * time.Second, Logger: m.Logger.With().Str("component", "issuers").Logger()})
 		if err != nil {
 			return fmt.Errorf("issuers: %w", err)
 		}
