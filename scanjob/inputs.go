@@ -138,7 +138,9 @@ func (j *Job) scanDiff(in io.Reader) error {
 }
 
 // scanGit streams the findings of a git source (package scanner/gitsource):
-// source "staged" or "git", commit and author filled where known. Staged
+// source "staged" or "git", commit and author filled where known. In a
+// partial clone the objects it lacks are skipped and counted, never
+// fetched (Result.Missing). Staged
 // with file names scans the named files that have no staged change whole
 // from the working tree (source "file"), so `pre-commit run
 // --files/--all-files` scans what it names. Git failures are errors
@@ -146,7 +148,7 @@ func (j *Job) scanDiff(in io.Reader) error {
 func (j *Job) scanGit(ctx context.Context) error {
 	if j.o.Mode == ModeStaged {
 		return gitsource.ScanStaged(ctx, gitsource.StagedOptions{
-			Repo: ".", Files: j.o.Paths, Stderr: j.o.Stderr, BaseEnv: j.o.BaseEnv,
+			Repo: ".", Files: j.o.Paths, Stderr: j.o.Stderr, BaseEnv: j.o.BaseEnv, Missing: &j.missing,
 		}, j.sc, j.col.add)
 	}
 	repo, paths := ".", []string(nil)
@@ -158,6 +160,6 @@ func (j *Job) scanGit(ctx context.Context) error {
 	}
 	return gitsource.ScanHistory(ctx, gitsource.HistoryOptions{
 		Repo: repo, Range: j.o.Range, Paths: paths, Checkpoint: j.o.Checkpoint,
-		Stderr: j.o.Stderr, Progress: j.o.GitProgress, BaseEnv: j.o.BaseEnv,
+		Stderr: j.o.Stderr, Progress: j.o.GitProgress, BaseEnv: j.o.BaseEnv, Missing: &j.missing,
 	}, j.sc, j.col.add)
 }

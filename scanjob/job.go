@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rs/zerolog"
 
@@ -92,6 +93,11 @@ type Options struct {
 	// them (package issuers): findings get the action and the report's
 	// issuer and state, whether or not Resolve is set.
 	ReportOthers bool
+	// AllowMissing accepts a git scan (ModeGit, ModeStaged) of a partial
+	// clone that could not read every object it needed: the missing ones
+	// are counted (Result.Missing) either way and never fetched, but
+	// without AllowMissing they make the run Failed.
+	AllowMissing bool
 }
 
 // Job is one scan, prepared by New and done by Run.
@@ -101,6 +107,9 @@ type Job struct {
 	sc    *scanner.Scanner
 	col   *collector
 	stats Stats
+	// missing counts the objects a git scan needed and the repository
+	// does not have (a partial clone's).
+	missing atomic.Int64
 
 	mu   sync.Mutex
 	fail bool // something could not be read, scanned or resolved
@@ -190,6 +199,10 @@ func (j *Job) Run(ctx context.Context, res revoker.Resolver) *Result {
 	case err != nil:
 		j.Errorf("%v", err)
 	}
+	missing := j.missing.Load()
+	if missing > 0 && !j.o.AllowMissing {
+		j.Errorf("%s", missingError(missing))
+	}
 	findings := j.col.result()
 	counts := j.settle(ctx, res, findings)
 	return &Result{
@@ -202,6 +215,7 @@ func (j *Job) Run(ctx context.Context, res revoker.Resolver) *Result {
 		Inputs:         j.stats.Inputs(),
 		Bytes:          j.stats.Bytes(),
 		Unmatched:      j.col.list.Unmatched(),
+		Missing:        missing,
 		Failed:         j.failed(),
 		Interrupted:    ctx.Err() != nil,
 	}
@@ -239,6 +253,10 @@ type Result struct {
 	// Unmatched lists the ignore and baseline entries that suppressed
 	// nothing, as "file:line: hash".
 	Unmatched []string
+	// Missing counts the objects a git scan needed that the repository
+	// does not have (a partial clone's blobs, never fetched): not scanned.
+	// Unless Options.AllowMissing, any makes the run Failed.
+	Missing int64
 	// Failed is set when a problem was reported through Options.Warn;
 	// Interrupted when the context ended.
 	Failed, Interrupted bool

@@ -8,7 +8,8 @@ import (
 
 // Summary is the one-line summary of a run that took took: findings and
 // the rules they match, what was suppressed or allowed inline, with
-// revoked the tokens revoked, what was read. "3 findings (2 rules), 1
+// revoked the tokens revoked, the objects missing from a partial clone,
+// what was read. "3 findings (2 rules), 1
 // suppressed, 1 token revoked; 12 inputs, 4.5 KiB scanned in 12ms".
 func (r *Result) Summary(revoked bool, took time.Duration) string {
 	rules := map[string]bool{}
@@ -32,11 +33,23 @@ func (r *Result) Summary(revoked bool, took time.Duration) string {
 	if n := r.ReportsPending; n > 0 {
 		fmt.Fprintf(&b, " (%d pending: sent again by the next run that finds %s)", n, plural(n, "it", "them"))
 	}
+	if n := r.Missing; n > 0 {
+		fmt.Fprintf(&b, ", %d %s missing (partial clone): not scanned", n, plural(int(n), "object"))
+	}
 	if r.Inputs > 0 || r.Bytes > 0 {
 		fmt.Fprintf(&b, "; %d %s, %s scanned", r.Inputs, plural(int(r.Inputs), "input"), humanBytes(r.Bytes))
 	}
 	fmt.Fprintf(&b, " in %s", took.Round(time.Millisecond))
 	return b.String()
+}
+
+// missingError is the error line of a run that could not read n objects
+// and was not allowed to (Options.AllowMissing): "3 objects missing
+// (partial clone): not scanned and not fetched; --allow-missing accepts
+// an incomplete scan". Its beginning is stable, for scripts.
+func missingError(n int64) string {
+	return fmt.Sprintf("%d %s missing (partial clone): not scanned and not fetched; --allow-missing accepts an incomplete scan",
+		n, plural(int(n), "object"))
 }
 
 // ProgressLine is the progress of a run that has gone on for elapsed:

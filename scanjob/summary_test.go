@@ -36,6 +36,9 @@ func TestSummary(t *testing.T) {
 		{"one", Result{Findings: two[:1], Inputs: 1, Bytes: 10}, false, "1 finding (1 rule); 1 input, 10 B scanned in 2ms"},
 		{"everything", Result{Findings: two, Suppressed: 3, Allowed: 1, Revoked: 1, Inputs: 4, Bytes: 2048}, true,
 			"2 findings (1 rule), 3 suppressed, 1 allowed inline, 1 token revoked; 4 inputs, 2.0 KiB scanned in 2ms"},
+		{"missing objects", Result{Findings: two[:1], Missing: 12}, false,
+			"1 finding (1 rule), 12 objects missing (partial clone): not scanned in 2ms"},
+		{"one missing object", Result{Missing: 1}, false, "0 findings (0 rules), 1 object missing (partial clone): not scanned in 2ms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

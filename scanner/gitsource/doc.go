@@ -14,7 +14,10 @@
 //     and never with an external diff or textconv driver, so untrusted
 //     repositories are safe to scan (see Git).
 //   - Any git failure is an error carrying git's message; a scan that could
-//     not read something never returns nil.
+//     not read something never returns nil. The one exception is opt-in: a
+//     caller that counts missing objects (HistoryOptions.Missing,
+//     StagedOptions.Missing) gets a partial clone's absent objects counted
+//     and skipped, never fetched.
 //   - Tokens travel only inside scanner.Match/Finding (patterns.Secret);
 //     nothing here logs or formats a plaintext token.
 package gitsource

@@ -2,6 +2,7 @@ package gitsource
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/leakguard/leakguard/internal/budget"
 	"github.com/leakguard/leakguard/scanner"
@@ -27,6 +29,11 @@ type HistoryOptions struct {
 	MaxMemory  int64         // in-flight blob bytes (0 = 64 MiB)
 	MaxBlob    int64         // larger blobs are streamed, not buffered (0 = 8 MiB)
 	BaseEnv    []string      // environment git starts from, before hardening (nil = the process's; Git.BaseEnv)
+	// Missing, if set, counts the objects the selected history holds that
+	// the repository does not have (a partial clone's unfetched blobs, or
+	// trees): they are skipped, never fetched, and the checkpoint is then
+	// not updated. Nil: a missing object is an error (ErrGit), as before.
+	Missing *atomic.Int64
 }
 
 // blob is one object to scan.
@@ -63,15 +70,31 @@ func ScanHistory(ctx context.Context, o HistoryOptions, sc *scanner.Scanner, emi
 			return err
 		}
 	}
+	var missing int64
 	if len(revs.Include) > 0 {
-		if err := scanRevisions(ctx, g, o, revs, sc, emit); err != nil {
+		if missing, err = scanRevisions(ctx, g, o, revs, sc, emit); err != nil {
 			return err
 		}
+	}
+	if missing > 0 {
+		o.Missing.Add(missing)
+		if cp != nil {
+			fmt.Fprintf(o.Stderr, "leakguard: checkpoint %s not updated: %d %s missing\n", o.Checkpoint, missing, plural(missing, "object"))
+		}
+		return nil
 	}
 	if cp != nil {
 		return cp.save()
 	}
 	return nil
+}
+
+// plural is word, with an "s" unless n is 1.
+func plural(n int64, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 func (o *HistoryOptions) defaults() {
@@ -90,29 +113,34 @@ func (o *HistoryOptions) defaults() {
 }
 
 // scanRevisions runs the pipeline rev-list → cat-file → scanners →
-// attribution → emit, failing on the first error of any stage.
-func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
+// attribution → emit, failing on the first error of any stage. It returns
+// the number of missing objects skipped (only when o.Missing is set).
+func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions, sc *scanner.Scanner, emit func(scanner.Finding) error) (int64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var grp group
 	grp.cancel = cancel
 
-	revList, revOut, err := startRevList(ctx, g, revs, o.Paths)
+	lst, err := listMode(ctx, g, o.Missing != nil)
 	if err != nil {
-		return err
+		return 0, err
+	}
+	revList, revOut, err := startRevList(ctx, g, revs, o.Paths, lst)
+	if err != nil {
+		return 0, err
 	}
 	cat, err := g.startCatFile(ctx)
 	if err != nil {
 		_ = revList.cmd.Process.Kill()
 		_ = revList.wait()
-		return err
+		return 0, err
 	}
 	mem := budget.New(o.MaxMemory)
 	pool := &sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 	blobs := make(chan blob, o.Workers*2)
 	hits := make(chan hit, 64)
 
-	grp.Go(func() error { return feedCatFile(revOut, cat.in) })
+	grp.Go(func() error { return feedCatFile(revOut, cat.in, lst.missing) })
 	prog := o.Stats
 	if prog == nil {
 		prog = new(HistoryStats)
@@ -121,7 +149,7 @@ func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions,
 	progDone := make(chan struct{})
 	go func() { defer close(progDone); prog.show(progCtx, o.Progress) }()
 	defer func() { stopProg(); <-progDone }()
-	grp.Go(func() error { return readObjects(ctx, cat, sc, o.MaxBlob, mem, pool, prog, blobs, hits) })
+	grp.Go(func() error { return readObjects(ctx, cat, sc, o.MaxBlob, mem, pool, prog, lst.missing, blobs, hits) })
 	var workers sync.WaitGroup
 	for range o.Workers {
 		workers.Add(1)
@@ -134,7 +162,13 @@ func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions,
 	grp.Go(func() error { return attribute(ctx, g, revs, hits, emit) })
 
 	err = grp.Wait()
-	return pipelineError(err, revList.wait(), cat.proc.wait())
+	if err = pipelineError(err, revList.wait(), cat.proc.wait()); err != nil {
+		return 0, err
+	}
+	if lst.missing == nil {
+		return 0, nil
+	}
+	return lst.missing.Load(), nil
 }
 
 // pipelineError picks the error to report: a git process that failed with
@@ -153,13 +187,43 @@ func pipelineError(stage error, procs ...error) error {
 	return errors.Join(procs...)
 }
 
+// listing says how rev-list lists the objects of a history scan.
+type listing struct {
+	// missing, when set, counts missing objects: rev-list runs with
+	// --missing=print and without the blob-type filter, and cat-file
+	// skips what is not a blob.
+	missing *atomic.Int64
+}
+
+// listMode picks the listing. Only a partial clone whose caller counts
+// missing objects gets --missing=print, which makes rev-list skip and
+// print them ("?<oid>") and never fetch one (it turns lazy fetching off in
+// the process, on top of scanEnv). It drops --filter=object:type=blob:
+// with that filter git silently omits missing trees, and with them every
+// blob under them. Other repositories keep the faster blob-only listing,
+// where a missing object is git's error.
+func listMode(ctx context.Context, g Git, count bool) (listing, error) {
+	if !count {
+		return listing{}, nil
+	}
+	partial, err := g.partialClone(ctx)
+	if err != nil || !partial {
+		return listing{}, err
+	}
+	return listing{missing: new(atomic.Int64)}, nil
+}
+
 // startRevList starts `git rev-list --objects` over blobs of revs.
-func startRevList(ctx context.Context, g Git, revs Revisions, paths []string) (*proc, io.ReadCloser, error) {
+func startRevList(ctx context.Context, g Git, revs Revisions, paths []string, lst listing) (*proc, io.ReadCloser, error) {
 	// Trees are small: a smaller delta base cache than git's 96 MiB default
 	// is as fast for the walk and halves its memory (benchmarks/README.md).
-	args := []string{"-c", "core.deltaBaseCacheLimit=16m",
-		"rev-list", "--objects", "--filter=object:type=blob", "--stdin", "--"}
-	args = append(args, paths...)
+	args := []string{"-c", "core.deltaBaseCacheLimit=16m", "rev-list", "--objects"}
+	if lst.missing != nil {
+		args = append(args, "--missing=print")
+	} else {
+		args = append(args, "--filter=object:type=blob")
+	}
+	args = append(append(args, "--stdin", "--"), paths...)
 	var out io.ReadCloser
 	p, err := g.start(ctx, args, func(cmd *exec.Cmd) error {
 		cmd.Stdin = bytesReader(revs.stdin())
@@ -171,12 +235,16 @@ func startRevList(ctx context.Context, g Git, revs Revisions, paths []string) (*
 }
 
 // feedCatFile copies rev-list's "oid path" lines of blobs to cat-file's
-// stdin (commit lines have no path and are dropped) and closes it.
-func feedCatFile(revOut io.Reader, catIn io.WriteCloser) error {
+// stdin (commit lines have no path and are dropped) and closes it. With
+// missing set, it counts the "?oid" lines of missing objects.
+func feedCatFile(revOut io.Reader, catIn io.WriteCloser, missing *atomic.Int64) error {
 	in := bufio.NewReaderSize(revOut, 256<<10)
 	w := bufio.NewWriterSize(catIn, 256<<10)
 	for {
 		line, err := in.ReadSlice('\n')
+		if missing != nil && isMissingLine(line) {
+			missing.Add(1)
+		}
 		if len(line) > 0 && isBlobLine(line) {
 			if _, werr := w.Write(line); werr != nil {
 				return fmt.Errorf("%w cat-file: write: %v", ErrGit, werr)
@@ -208,11 +276,24 @@ func isBlobLine(line []byte) bool {
 	return (i == 40 || i == 64) && i < len(line) && line[i] == ' '
 }
 
+// isMissingLine reports whether a rev-list line is "?<hex oid>", a
+// missing object (--missing=print).
+func isMissingLine(line []byte) bool {
+	if len(line) == 0 || line[0] != '?' {
+		return false
+	}
+	line = bytes.TrimSuffix(line[1:], []byte{'\n'})
+	return isObjectID(string(line))
+}
+
 func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
 // readObjects reads cat-file's output; blobs up to maxBlob go to the
 // scanners through the memory budget, larger ones are streamed here.
-func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob int64, b *budget.Bytes, pool *sync.Pool, prog *HistoryStats, blobs chan<- blob, hits chan<- hit) error {
+// Other objects (trees, tags: listed when missing objects are counted)
+// are skipped. A missing object is counted in missing, or an error when
+// missing is nil.
+func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob int64, b *budget.Bytes, pool *sync.Pool, prog *HistoryStats, missing *atomic.Int64, blobs chan<- blob, hits chan<- hit) error {
 	defer close(blobs)
 	r := NewBatchReader(cat.out)
 	for {
@@ -223,8 +304,17 @@ func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob
 		if err != nil {
 			return err
 		}
-		if h.Missing {
+		switch {
+		case h.Missing && missing != nil:
+			missing.Add(1)
+			continue
+		case h.Missing:
 			return fmt.Errorf("%w cat-file: object %s missing", ErrGit, h.OID)
+		case h.Type != "blob":
+			if err := r.Skip(h); err != nil {
+				return err
+			}
+			continue
 		}
 		prog.add(h.Size)
 		if h.Size > maxBlob {

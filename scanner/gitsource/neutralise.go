@@ -205,6 +205,10 @@ func parseConfigList(out []byte) ([]configEntry, error) {
 type overrides struct {
 	list        []override // neutralised keys, then pinned ones, then safe.directory
 	neutralised []string   // the repository keys given a neutral value
+	// partial is set when the repository names a promisor remote
+	// (extensions.partialClone, remote.<name>.promisor): a partial
+	// clone, whose objects may be missing by design.
+	partial bool
 }
 
 // repoScope reports whether a --show-scope scope is the repository's:
@@ -230,6 +234,7 @@ func buildOverrides(entries []configEntry) (*overrides, error) {
 			continue
 		}
 		key := canonicalKey(e.key)
+		o.partial = o.partial || promisorKey(key, e.value)
 		if seen[key] || isInert(key) {
 			continue
 		}
@@ -246,6 +251,25 @@ func buildOverrides(entries []configEntry) (*overrides, error) {
 	}
 	o.list = append(append(o.list, pinned...), safe...)
 	return o, nil
+}
+
+// promisorKey reports whether a repository key makes it a partial clone,
+// as git decides: extensions.partialClone set, or remote.<name>.promisor
+// true. Any value but an explicit false counts (a key without a value is
+// true for git, and guessing "partial" only costs speed).
+func promisorKey(key, value string) bool {
+	section, sub, name := splitKey(key)
+	switch {
+	case section == "extensions" && sub == "" && name == "partialclone":
+		return value != ""
+	case section == "remote" && sub != "" && name == "promisor":
+		switch strings.ToLower(value) {
+		case "false", "no", "off", "0":
+			return false
+		}
+		return true
+	}
+	return false
 }
 
 // env renders the overrides as GIT_CONFIG_COUNT/KEY/VALUE variables.

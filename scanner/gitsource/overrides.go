@@ -64,3 +64,13 @@ func (g Git) overrides(ctx context.Context) (*overrides, error) {
 	g.cache.o = o
 	return o, nil
 }
+
+// partialClone reports whether the repository is a partial clone (see
+// overrides.partial), from the configuration listing a scan reads anyway.
+func (g Git) partialClone(ctx context.Context) (bool, error) {
+	o, err := g.overrides(ctx)
+	if err != nil {
+		return false, err
+	}
+	return o.partial, nil
+}

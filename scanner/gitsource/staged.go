@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/scanner"
@@ -26,11 +28,18 @@ type StagedOptions struct {
 	Files   []string
 	Stderr  io.Writer
 	BaseEnv []string // environment git starts from, before hardening (nil = the process's; Git.BaseEnv)
+	// Missing, if set, counts the blobs the scan needs that the repository
+	// does not have (a partial clone's): a staged blob is then skipped, and
+	// a missing earlier version of a file makes every token of its staged
+	// blob count as added. Nothing is fetched. Nil: a missing blob is an
+	// error (ErrGit), as before.
+	Missing *atomic.Int64
 }
 
 // change is one staged file: an entry of `git diff-index --cached --raw`.
 type change struct {
 	oldOID, newOID, newMode, status, path string
+	oldPath                               string // renames and copies: the source path
 }
 
 // ScanStaged scans what `git commit` would record now: the index blobs of
@@ -52,10 +61,83 @@ func ScanStaged(ctx context.Context, o StagedOptions, sc *scanner.Scanner, emit 
 	if err != nil {
 		return err
 	}
-	if err := scanChanges(ctx, g, changes, sc, emit); err != nil {
+	absent, err := stagedMissing(ctx, g, o.Missing != nil, base, changes)
+	if err != nil {
 		return err
 	}
+	if err := scanChanges(ctx, g, changes, absent, sc, emit); err != nil {
+		return err
+	}
+	if n := absent.counted(); n > 0 {
+		o.Missing.Add(n)
+	}
 	return scanUnchanged(ctx, g, named.files, changes, deleted, sc, emit)
+}
+
+// absentSet is the blobs a staged scan may need that a partial clone
+// lacks, and the count of those it did need. A nil set knows of none.
+type absentSet struct {
+	oids  map[string]bool
+	count atomic.Int64
+}
+
+// counted is the number of missing blobs the scan needed.
+func (a *absentSet) counted() int64 {
+	if a == nil {
+		return 0
+	}
+	return a.count.Load()
+}
+
+// has reports whether oid is missing, counting it when it is.
+func (a *absentSet) has(oid string) bool {
+	if a == nil || !a.oids[oid] {
+		return false
+	}
+	a.count.Add(1)
+	return true
+}
+
+// stagedMissing lists, in a partial clone and when missing objects are
+// counted, the blobs of the index and of the compared trees (base, and
+// the commits being merged, at the changed paths) that the repository
+// does not have: `git rev-list --missing=print` names them without
+// fetching, where cat-file or diff would stop with git's error. Elsewhere
+// it lists nothing: a missing object stays git's error.
+func stagedMissing(ctx context.Context, g Git, count bool, base string, changes []change) (*absentSet, error) {
+	if !count || len(changes) == 0 {
+		return nil, nil
+	}
+	if partial, err := g.partialClone(ctx); err != nil || !partial {
+		return nil, err
+	}
+	heads, err := mergeHeads(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	var in strings.Builder
+	for _, rev := range append([]string{base}, heads...) {
+		in.WriteString(rev + "\n")
+	}
+	in.WriteString("--\n")
+	for _, c := range changes {
+		in.WriteString(c.path + "\n")
+		if c.oldPath != "" {
+			in.WriteString(c.oldPath + "\n")
+		}
+	}
+	out, err := g.Output(ctx, strings.NewReader(in.String()),
+		"rev-list", "--objects", "--missing=print", "--no-walk", "--indexed-objects", "--stdin")
+	if err != nil {
+		return nil, err
+	}
+	a := &absentSet{oids: map[string]bool{}}
+	for _, line := range strings.Split(string(out), "\n") {
+		if isMissingLine([]byte(line)) {
+			a.oids[line[1:]] = true
+		}
+	}
+	return a, nil
 }
 
 // stagedRoot returns the work tree's top directory and the tree the index
@@ -122,7 +204,7 @@ func parseRaw(out []byte) []change {
 		c := change{oldOID: meta[2], newOID: meta[3], newMode: meta[1], status: meta[4][:1], path: fields[i+1]}
 		i++
 		if (c.status == "R" || c.status == "C") && i+1 < len(fields) {
-			c.path = fields[i+1]
+			c.oldPath, c.path = c.path, fields[i+1]
 			i++
 		}
 		cs = append(cs, c)
@@ -132,7 +214,8 @@ func parseRaw(out []byte) []change {
 
 // scanChanges reads every changed blob through one cat-file process and
 // emits the tokens on the lines the change adds.
-func scanChanges(ctx context.Context, g Git, changes []change, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
+func scanChanges(ctx context.Context, g Git, changes []change, absent *absentSet, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
+	changes = slices.DeleteFunc(slices.Clone(changes), func(c change) bool { return absent.has(c.newOID) })
 	if len(changes) == 0 {
 		return nil
 	}
@@ -148,7 +231,7 @@ func scanChanges(ctx context.Context, g Git, changes []change, sc *scanner.Scann
 		_ = w.Flush()
 		_ = cat.in.Close()
 	}()
-	err = readChanges(ctx, g, NewBatchReader(cat.out), changes, sc, emit)
+	err = readChanges(ctx, g, NewBatchReader(cat.out), changes, absent, sc, emit)
 	if err != nil {
 		_ = cat.proc.cmd.Process.Kill()
 	}
@@ -156,7 +239,7 @@ func scanChanges(ctx context.Context, g Git, changes []change, sc *scanner.Scann
 }
 
 // readChanges reads the changed blobs in request order and scans each.
-func readChanges(ctx context.Context, g Git, r *BatchReader, changes []change, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
+func readChanges(ctx context.Context, g Git, r *BatchReader, changes []change, absent *absentSet, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
 	var buf []byte
 	for i := range changes {
 		h, err := r.Next()
@@ -169,7 +252,7 @@ func readChanges(ctx context.Context, g Git, r *BatchReader, changes []change, s
 		if buf, err = r.ReadBody(h, buf); err != nil {
 			return err
 		}
-		if err := scanChange(ctx, g, changes[i], buf, sc, emit); err != nil {
+		if err := scanChange(ctx, g, changes[i], buf, absent, sc, emit); err != nil {
 			return err
 		}
 	}
@@ -178,7 +261,9 @@ func readChanges(ctx context.Context, g Git, r *BatchReader, changes []change, s
 }
 
 // scanChange emits the tokens of one staged blob that sit on added lines.
-func scanChange(ctx context.Context, g Git, c change, data []byte, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
+// Earlier versions in absent are counted and dropped: against them every
+// line counts as added.
+func scanChange(ctx context.Context, g Git, c change, data []byte, absent *absentSet, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
 	var ms []scanner.Match
 	if err := sc.ScanBytes(data, func(m scanner.Match) error { ms = append(ms, m); return nil }); err != nil {
 		return fmt.Errorf("staged %s: %w", c.path, err)
@@ -194,8 +279,9 @@ func scanChange(ctx context.Context, g Git, c change, data []byte, sc *scanner.S
 	if err != nil {
 		return err
 	}
-	sets := make([]lineSet, 0, len(olds)+len(merged))
-	for _, old := range append(olds, merged...) {
+	olds = slices.DeleteFunc(append(olds, merged...), absent.has)
+	sets := make([]lineSet, 0, len(olds))
+	for _, old := range olds {
 		added, err := addedLines(ctx, g, old, c.newOID)
 		if err != nil {
 			return err
@@ -227,6 +313,22 @@ func addedInAll(sets []lineSet, line int) bool {
 // so a merge does not re-report tokens its side branch already committed.
 // It runs only for blobs that hold a token.
 func mergeParents(ctx context.Context, g Git, path string) ([]string, error) {
+	heads, err := mergeHeads(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	var blobs []string
+	for _, head := range heads {
+		id, err := g.Output(ctx, nil, "rev-parse", "--verify", "-q", head+":"+path)
+		if err == nil {
+			blobs = append(blobs, strings.TrimSpace(string(id)))
+		}
+	}
+	return blobs, nil
+}
+
+// mergeHeads returns the commits MERGE_HEAD names (none outside a merge).
+func mergeHeads(ctx context.Context, g Git) ([]string, error) {
 	out, err := g.Output(ctx, nil, "rev-parse", "--git-path", "MERGE_HEAD")
 	if err != nil {
 		return nil, err
@@ -239,14 +341,7 @@ func mergeParents(ctx context.Context, g Git, path string) ([]string, error) {
 	if err != nil {
 		return nil, nil // no merge in progress
 	}
-	var blobs []string
-	for _, head := range strings.Fields(string(data)) {
-		id, err := g.Output(ctx, nil, "rev-parse", "--verify", "-q", head+":"+path)
-		if err == nil {
-			blobs = append(blobs, strings.TrimSpace(string(id)))
-		}
-	}
-	return blobs, nil
+	return slices.DeleteFunc(strings.Fields(string(data)), func(id string) bool { return !isObjectID(id) }), nil
 }
 
 // addedLines diffs two blobs (as text, never through textconv or an
