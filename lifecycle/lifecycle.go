@@ -36,6 +36,10 @@ type Options struct {
 	// QueueSize bounds the background write queue (0: 1024). When it is
 	// full, writes are dropped (and logged), never waited for.
 	QueueSize int
+	// AllowedScopes, when not nil, lists the only scopes tokens may be
+	// issued with (the configuration's [scopes] allowed; empty: none at
+	// all). nil: any scope of the rule (leakguard.CheckScope).
+	AllowedScopes []string
 }
 
 // Manager is the token lifecycle over a store. It is safe for concurrent
@@ -48,6 +52,7 @@ type Manager struct {
 	rand   io.Reader
 	log    zerolog.Logger
 	bg     *background
+	scopes []string // Options.AllowedScopes
 }
 
 // New returns a Manager issuing tokens of cat's issued formats into st.
@@ -66,7 +71,8 @@ func New(st store.Store, cat *patterns.Catalog, opts Options) *Manager {
 	}
 	return &Manager{
 		st: st, cat: cat, policy: opts.Policy, now: opts.Now, rand: opts.Rand, log: opts.Logger,
-		bg: newBackground(st, opts.Logger, opts.TouchInterval, opts.QueueSize),
+		bg:     newBackground(st, opts.Logger, opts.TouchInterval, opts.QueueSize),
+		scopes: opts.AllowedScopes,
 	}
 }
 
@@ -99,6 +105,9 @@ type IssueRequest struct {
 	ExpiresIn string // as ParseExpiry reads it; "" = policy default
 	Actor     string // who asked (audit)
 	Source    string // how (cli, api, ...)
+	// Scopes the token carries for good (see Manager.Scopes); none by
+	// default.
+	Scopes []string
 }
 
 // Issued is a newly issued token: its record and, once, its plaintext.
@@ -112,8 +121,8 @@ type Issued struct {
 // tokens quoted in owner, name, actor or source are redacted (see the
 // text rules in text.go). Errors: ErrPolicy (expiry refused),
 // store.ErrInvalid (missing owner or name, unknown type, unparsable
-// expiry; a *store.TextError for text that breaks the rules), or the
-// store's.
+// expiry, scopes refused by Manager.Scopes; a *store.TextError for text
+// that breaks the rules), or the store's.
 func (m *Manager) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	req.Owner, req.Name = m.redact(strings.TrimSpace(req.Owner)), m.redact(strings.TrimSpace(req.Name))
 	req.Actor, req.Source = m.redact(req.Actor), m.redact(req.Source)
@@ -121,6 +130,10 @@ func (m *Manager) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 		req.Type = patterns.TypeUser
 	}
 	if err := checkIssue(req); err != nil {
+		return Issued{}, err
+	}
+	scopes, err := m.Scopes(req.Scopes)
+	if err != nil {
 		return Issued{}, err
 	}
 	f, ok := m.cat.Issued(req.Type)
@@ -142,21 +155,35 @@ func (m *Manager) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	now := m.Now()
 	t := &store.Token{
 		ID: id, Hash: sec.Hash(), Type: req.Type, FormatID: f.ID, Owner: req.Owner, Name: req.Name,
-		Last4: sec.Last4(), CreatedAt: now, Valid: true,
+		Last4: sec.Last4(), CreatedAt: now, Valid: true, Scopes: scopes,
 	}
-	detail := "never expires"
 	if life > 0 {
 		exp := now.Add(life)
 		t.ExpiresAt = &exp
-		detail = "expires " + exp.Format(time.RFC3339)
 	}
+	detail := issuedDetail(t)
 	ev := store.Event{TokenID: id, Kind: store.EventIssued, At: now, Actor: req.Actor, Source: req.Source, Detail: detail}
 	if err := m.st.CreateToken(ctx, t, ev); err != nil {
 		return Issued{}, fmt.Errorf("issue token %s: %w", id, err)
 	}
 	m.log.Info().Str("token_id", id).Str("owner", t.Owner).Str("type", t.Type).
-		Str("actor", req.Actor).Str("source", req.Source).Str("expiry", FormatExpiry(life)).Msg("token issued")
+		Str("actor", req.Actor).Str("source", req.Source).Str("expiry", FormatExpiry(life)).
+		Strs("scopes", scopes).Msg("token issued")
 	return Issued{Token: t, Secret: sec}, nil
+}
+
+// issuedDetail is the issued event's detail: "expires <RFC 3339>" or
+// "never expires", then "; scopes a b c" when the token has scopes
+// (docs/events.md#audit-events).
+func issuedDetail(t *store.Token) string {
+	detail := "never expires"
+	if t.ExpiresAt != nil {
+		detail = "expires " + t.ExpiresAt.Format(time.RFC3339)
+	}
+	if len(t.Scopes) > 0 {
+		detail += "; scopes " + strings.Join(t.Scopes, " ")
+	}
+	return detail
 }
 
 // checkIssue checks an issue request whose text is trimmed and redacted.
@@ -192,13 +219,14 @@ func (m *Manager) Get(ctx context.Context, id string) (*store.Token, error) {
 
 // List returns the tokens matching f, ordered by id. f.Now defaults to the
 // Manager's clock; an unknown f.State is store.ErrInvalid, and so is
-// owner, cursor or state text that breaks the rules of text.go. Tokens
+// owner, cursor or state text that breaks the rules of text.go, and a
+// scope (f.Scope, trimmed) that breaks leakguard.CheckScope. Tokens
 // quoted in the owner or cursor are redacted first, as they were when
 // stored: a token pasted as an owner is found by the same paste.
 func (m *Manager) List(ctx context.Context, f store.ListFilter) ([]*store.Token, error) {
-	f.Owner, f.After = m.redact(f.Owner), m.redact(f.After)
+	f.Owner, f.After, f.Scope = m.redact(f.Owner), m.redact(f.After), strings.TrimSpace(f.Scope)
 	if err := firstError(store.CheckLabel("owner", f.Owner, maxOwnerLen), checkID("cursor", f.After),
-		store.CheckLabel("state", string(f.State), 0)); err != nil {
+		store.CheckLabel("state", string(f.State), 0), checkScopeFilter(f.Scope)); err != nil {
 		return nil, err
 	}
 	switch f.State {

@@ -21,6 +21,7 @@ type Record struct {
 	State         leakguard.State `json:"state"`
 	InvalidAt     *time.Time      `json:"invalid_at"`
 	InvalidReason string          `json:"invalid_reason"`
+	Scopes        []string        `json:"scopes"` // sorted; [] for none
 }
 
 // NewRecord returns t's record with its state at now. A token past its
@@ -32,6 +33,7 @@ func NewRecord(t *store.Token, now time.Time) Record {
 		ID: t.ID, Owner: t.Owner, Name: t.Name, Type: t.Type, Last4: t.Last4,
 		CreatedAt: t.CreatedAt.UTC(), ExpiresAt: utc(t.ExpiresAt), LastUsedAt: utc(t.LastUsedAt),
 		State: t.State(now), InvalidAt: utc(t.InvalidAt), InvalidReason: t.InvalidReason,
+		Scopes: ScopesOf(t),
 	}
 	if r.State == leakguard.StateExpired && t.Valid {
 		r.InvalidAt, r.InvalidReason = utc(t.ExpiresAt), store.ReasonExpired
@@ -45,4 +47,13 @@ func utc(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// ScopesOf returns t's scopes for an answer: never nil, so that JSON
+// shows [] for a token without scopes; for no token (nil t), [] too.
+func ScopesOf(t *store.Token) []string {
+	if t == nil || len(t.Scopes) == 0 {
+		return []string{}
+	}
+	return t.Scopes
 }

@@ -278,13 +278,13 @@ func TestNewRecord(t *testing.T) {
 	}
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
-	for _, k := range []string{"id", "owner", "name", "type", "last4", "created_at", "expires_at", "last_used_at", "state", "invalid_at", "invalid_reason"} {
+	for _, k := range []string{"id", "owner", "name", "type", "last4", "created_at", "expires_at", "last_used_at", "state", "invalid_at", "invalid_reason", "scopes"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("record JSON lacks %q: %s", k, b)
 		}
 	}
-	if len(m) != 11 {
-		t.Errorf("record JSON has %d keys, want 11: %s", len(m), b)
+	if len(m) != 12 {
+		t.Errorf("record JSON has %d keys, want 12: %s", len(m), b)
 	}
 }
 

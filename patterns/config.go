@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/leakguard/leakguard"
 )
 
 // ConfigFileName is the configuration file read at the root of a scanned
@@ -35,6 +37,8 @@ var ErrConfig = errors.New("invalid configuration")
 //	id = "acme-legacy"
 //	prefixes = ["acmel_"]
 //	...
+//	[scopes]               # the only scopes tokens may be issued with
+//	allowed = ["read", "write"]
 //
 // Changing a type's prefix never stops recognising the old one: the default
 // prefix (lgu_, lgs_, lga_) and every prefix overridden by a later file stay
@@ -51,8 +55,19 @@ type Config struct {
 	// Formats are additional formats to scan for. They may not be issued
 	// and their ids may not start with "leakguard-".
 	Formats []Format `toml:"format"`
+	// Scopes restricts the scopes tokens are issued with (token issue,
+	// POST /v1/tokens). Scanning ignores it.
+	Scopes ScopesConfig `toml:"scopes"`
 	// Sources lists the files merged into this configuration, in order.
 	Sources []string `toml:"-"`
+}
+
+// ScopesConfig is the [scopes] section.
+type ScopesConfig struct {
+	// Allowed lists the only scopes a token may be issued with, each
+	// following leakguard.CheckScope, each once. nil (no section, or no
+	// allowed key): any scope of the rule; empty (allowed = []): none.
+	Allowed []string `toml:"allowed"`
 }
 
 // ParseConfig decodes a TOML configuration. Unknown keys are errors, so a
@@ -92,6 +107,9 @@ func parseConfig(data []byte) (Config, error) {
 			keys[i] = k.String()
 		}
 		return Config{}, fmt.Errorf("%w: unknown keys %s", ErrConfig, strings.Join(keys, ", "))
+	}
+	if md.IsDefined("scopes", "allowed") && c.Scopes.Allowed == nil {
+		c.Scopes.Allowed = []string{} // allowed = []: no scope at all
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -175,14 +193,19 @@ func ResolveConfig(explicit string, roots []string) (Config, error) {
 
 // Merge returns c overlaid with over: over's issuing prefixes win (the
 // prefixes they replace stay recognised as previous ones), previous
-// prefixes and disabled ids are united, and a format of over replaces one
-// of c with the same id.
+// prefixes and disabled ids are united, a format of over replaces one of c
+// with the same id, and over's allowed scopes, if it lists them, replace
+// c's.
 func (c Config) Merge(over Config) Config {
 	out := Config{
 		Prefixes:         map[string]string{},
 		PreviousPrefixes: map[string][]string{},
 		Disable:          appendUnique(nil, c.Disable...),
 		Sources:          append(append([]string(nil), c.Sources...), over.Sources...),
+		Scopes:           c.Scopes,
+	}
+	if over.Scopes.Allowed != nil {
+		out.Scopes = over.Scopes
 	}
 	for t, p := range c.Prefixes {
 		out.Prefixes[t] = p
@@ -321,6 +344,26 @@ func (c Config) Validate() error {
 		if err := checkExtraFormat(c.Formats[i]); err != nil {
 			return c.wrap(fmt.Errorf("format[%d]: %w", i, err))
 		}
+	}
+	if err := checkAllowedScopes(c.Scopes.Allowed); err != nil {
+		return c.wrap(err)
+	}
+	return nil
+}
+
+// checkAllowedScopes checks that every allowed scope follows
+// leakguard.CheckScope and is listed once. Its errors quote no value that
+// fails the rule (a configuration may hold anything, a token included).
+func checkAllowedScopes(allowed []string) error {
+	seen := make(map[string]bool, len(allowed))
+	for i, sc := range allowed {
+		if err := leakguard.CheckScope(sc); err != nil {
+			return fmt.Errorf("scopes.allowed[%d]: %w", i, err)
+		}
+		if seen[sc] {
+			return fmt.Errorf("scopes.allowed: %q listed twice", sc)
+		}
+		seen[sc] = true
 	}
 	return nil
 }

@@ -27,6 +27,8 @@ func TestLoadConfigFixtures(t *testing.T) {
 		{"bad_sample.toml", "rejects true_positives[0]"},
 		{"reserved_id.toml", "reserved"},
 		{"not_toml.toml", "invalid configuration"},
+		{"scopes.toml", ""},
+		{"bad_scope.toml", "scopes.allowed[1]: invalid scope"},
 		{"missing.toml", "no such file"},
 	}
 	for _, tt := range tests {
@@ -135,6 +137,12 @@ func TestConfigErrors(t *testing.T) {
 		{"issued extra format", "[[format]]\nid = \"x\"\nprefixes = [\"xxx_\"]\nalphabet = \"a-z\"\nbody_min = 5\nissued = true", "[prefixes]"},
 		{"bad extra format", "[[format]]\nid = \"x\"\nprefixes = [\"xxx_\"]\nalphabet = \"a-z\"", "body length"},
 		{"wrong type", "[prefixes]\nuser = 3", "invalid configuration"},
+		{"scope with a space", "[scopes]\nallowed = [\"read all\"]", "scopes.allowed[0]: invalid scope"},
+		{"empty scope", "[scopes]\nallowed = [\"\"]", "scopes.allowed[0]: invalid scope"},
+		{"scope listed twice", "[scopes]\nallowed = [\"read\", \"write\", \"read\"]", `"read" listed twice`},
+		{"scope not a string", "[scopes]\nallowed = [1]", "invalid configuration"},
+		{"scopes not a list", "[scopes]\nallowed = \"read\"", "invalid configuration"},
+		{"unknown scopes key", "[scopes]\ndefault = [\"read\"]", "unknown keys scopes.default"},
 		{"unknown checksum key", "[[format]]\nid = \"x\"\nprefixes = [\"xxx_\"]\nalphabet = \"a-z\"\nbody_min = 5\nchecksum = { algo = \"none\" }", "format.checksum.algo"},
 	}
 	for _, tt := range tests {
@@ -328,5 +336,41 @@ func TestEmptyConfigIsDefault(t *testing.T) {
 	}
 	if got, want := cat.String(), Default().String(); got != want {
 		t.Errorf("empty config catalog %s, want %s", got, want)
+	}
+}
+
+func TestScopesConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		toml string
+		want []string // nil: any scope
+	}{
+		{"no section", "", nil},
+		{"section without allowed", "[scopes]", nil},
+		{"allowed none", "[scopes]\nallowed = []", []string{}},
+		{"allowed", "[scopes]\nallowed = [\"write\", \"read\"]", []string{"write", "read"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := ParseConfig([]byte(tt.toml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Scopes.Allowed; (got == nil) != (tt.want == nil) || strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("Scopes.Allowed = %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+	base := Config{Scopes: ScopesConfig{Allowed: []string{"read"}}}
+	if got := base.Merge(Config{}).Scopes.Allowed; strings.Join(got, ",") != "read" {
+		t.Errorf("merge without scopes = %q, want the base's", got)
+	}
+	if got := base.Merge(Config{Scopes: ScopesConfig{Allowed: []string{}}}).Scopes.Allowed; got == nil || len(got) != 0 {
+		t.Errorf("merge with allowed = [] = %#v, want empty", got)
+	}
+	if got := base.Merge(Config{Scopes: ScopesConfig{Allowed: []string{"write"}}}).Scopes.Allowed; strings.Join(got, ",") != "write" {
+		t.Errorf("merge with allowed = %q, want over's", got)
 	}
 }

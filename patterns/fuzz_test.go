@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/leakguard/leakguard"
 )
 
 // FuzzParseConfig: any input either fails with ErrConfig or yields a
@@ -24,10 +26,18 @@ func FuzzParseConfig(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte("[prefixes]\nuser = \"acme_\"\n[previous_prefixes]\nadmin = [\"x__\", \"y__\"]\n"))
+	f.Add([]byte("[scopes]\nallowed = [\"read\", \"write\", \"deploy:prod\"]\n"))
+	f.Add([]byte("[scopes]\nallowed = []\n"))
+	f.Add([]byte("[scopes]\nallowed = [\"read\", \"read\"]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseConfig(data)
 		if err != nil {
 			return
+		}
+		for _, sc := range c.Scopes.Allowed {
+			if leakguard.CheckScope(sc) != nil {
+				t.Fatalf("allowed scope %q breaks the scope rule", sc)
+			}
 		}
 		cat, err := c.Catalog()
 		if err != nil {

@@ -16,13 +16,15 @@ import (
 // notification (MarkFailed's errMsg).
 const MaxErrorLen = 1000
 
-// PrepareCreate checks t and applies CreateToken's defaults: t.CreatedAt
-// from now, and on ev the token's ID, Kind EventIssued and At t.CreatedAt.
-// It returns the event to record with the token.
+// PrepareCreate checks t and applies CreateToken's defaults: t.Scopes
+// sorted (nil for none), t.CreatedAt from now, and on ev the token's ID,
+// Kind EventIssued and At t.CreatedAt. It returns the event to record with
+// the token.
 func PrepareCreate(t *Token, ev Event, now func() time.Time) (Event, error) {
 	if err := t.Validate(); err != nil {
 		return Event{}, err
 	}
+	t.Scopes, _ = leakguard.ParseScopes(t.Scopes) // checked by Validate
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = now()
 	}

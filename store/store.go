@@ -40,6 +40,9 @@ type Token struct {
 	InvalidAt     *time.Time // when it became invalid
 	InvalidReason string     // why ("expired" for expiry)
 	RevokedBy     string     // actor of the revocation
+	// Scopes are the token's issuer-defined scopes, fixed at issue
+	// (leakguard.ParseScopes): sorted, each once; nil for none.
+	Scopes []string
 }
 
 // State returns the token's state at now: revoked if invalidated for any
@@ -116,6 +119,7 @@ type Notification struct {
 // ListFilter selects tokens for ListTokens. Zero fields do not filter.
 type ListFilter struct {
 	Owner string
+	Scope string          // only tokens that have this scope (exactly)
 	State leakguard.State // evaluated at Now
 	Now   time.Time       // reference time for State
 	After string          // return tokens with ID > After (pagination cursor)

@@ -7,8 +7,9 @@ import (
 )
 
 // Validate checks that t can be stored: ID, a well-formed Hash, Type and
-// Owner are required, and every text field passes CheckLabel (the invalid
-// reason and who revoked it: CheckText). The error wraps ErrInvalid and
+// Owner are required, every text field passes CheckLabel (the invalid
+// reason and who revoked it: CheckText), and Scopes follow
+// leakguard.ParseScopes (in any order). The error wraps ErrInvalid and
 // never quotes a field's content (the hash may be a plaintext token passed
 // by mistake, the others anything at all).
 func (t *Token) Validate() error {
@@ -27,7 +28,16 @@ func (t *Token) Validate() error {
 	return firstError(
 		CheckLabel("id", t.ID, 0), CheckLabel("type", t.Type, 0), CheckLabel("format id", t.FormatID, 0),
 		CheckLabel("owner", t.Owner, 0), CheckLabel("name", t.Name, 0), CheckLabel("last4", t.Last4, 0),
-		CheckText("invalid reason", t.InvalidReason, 0), CheckText("revoked by", t.RevokedBy, 0))
+		CheckText("invalid reason", t.InvalidReason, 0), CheckText("revoked by", t.RevokedBy, 0),
+		checkScopes(t.Scopes))
+}
+
+// checkScopes wraps leakguard.ParseScopes' error in ErrInvalid.
+func checkScopes(scopes []string) error {
+	if _, err := leakguard.ParseScopes(scopes); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
 }
 
 // Validate checks that the request names a token (ID or Hash, the hash
@@ -90,11 +100,17 @@ func (n *Notification) Validate() error {
 }
 
 // Validate checks the filter: a known State (or none), a non-negative
-// Limit, and an Owner and cursor (After) that pass CheckLabel.
+// Limit, an Owner and cursor (After) that pass CheckLabel, and a Scope
+// that is empty or follows leakguard.CheckScope.
 func (f *ListFilter) Validate() error {
 	if err := firstError(CheckLabel("owner", f.Owner, 0), CheckLabel("cursor", f.After, 0),
 		CheckLabel("state", string(f.State), 0)); err != nil {
 		return err
+	}
+	if f.Scope != "" {
+		if err := leakguard.CheckScope(f.Scope); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
 	}
 	switch f.State {
 	case "", leakguard.StateActive, leakguard.StateRevoked, leakguard.StateExpired:

@@ -121,10 +121,11 @@ func authorize(caller *store.Token, allowService bool) error {
 func actor(caller *store.Token) string { return "token:" + caller.ID }
 
 type createRequest struct {
-	Owner     string `json:"owner"`
-	Name      string `json:"name"`
-	Type      string `json:"type"`
-	ExpiresIn string `json:"expires_in"`
+	Owner     string   `json:"owner"`
+	Name      string   `json:"name"`
+	Type      string   `json:"type"`
+	ExpiresIn string   `json:"expires_in"`
+	Scopes    []string `json:"scopes"`
 }
 
 type createResponse struct {
@@ -133,6 +134,7 @@ type createResponse struct {
 	TokenHash string     `json:"token_hash"`
 	Last4     string     `json:"last4"`
 	ExpiresAt *time.Time `json:"expires_at"`
+	Scopes    []string   `json:"scopes"`
 }
 
 // createToken is POST /v1/tokens: the plaintext is in this response only.
@@ -142,7 +144,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, caller *sto
 		return err
 	}
 	iss, err := s.cfg.Manager.Issue(r.Context(), lifecycle.IssueRequest{
-		Owner: req.Owner, Name: req.Name, Type: req.Type, ExpiresIn: req.ExpiresIn,
+		Owner: req.Owner, Name: req.Name, Type: req.Type, ExpiresIn: req.ExpiresIn, Scopes: req.Scopes,
 		Actor: actor(caller), Source: apiSource,
 	})
 	if err != nil {
@@ -150,7 +152,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, caller *sto
 	}
 	t := iss.Token
 	writeJSON(w, http.StatusCreated, createResponse{ID: t.ID, Token: iss.Secret.Reveal(),
-		TokenHash: t.Hash, Last4: t.Last4, ExpiresAt: utcPtr(t.ExpiresAt)})
+		TokenHash: t.Hash, Last4: t.Last4, ExpiresAt: utcPtr(t.ExpiresAt), Scopes: lifecycle.ScopesOf(t)})
 	return nil
 }
 
@@ -159,12 +161,15 @@ type verifyRequest struct {
 }
 
 // VerifyAnswer is the JSON answer of a verification, on the API
-// (POST /v1/tokens/verify) and in `token verify --format json`.
+// (POST /v1/tokens/verify) and in `token verify --format json`. Scopes
+// is always an array: the token's scopes when the store knows it (valid,
+// revoked or expired), [] when it has none or is unknown or malformed.
 type VerifyAnswer struct {
 	Valid         bool       `json:"valid"`
 	ID            string     `json:"id,omitempty"`
 	Owner         string     `json:"owner,omitempty"`
 	Type          string     `json:"type,omitempty"`
+	Scopes        []string   `json:"scopes"`
 	ExpiresAt     *time.Time `json:"expires_at"`
 	InvalidAt     *time.Time `json:"invalid_at"`
 	InvalidReason string     `json:"invalid_reason,omitempty"`
@@ -225,7 +230,7 @@ func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) error {
 
 // NewVerifyAnswer is the answer of a verification made at now.
 func NewVerifyAnswer(v lifecycle.Verification, now time.Time) VerifyAnswer {
-	resp := VerifyAnswer{Valid: v.Valid, Message: v.Message}
+	resp := VerifyAnswer{Valid: v.Valid, Message: v.Message, Scopes: lifecycle.ScopesOf(v.Token)}
 	if t := v.Token; t != nil {
 		rec := lifecycle.NewRecord(t, now)
 		resp.ID, resp.Owner, resp.Type = t.ID, t.Owner, t.Type
@@ -274,7 +279,7 @@ type listResponse struct {
 	NextCursor string             `json:"next_cursor,omitempty"`
 }
 
-// listTokens is GET /v1/tokens?owner=&state=&limit=&cursor=, ordered by id;
+// listTokens is GET /v1/tokens?owner=&scope=&state=&limit=&cursor=, ordered by id;
 // next_cursor is set when there are more.
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, _ *store.Token) error {
 	f, err := listFilter(r.URL.Query())
@@ -311,6 +316,8 @@ func listFilter(q url.Values) (store.ListFilter, error) {
 		switch k {
 		case "owner":
 			f.Owner = v
+		case "scope":
+			f.Scope = v
 		case "state":
 			f.State = leakguard.State(v)
 		case "cursor":

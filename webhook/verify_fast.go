@@ -171,6 +171,7 @@ func appendVerify(b []byte, v *VerifyAnswer) (_ []byte, ok bool) {
 	b = appendField(b, `,"id":`, v.ID, true, &err)
 	b = appendField(b, `,"owner":`, v.Owner, true, &err)
 	b = appendField(b, `,"type":`, v.Type, true, &err)
+	b = appendStrings(b, `,"scopes":`, v.Scopes, &err)
 	b = appendTime(b, `,"expires_at":`, v.ExpiresAt, &err)
 	b = appendTime(b, `,"invalid_at":`, v.InvalidAt, &err)
 	b = appendField(b, `,"invalid_reason":`, v.InvalidReason, true, &err)
@@ -195,6 +196,23 @@ func appendField(b []byte, key, s string, omitEmpty bool, err *error) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// appendStrings appends key and ss as a JSON array, null when nil; a
+// byte that is not plainJSON sets *err.
+func appendStrings(b []byte, key string, ss []string, err *error) []byte {
+	b = append(b, key...)
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendField(b, "", s, false, err)
+	}
+	return append(b, ']')
 }
 
 // appendTime appends key and t as time.Time.MarshalJSON does, or null.

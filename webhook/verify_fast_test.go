@@ -76,15 +76,16 @@ func FuzzDecodeVerify(f *testing.F) {
 // FuzzAppendVerify holds appendVerify to json.Encoder: when it encodes a
 // response, its bytes are encoding/json's.
 func FuzzAppendVerify(f *testing.F) {
-	f.Add(true, "tok_1", "o@example.org", "service", int64(1700000000), int64(5), "", "", 0, true, false)
-	f.Add(false, "", "", "", int64(0), int64(0), "revoked", "token revoked: leaked <here> & there", 3600, false, true)
-	f.Add(false, "x\"y", "é", "\n", int64(-62135596800), int64(0), "a\\b", "\u2028", -7200, true, true)
-	f.Add(true, "id", "o", "t", int64(253402300800), int64(1), "", "", 0, true, true)    // year 10000
-	f.Add(true, "id", "o", "t", int64(1700000000), int64(0), "", "", 86400, true, false) // offset 24h
+	f.Add(true, "tok_1", "o@example.org", "service", int64(1700000000), int64(5), "", "", 0, true, false, "read write")
+	f.Add(false, "", "", "", int64(0), int64(0), "revoked", "token revoked: leaked <here> & there", 3600, false, true, "")
+	f.Add(false, "x\"y", "é", "\n", int64(-62135596800), int64(0), "a\\b", "\u2028", -7200, true, true, "a\"b é")
+	f.Add(true, "id", "o", "t", int64(253402300800), int64(1), "", "", 0, true, true, "deploy:prod") // year 10000
+	f.Add(true, "id", "o", "t", int64(1700000000), int64(0), "", "", 86400, true, false, " nil")     // offset 24h
 	f.Fuzz(func(t *testing.T, valid bool, id, owner, typ string, sec, nsec int64, reason, msg string,
-		offset int, hasExpires, hasInvalid bool) {
+		offset int, hasExpires, hasInvalid bool, scopes string) {
 		at := time.Unix(sec, nsec).In(time.FixedZone("z", offset))
-		v := VerifyAnswer{Valid: valid, ID: id, Owner: owner, Type: typ, InvalidReason: reason, Message: msg}
+		v := VerifyAnswer{Valid: valid, ID: id, Owner: owner, Type: typ, InvalidReason: reason, Message: msg,
+			Scopes: fuzzScopes(scopes)}
 		if hasExpires {
 			v.ExpiresAt = &at
 		}
@@ -106,9 +107,18 @@ func FuzzAppendVerify(f *testing.F) {
 	})
 }
 
+// fuzzScopes splits s at spaces into scopes: [] for "", nil when s
+// starts with a space (both must encode as encoding/json does).
+func fuzzScopes(s string) []string {
+	if strings.HasPrefix(s, " ") {
+		return nil
+	}
+	return append([]string{}, strings.Fields(s)...)
+}
+
 // plainResponse reports whether every string of v is plainJSON.
 func plainResponse(v VerifyAnswer) bool {
-	for _, s := range []string{v.ID, v.Owner, v.Type, v.InvalidReason, v.Message} {
+	for _, s := range append([]string{v.ID, v.Owner, v.Type, v.InvalidReason, v.Message}, v.Scopes...) {
 		for i := 0; i < len(s); i++ {
 			if !plainJSON(s[i]) {
 				return false
@@ -129,7 +139,10 @@ func TestWriteVerifyMatchesWriteJSON(t *testing.T) {
 		v    VerifyAnswer
 	}{
 		{"valid", VerifyAnswer{Valid: true, ID: "tok_1", Owner: "o@example.org", Type: "service", ExpiresAt: &at}},
-		{"invalid", VerifyAnswer{Message: "unknown token"}},
+		{"valid with scopes", VerifyAnswer{Valid: true, ID: "tok_1", Owner: "o", Type: "user", Scopes: []string{"read", "deploy:prod"}}},
+		{"no scopes", VerifyAnswer{Valid: true, ID: "tok_1", Owner: "o", Type: "user", Scopes: []string{}}},
+		{"invalid", VerifyAnswer{Message: "unknown token", Scopes: []string{}}},
+		{"odd scope falls back", VerifyAnswer{Valid: true, Scopes: []string{"é"}}},
 		{"revoked", VerifyAnswer{ID: "t", InvalidAt: &at, InvalidReason: "revoked", Message: "revoked: <x> & y"}},
 		{"escaped falls back", VerifyAnswer{Message: "quote \" and é"}},
 		{"bad time falls back", VerifyAnswer{Valid: true, ExpiresAt: &far}},

@@ -37,20 +37,20 @@ func (o *expiryFlags) policy(emptyDefault time.Duration) (lifecycle.Policy, erro
 }
 
 // loadCatalog is the token-format catalog of a --config file, else the
-// default one.
-func loadCatalog(config string) (*patterns.Catalog, error) {
+// default one, and the scopes it allows tokens (nil: any).
+func loadCatalog(config string) (*patterns.Catalog, []string, error) {
 	if config == "" {
-		return patterns.Default(), nil
+		return patterns.Default(), nil, nil
 	}
 	cfg, err := patterns.LoadConfig(config)
 	if err != nil {
-		return nil, usageError("%v", err)
+		return nil, nil, usageError("%v", err)
 	}
 	cat, err := cfg.Catalog()
 	if err != nil {
-		return nil, usageError("%v", err)
+		return nil, nil, usageError("%v", err)
 	}
-	return cat, nil
+	return cat, cfg.Scopes.Allowed, nil
 }
 
 // environOf is the base environment of git subprocesses: sio.Environ's,

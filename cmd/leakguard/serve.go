@@ -80,7 +80,7 @@ func runServe(ctx context.Context, args []string, sio IO) error {
 	if m.Policy, err = o.policy(0); err != nil {
 		return err
 	}
-	if m.Catalog, err = loadCatalog(o.config); err != nil {
+	if m.Catalog, m.AllowedScopes, err = loadCatalog(o.config); err != nil {
 		return err
 	}
 	m.Now, m.Getenv = sio.Now, envOf(sio)

@@ -30,7 +30,7 @@ func (o *tokenFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.db, "db", "", "store `DSN`: empty = embedded SQLite in the data directory, sqlite:PATH, postgres://...")
 	fs.StringVar(&o.redis, "redis", "", "optional Redis cache `URL` (redis://host:port/db)")
 	fs.StringVar(&o.logLevel, "log-level", "", "log `level` on stderr: debug, info, warn (default), error")
-	fs.StringVar(&o.config, "config", "", "token-format configuration `FILE` (TOML: custom prefixes)")
+	fs.StringVar(&o.config, "config", "", "token-format configuration `FILE` (TOML: custom prefixes, [scopes] allowed)")
 	o.expiryFlags.register(fs, "longest expiry granted (longer asks are capped): `DURATION` or never (no cap)")
 	fs.BoolVar(&o.quiet, "quiet", false, "print nothing but the requested output and errors")
 	fs.StringVar(&o.format, "format", "text", "output `format`: text or json")
@@ -74,7 +74,7 @@ func (o *tokenFlags) open(ctx context.Context, sio IO) (*tokenEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	cat, err := loadCatalog(o.config)
+	cat, allowed, err := loadCatalog(o.config)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (o *tokenFlags) open(ctx context.Context, sio IO) (*tokenEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	mgr := lifecycle.New(st, cat, lifecycle.Options{Policy: pol, Now: sio.Now, Logger: log})
+	mgr := lifecycle.New(st, cat, lifecycle.Options{Policy: pol, Now: sio.Now, Logger: log, AllowedScopes: allowed})
 	return &tokenEnv{mgr: mgr, st: st, log: log}, nil
 }
 
@@ -136,12 +136,14 @@ func defaultActor(sio IO) string {
 func runTokenIssue(ctx context.Context, args []string, sio IO) error {
 	var o tokenFlags
 	var owner, name, typ, expires string
+	var scopes tokencli.ScopeFlags
 	fs := newFlagSet("token issue", sio.Stderr)
 	o.register(fs)
 	fs.StringVar(&owner, "owner", "", "who owns the token and is told when it leaks or expires (required)")
 	fs.StringVar(&name, "name", "", "a label for the token (required)")
 	fs.StringVar(&typ, "type", patterns.TypeUser, "token `type`: user, service or admin")
 	fs.StringVar(&expires, "expires", "", "lifetime: `DURATION` (1s, 24h, 90d) or never; default --default-expiry")
+	fs.Var(&scopes, "scope", "a `SCOPE` the token carries for good (repeatable; see [scopes] in --config)")
 	if err := parseTokenFlags(fs, args, sio); err != nil {
 		return err
 	}
@@ -154,7 +156,7 @@ func runTokenIssue(ctx context.Context, args []string, sio IO) error {
 	}
 	defer env.close()
 	is, err := env.mgr.Issue(ctx, lifecycle.IssueRequest{Owner: owner, Name: name, Type: typ,
-		ExpiresIn: expires, Actor: defaultActor(sio), Source: "cli"})
+		ExpiresIn: expires, Actor: defaultActor(sio), Source: "cli", Scopes: scopes})
 	if err != nil {
 		return &exitError{code: exitFail, err: err}
 	}

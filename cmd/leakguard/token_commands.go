@@ -115,6 +115,7 @@ func runTokenList(ctx context.Context, args []string, sio IO) error {
 	fs := newFlagSet("token list", sio.Stderr)
 	o.register(fs)
 	fs.StringVar(&f.Owner, "owner", "", "only tokens of this owner")
+	fs.StringVar(&f.Scope, "scope", "", "only tokens that have this `SCOPE`")
 	fs.StringVar(&state, "state", "", "only tokens in this `state`: active, revoked or expired")
 	if err := parseTokenFlags(fs, args, sio); err != nil {
 		return err

@@ -54,6 +54,7 @@ type Main struct {
 	IssuersAllowHTTP bool // plain http to any issuer host (tests only)
 	Policy           lifecycle.Policy
 	Catalog          *patterns.Catalog // nil: patterns.Default()
+	AllowedScopes    []string          // the only scopes tokens may be issued with; nil: any
 	SweepInterval    time.Duration     // default 1 minute
 	ShutdownTimeout  time.Duration     // default 20 s: in-flight requests drain this long
 	Timeouts         webhook.Timeouts  // server timeouts (zero: webhook defaults)
@@ -164,7 +165,8 @@ func (m *Main) openStore(ctx context.Context) error {
 		return err
 	}
 	m.Store = st
-	m.Manager = lifecycle.New(st, m.Catalog, lifecycle.Options{Policy: m.Policy, Now: m.Now, Logger: m.Logger})
+	m.Manager = lifecycle.New(st, m.Catalog, lifecycle.Options{Policy: m.Policy, Now: m.Now, Logger: m.Logger,
+		AllowedScopes: m.AllowedScopes})
 	return nil
 }
 

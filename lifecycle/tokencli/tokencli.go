@@ -76,12 +76,32 @@ func ReadToken(ctx context.Context, r io.Reader) (patterns.Secret, error) {
 	return patterns.NewSecret(strings.TrimSpace(string(b))), nil
 }
 
+// ScopeFlags is a repeatable command-line flag (flag.Value): `--scope read
+// --scope write` gives ["read", "write"]. The values are checked by
+// lifecycle.Manager.Scopes when the token is issued.
+type ScopeFlags []string
+
+// String returns the scopes given so far, comma-separated.
+func (s *ScopeFlags) String() string { return strings.Join(*s, ",") }
+
+// Set adds one scope.
+func (s *ScopeFlags) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}
+
+// scopeText is how text answers show scopes: space-separated, escaped.
+func scopeText(scopes []string) string { return report.Escape(strings.Join(scopes, " ")) }
+
 // IssueNote tells the user on w (stderr) what was issued and whether the
 // policy p capped the asked expiry.
 func IssueNote(w io.Writer, t *store.Token, asked string, p lifecycle.Policy) {
 	exp := "never expires"
 	if t.ExpiresAt != nil {
 		exp = "expires " + t.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	if len(t.Scopes) > 0 {
+		exp += ", scopes " + scopeText(t.Scopes)
 	}
 	note(w, "issued %s token %s for %s (%s); it is shown only once", report.Escape(t.Type), report.Escape(t.ID), report.Escape(t.Owner), exp)
 	if d, never, err := lifecycle.ParseExpiry(asked); err == nil && !never && p.MaxExpiry > 0 && d > p.MaxExpiry {
@@ -107,6 +127,9 @@ func WriteVerify(w io.Writer, o Output, out Verify) error {
 	exp := "never expires"
 	if out.ExpiresAt != nil {
 		exp = "expires " + out.ExpiresAt.Format(time.RFC3339)
+	}
+	if len(out.Scopes) > 0 {
+		exp = "scopes " + scopeText(out.Scopes) + ", " + exp
 	}
 	_, err := fmt.Fprintf(w, "valid: %s (%s, owner %s, %s)\n", report.Escape(out.ID), report.Escape(out.Type), report.Escape(out.Owner), exp)
 	return err
@@ -147,17 +170,21 @@ func WriteRecords(w io.Writer, ts []*store.Token, now time.Time) error {
 	return nil
 }
 
-// WriteTable writes a human table of tokens. Owner and name are whatever
+// WriteTable writes a human table of tokens (scopes comma-separated, "-"
+// for none). Owner and name are whatever
 // the caller who issued the token sent: each cell is escaped
 // (report.Escape), so that tabs, newlines and escape sequences in it cannot
 // shift columns, forge rows or drive the terminal.
 func WriteTable(w io.Writer, ts []*store.Token, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTYPE\tOWNER\tNAME\tLAST4\tSTATE\tEXPIRES\tLAST USED")
+	fmt.Fprintln(tw, "ID\tTYPE\tOWNER\tNAME\tLAST4\tSTATE\tEXPIRES\tLAST USED\tSCOPES")
 	for _, t := range ts {
 		r := lifecycle.NewRecord(t, now)
 		cells := []string{r.ID, r.Type, r.Owner, r.Name, r.Last4, string(r.State),
-			timeOr(r.ExpiresAt, "never"), timeOr(r.LastUsedAt, "-")}
+			timeOr(r.ExpiresAt, "never"), timeOr(r.LastUsedAt, "-"), strings.Join(r.Scopes, ",")}
+		if cells[len(cells)-1] == "" {
+			cells[len(cells)-1] = "-"
+		}
 		for i, c := range cells {
 			cells[i] = report.Escape(c)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"strings"
 	"testing"
@@ -104,7 +105,10 @@ func TestWrite(t *testing.T) {
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	exp := now.Add(24 * time.Hour)
 	active := &store.Token{ID: "tok_a", Type: "service", Owner: "alice", Name: "ci", Last4: "WXYZ", Valid: true, CreatedAt: now, ExpiresAt: &exp}
-	valid := Verify{VerifyAnswer: webhook.VerifyAnswer{Valid: true, ID: "tok_a", Owner: "alice", Type: "service", ExpiresAt: &exp}, State: "active"}
+	valid := Verify{VerifyAnswer: webhook.VerifyAnswer{Valid: true, ID: "tok_a", Owner: "alice", Type: "service", ExpiresAt: &exp,
+		Scopes: []string{}}, State: "active"}
+	scoped := *active
+	scoped.Scopes = []string{"deploy:prod", "read"}
 	tests := []struct {
 		name  string
 		write func(w io.Writer) error
@@ -117,19 +121,39 @@ func TestWrite(t *testing.T) {
 			v.ExpiresAt = nil
 			return WriteVerify(w, Output{}, v)
 		}, "valid: tok_a (service, owner alice, never expires)\n"},
+		{"verify with scopes", func(w io.Writer) error {
+			v := valid
+			v.Scopes = scoped.Scopes
+			return WriteVerify(w, Output{}, v)
+		}, "valid: tok_a (service, owner alice, scopes deploy:prod read, expires 2025-06-02T12:00:00Z)\n"},
+		{"verify json with scopes", func(w io.Writer) error {
+			return WriteVerify(w, Output{JSON: true}, NewVerify(lifecycle.Verification{Valid: true, Token: &scoped}, now))
+		}, `{"valid":true,"id":"tok_a","owner":"alice","type":"service","scopes":["deploy:prod","read"],"expires_at":"2025-06-02T12:00:00Z","invalid_at":null,"state":"active"}` + "\n"},
+		{"verify json unknown", func(w io.Writer) error {
+			return WriteVerify(w, Output{JSON: true}, NewVerify(lifecycle.Verification{Message: lifecycle.MsgUnknown}, now))
+		}, `{"valid":false,"scopes":[],"expires_at":null,"invalid_at":null,"message":"unknown token"}` + "\n"},
 		{"verify quiet", func(w io.Writer) error { return WriteVerify(w, Output{Quiet: true}, valid) }, ""},
 		{"verify invalid", func(w io.Writer) error {
 			return WriteVerify(w, Output{}, Verify{VerifyAnswer: webhook.VerifyAnswer{Message: "revoked"}})
 		}, ""},
 		{"verify json", func(w io.Writer) error { return WriteVerify(w, Output{JSON: true, Quiet: true}, valid) },
-			`{"valid":true,"id":"tok_a","owner":"alice","type":"service","expires_at":"2025-06-02T12:00:00Z","invalid_at":null,"state":"active"}` + "\n"},
+			`{"valid":true,"id":"tok_a","owner":"alice","type":"service","scopes":[],"expires_at":"2025-06-02T12:00:00Z","invalid_at":null,"state":"active"}` + "\n"},
 		{"revoke", func(w io.Writer) error { return WriteRevoke(w, Output{}, active, false, now) }, "revoked: tok_a\n"},
 		{"revoke quiet", func(w io.Writer) error { return WriteRevoke(w, Output{Quiet: true}, active, false, now) }, ""},
 		{"revoke json", func(w io.Writer) error { return WriteRevoke(w, Output{JSON: true}, active, true, now) },
 			`{"id":"tok_a","revoked":true,"already_revoked":true}` + "\n"},
-		{"list table", func(w io.Writer) error { return WriteList(w, Output{}, []*store.Token{active}, now) },
-			"ID     TYPE     OWNER  NAME  LAST4  STATE   EXPIRES               LAST USED\n" +
-				"tok_a  service  alice  ci    WXYZ   active  2025-06-02T12:00:00Z  -\n"},
+		{"list table", func(w io.Writer) error { return WriteList(w, Output{}, []*store.Token{active, &scoped}, now) },
+			"ID     TYPE     OWNER  NAME  LAST4  STATE   EXPIRES               LAST USED  SCOPES\n" +
+				"tok_a  service  alice  ci    WXYZ   active  2025-06-02T12:00:00Z  -          -\n" +
+				"tok_a  service  alice  ci    WXYZ   active  2025-06-02T12:00:00Z  -          deploy:prod,read\n"},
+		{"list json", func(w io.Writer) error { return WriteList(w, Output{JSON: true}, []*store.Token{&scoped}, now) },
+			`{"id":"tok_a","owner":"alice","name":"ci","type":"service","last4":"WXYZ","created_at":"2025-06-01T12:00:00Z",` +
+				`"expires_at":"2025-06-02T12:00:00Z","last_used_at":null,"state":"active","invalid_at":null,"invalid_reason":"",` +
+				`"scopes":["deploy:prod","read"]}` + "\n"},
+		{"issue note with scopes", func(w io.Writer) error {
+			IssueNote(w, &scoped, "", lifecycle.Policy{MaxExpiry: 365 * lifecycle.Day})
+			return nil
+		}, "leakguard: issued service token tok_a for alice (expires 2025-06-02T12:00:00Z, scopes deploy:prod read); it is shown only once\n"},
 		{"issue note", func(w io.Writer) error {
 			IssueNote(w, active, "400d", lifecycle.Policy{MaxExpiry: 365 * lifecycle.Day})
 			return nil
@@ -182,5 +206,19 @@ func TestReadToken(t *testing.T) {
 				t.Errorf("read %d bytes, want %d", got, want)
 			}
 		})
+	}
+}
+
+// TestScopeFlags: --scope is repeatable and keeps the order given.
+func TestScopeFlags(t *testing.T) {
+	t.Parallel()
+	var s ScopeFlags
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.Var(&s, "scope", "")
+	if err := fs.Parse([]string{"--scope", "write", "--scope=read"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.String(), "write,read"; got != want {
+		t.Errorf("scopes = %q, want %q", got, want)
 	}
 }

@@ -17,7 +17,7 @@ import (
 
 // tokenCols is the column list scanToken reads, in order.
 const tokenCols = `id, hash, type, format_id, owner, name, last4, created_at, expires_at,
-	last_used_at, valid, invalid_at, invalid_reason, revoked_by`
+	last_used_at, valid, invalid_at, invalid_reason, revoked_by, scopes`
 
 // querier is what the pool and a transaction have in common.
 type querier interface {
@@ -30,8 +30,11 @@ type querier interface {
 func scanToken(r pgx.Row) (*store.Token, error) {
 	var t store.Token
 	if err := r.Scan(&t.ID, &t.Hash, &t.Type, &t.FormatID, &t.Owner, &t.Name, &t.Last4, &t.CreatedAt,
-		&t.ExpiresAt, &t.LastUsedAt, &t.Valid, &t.InvalidAt, &t.InvalidReason, &t.RevokedBy); err != nil {
+		&t.ExpiresAt, &t.LastUsedAt, &t.Valid, &t.InvalidAt, &t.InvalidReason, &t.RevokedBy, &t.Scopes); err != nil {
 		return nil, err
+	}
+	if len(t.Scopes) == 0 {
+		t.Scopes = nil
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
 	t.ExpiresAt, t.LastUsedAt, t.InvalidAt = utc(t.ExpiresAt), utc(t.LastUsedAt), utc(t.InvalidAt)
@@ -61,9 +64,9 @@ func (s *Store) CreateToken(ctx context.Context, t *store.Token, ev store.Event)
 	}
 	err = s.write(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO tokens (`+tokenCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			t.ID, t.Hash, t.Type, t.FormatID, t.Owner, t.Name, t.Last4, t.CreatedAt,
-			t.ExpiresAt, t.LastUsedAt, t.Valid, t.InvalidAt, t.InvalidReason, t.RevokedBy)
+			t.ExpiresAt, t.LastUsedAt, t.Valid, t.InvalidAt, t.InvalidReason, t.RevokedBy, pgScopes(t.Scopes))
 		if err != nil {
 			return err
 		}
@@ -73,6 +76,14 @@ func (s *Store) CreateToken(ctx context.Context, t *store.Token, ev store.Event)
 		return fmt.Errorf("postgres: create token %s: %w", t.ID, err)
 	}
 	return nil
+}
+
+// pgScopes is the scopes column's value: never NULL, '{}' for none.
+func pgScopes(scopes []string) []string {
+	if scopes == nil {
+		return []string{}
+	}
+	return scopes
 }
 
 // TokenByHash returns the token with that hash, or ErrNotFound.
@@ -118,6 +129,9 @@ func listQuery(f store.ListFilter, now time.Time) (string, []any) {
 	}
 	if f.After != "" {
 		where = append(where, "id > "+arg(f.After))
+	}
+	if f.Scope != "" {
+		where = append(where, "scopes @> ARRAY["+arg(f.Scope)+"::text]")
 	}
 	switch f.State {
 	case leakguard.StateActive:

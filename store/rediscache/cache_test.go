@@ -3,6 +3,7 @@ package rediscache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -329,12 +330,65 @@ func TestUnreadableEntryFallsThrough(t *testing.T) {
 	db := newTestDB(t)
 	c, rdb, prefix := newSharedCache(t, db, nil)
 	tok := create(t, db)
-	for _, junk := range []string{"not json", `{"v":2,"found":false}`, `{"v":1,"found":true}`,
-		`{"v":1,"found":false,"extra":1}`} {
+	for _, junk := range []string{"not json", `{"v":3,"found":false}`, `{"v":2,"found":true}`,
+		`{"v":2,"found":false,"extra":1}`, `{"v":1,"found":false}`} {
 		rdb.Set(ctx, prefix+"tok:h:"+tok.Hash, junk, time.Minute)
 		if got, err := c.TokenByHash(ctx, tok.Hash); err != nil || got.ID != tok.ID {
 			t.Errorf("entry %q: %+v, %v; want the database answer", junk, got, err)
 		}
+	}
+}
+
+// TestEntryWithoutScopesReadsThrough: an entry an older leakguard wrote
+// (version 1, no scopes), or one whose scopes are not in store form, is
+// never read as "no scopes": the answer comes from the database, scopes
+// and all, and the database's later state changes overwrite it.
+func TestEntryWithoutScopesReadsThrough(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newTestDB(t)
+	c, rdb, prefix := newSharedCache(t, db, func(o *Options) { o.LocalTTL = -1 })
+	tok, _ := newToken(t)
+	tok.Scopes = []string{"read", "write"}
+	if err := db.CreateToken(ctx, tok, store.Event{Kind: store.EventIssued, At: tok.CreatedAt}); err != nil {
+		t.Fatal(err)
+	}
+	v2, err := encodeToken(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := strings.Replace(strings.Replace(string(v2), `"v":2`, `"v":1`, 1), `,"scopes":["read","write"]`, "", 1)
+	tests := []struct{ name, entry string }{
+		{"version 1 of an older leakguard", v1},
+		{"version 2 without scopes", strings.Replace(v1, `"v":1`, `"v":2`, 1)},
+		{"null scopes", strings.Replace(string(v2), `["read","write"]`, "null", 1)},
+		{"unsorted scopes", strings.Replace(string(v2), `["read","write"]`, `["write","read"]`, 1)},
+		{"bad scope", strings.Replace(string(v2), `["read","write"]`, `["read,write"]`, 1)},
+	}
+	for _, tt := range tests {
+		if !strings.Contains(tt.entry, `"hash":"`+tok.Hash) || tt.entry == string(v2) {
+			t.Fatalf("%s: fixture not built: %s", tt.name, tt.entry)
+		}
+		rdb.Set(ctx, prefix+"tok:h:"+tok.Hash, tt.entry, time.Minute)
+		before := db.hashReads.Load()
+		got, err := c.TokenByHash(ctx, tok.Hash)
+		if err != nil || fmt.Sprint(got.Scopes) != "[read write]" {
+			t.Errorf("%s: TokenByHash = %+v, %v; want the database's scopes", tt.name, got, err)
+		}
+		if db.hashReads.Load() == before {
+			t.Errorf("%s: answered from the cache, want a read through", tt.name)
+		}
+	}
+	revoke(t, c, tok)
+	if raw := rawEntry(t, rdb, prefix, tok.Hash); !strings.Contains(raw, `"v":2`) || !strings.Contains(raw, `"scopes":["read","write"]`) {
+		t.Errorf("entry after revoke = %s, want version 2 with the scopes", raw)
+	}
+	none := create(t, c)
+	if raw := rawEntry(t, rdb, prefix, none.Hash); !strings.Contains(raw, `"scopes":[]`) {
+		t.Errorf("entry of a token without scopes = %s, want \"scopes\":[]", raw)
+	}
+	if got, err := c.TokenByHash(ctx, none.Hash); err != nil || got.Scopes != nil {
+		t.Errorf("token without scopes from the cache = %+v, %v; want nil scopes", got, err)
 	}
 }
 

@@ -12,12 +12,15 @@
 // plaintext token, so neither does Redis. With the default prefix
 // "leakguard:" the keys are
 //
-//	leakguard:tok:h:<sha256 hex>  JSON entry: {"v":1,"found":true,"token":{...}} or {"v":1,"found":false}
+//	leakguard:tok:h:<sha256 hex>  JSON entry: {"v":2,"found":true,"token":{...}} or {"v":2,"found":false}
 //	leakguard:tok:i:<token id>    the token's hash (an id→hash pointer; immutable)
 //
 // The token object carries id, hash, type, format_id, owner, name, last4,
-// created_at, expires_at, last_used_at, valid, invalid_at, invalid_reason
-// and revoked_by, nothing else. Use one prefix per database: a cache shared by
+// created_at, expires_at, last_used_at, valid, invalid_at, invalid_reason,
+// revoked_by and scopes (an array, [] for none), nothing else. Entries of
+// any other version (v1, written before tokens had scopes, lacks them) are
+// unreadable: lookups read through to the database until the entry's TTL
+// ends or a state change overwrites it. Use one prefix per database: a cache shared by
 // two different databases would mix their answers. The prefix comes from
 // Options.Prefix, else from a "prefix" query parameter of the URL
 // (redis://host:6379/0?prefix=acme:), else "leakguard:". Likewise a

@@ -4,14 +4,23 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/store"
 )
 
 // entryVersion is the "v" of entries this package writes; entries with any
-// other version are treated as misses.
-const entryVersion = 1
+// other version are unreadable and read through to next (without a fill:
+// the entry stays until its TTL ends or a state change overwrites it).
+// Version 2 added the token's scopes: a version 1 entry, written by an
+// older leakguard sharing the Redis database, lacks them, and reading it
+// as "no scopes" would be wrong for a token that has some. Older binaries
+// refuse version 2 entries likewise (version and unknown field), so both
+// read through during a rolling upgrade, and the hash and id keys stay
+// where they were, so a revocation either one writes is seen by both.
+const entryVersion = 2
 
 // entry is the JSON value cached under a hash key: the token's metadata, or
 // Found=false for an unknown hash. It holds no secret.
@@ -37,6 +46,7 @@ type record struct {
 	InvalidAt     *time.Time `json:"invalid_at"`
 	InvalidReason string     `json:"invalid_reason"`
 	RevokedBy     string     `json:"revoked_by"`
+	Scopes        []string   `json:"scopes"` // [] for none, never null
 }
 
 // encodeToken returns the entry JSON for t.
@@ -46,7 +56,10 @@ func encodeToken(t *store.Token) ([]byte, error) {
 		Name: t.Name, Last4: t.Last4, CreatedAt: t.CreatedAt.UTC(),
 		ExpiresAt: utcPtr(t.ExpiresAt), LastUsedAt: utcPtr(t.LastUsedAt),
 		Valid: t.Valid, InvalidAt: utcPtr(t.InvalidAt),
-		InvalidReason: t.InvalidReason, RevokedBy: t.RevokedBy,
+		InvalidReason: t.InvalidReason, RevokedBy: t.RevokedBy, Scopes: t.Scopes,
+	}
+	if r.Scopes == nil {
+		r.Scopes = []string{}
 	}
 	b, err := json.Marshal(entry{V: entryVersion, Found: true, Token: r})
 	if err != nil {
@@ -56,11 +69,12 @@ func encodeToken(t *store.Token) ([]byte, error) {
 }
 
 // negativeEntry is the value cached for an unknown hash.
-var negativeEntry = []byte(`{"v":1,"found":false}`)
+var negativeEntry = []byte(`{"v":2,"found":false}`)
 
 // decodeEntry parses a cached value. It returns found=false with a nil
 // token for a negative entry, and an error for anything it does not
-// recognise (wrong version, unknown field, a record whose hash differs).
+// recognise (wrong version, unknown field, a record whose hash differs or
+// whose scopes are missing or not in store.Token's form).
 func decodeEntry(b []byte, hash string) (*store.Token, bool, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -77,11 +91,15 @@ func decodeEntry(b []byte, hash string) (*store.Token, bool, error) {
 		return nil, false, fmt.Errorf("rediscache: entry does not match hash %s", hash)
 	}
 	r := e.Token
+	scopes, err := leakguard.ParseScopes(r.Scopes)
+	if r.Scopes == nil || err != nil || !slices.Equal(scopes, r.Scopes) {
+		return nil, false, fmt.Errorf("rediscache: entry of %s has no scopes in store form", hash)
+	}
 	return &store.Token{
 		ID: r.ID, Hash: r.Hash, Type: r.Type, FormatID: r.FormatID, Owner: r.Owner,
 		Name: r.Name, Last4: r.Last4, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt,
 		LastUsedAt: r.LastUsedAt, Valid: r.Valid, InvalidAt: r.InvalidAt,
-		InvalidReason: r.InvalidReason, RevokedBy: r.RevokedBy,
+		InvalidReason: r.InvalidReason, RevokedBy: r.RevokedBy, Scopes: scopes,
 	}, true, nil
 }
 

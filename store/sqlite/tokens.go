@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,7 +15,7 @@ import (
 
 // tokenCols is the column list scanToken reads, in order.
 const tokenCols = `id, hash, type, format_id, owner, name, last4, created_at, expires_at,
-	last_used_at, valid, invalid_at, invalid_reason, revoked_by`
+	last_used_at, valid, invalid_at, invalid_reason, revoked_by, scopes`
 
 // querier is what *sql.DB and *sql.Tx have in common.
 type querier interface {
@@ -30,15 +31,18 @@ type rowScanner interface{ Scan(dest ...any) error }
 func scanToken(r rowScanner) (*store.Token, error) {
 	var (
 		t                          store.Token
-		created                    string
+		created, scopes            string
 		expires, lastUsed, invalAt sql.NullString
 		valid                      int64
 	)
 	if err := r.Scan(&t.ID, &t.Hash, &t.Type, &t.FormatID, &t.Owner, &t.Name, &t.Last4, &created,
-		&expires, &lastUsed, &valid, &invalAt, &t.InvalidReason, &t.RevokedBy); err != nil {
+		&expires, &lastUsed, &valid, &invalAt, &t.InvalidReason, &t.RevokedBy, &scopes); err != nil {
 		return nil, err
 	}
 	var err error
+	if t.Scopes, err = decodeScopes(scopes); err != nil {
+		return nil, err
+	}
 	t.Valid = valid == 1
 	if t.CreatedAt, err = parseTime(created); err != nil {
 		return nil, err
@@ -78,10 +82,10 @@ func (s *Store) CreateToken(ctx context.Context, t *store.Token, ev store.Event)
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Hash, t.Type, t.FormatID, t.Owner, t.Name, t.Last4, fmtTime(t.CreatedAt),
 			fmtTimePtr(t.ExpiresAt), fmtTimePtr(t.LastUsedAt), boolInt(t.Valid), fmtTimePtr(t.InvalidAt),
-			t.InvalidReason, t.RevokedBy)
+			t.InvalidReason, t.RevokedBy, encodeScopes(t.Scopes))
 		if err != nil {
 			return err
 		}
@@ -91,6 +95,28 @@ func (s *Store) CreateToken(ctx context.Context, t *store.Token, ev store.Event)
 		return fmt.Errorf("sqlite: create token %s: %w", t.ID, err)
 	}
 	return nil
+}
+
+// encodeScopes is how the scopes column holds scopes: a JSON array,
+// "[]" for none.
+func encodeScopes(scopes []string) string {
+	if len(scopes) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(scopes) // a []string cannot fail to encode
+	return string(b)
+}
+
+// decodeScopes reads the scopes column; none gives nil.
+func decodeScopes(s string) ([]string, error) {
+	var out []string
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, fmt.Errorf("bad stored scopes: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
 }
 
 // boolInt is SQLite's boolean.
@@ -151,6 +177,10 @@ func (s *Store) ListTokens(ctx context.Context, f store.ListFilter) ([]*store.To
 	}
 	if f.After != "" {
 		where, args = append(where, "id > ?"), append(args, f.After)
+	}
+	if f.Scope != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM json_each(tokens.scopes) WHERE json_each.value = ?)")
+		args = append(args, f.Scope)
 	}
 	switch f.State {
 	case leakguard.StateActive:

@@ -18,6 +18,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"reflect"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -49,6 +51,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OptionalTimes", testOptionalTimes},
 		{"ListFilters", testListFilters},
 		{"ListPagination", testListPagination},
+		{"Scopes", testScopes},
+		{"ScopesInvalid", testScopesInvalid},
+		{"ListByScope", testListByScope},
 		{"RevokeByID", testRevokeByID},
 		{"RevokeByHash", testRevokeByHash},
 		{"RevokeIdempotent", testRevokeIdempotent},
@@ -105,6 +110,7 @@ func withCreated(at time.Time) tokenOpt    { return func(t *store.Token) { t.Cre
 func withType(typ string) tokenOpt         { return func(t *store.Token) { t.Type = typ } }
 func withName(n string) tokenOpt           { return func(t *store.Token) { t.Name = n } }
 func withLastUsed(at time.Time) tokenOpt   { return func(t *store.Token) { t.LastUsedAt = &at } }
+func withScopes(s ...string) tokenOpt      { return func(t *store.Token) { t.Scopes = s } }
 func after(d time.Duration) time.Time      { return base().Add(d) }
 func isErr(err, target error) bool         { return errors.Is(err, target) }
 func sortedIDs(ts []*store.Token) []string { return sortStrings(tokenIDs(ts)) }
@@ -228,9 +234,12 @@ func assertToken(t *testing.T, got, want *store.Token) {
 		t.Errorf("token %s times: got created=%v expires=%v used=%v invalid=%v, want %v %v %v %v", w.ID,
 			g.CreatedAt, g.ExpiresAt, g.LastUsedAt, g.InvalidAt, w.CreatedAt, w.ExpiresAt, w.LastUsedAt, w.InvalidAt)
 	}
-	g.CreatedAt, g.ExpiresAt, g.LastUsedAt, g.InvalidAt = time.Time{}, nil, nil, nil
-	w.CreatedAt, w.ExpiresAt, w.LastUsedAt, w.InvalidAt = time.Time{}, nil, nil, nil
-	if g != w {
+	if !slices.Equal(g.Scopes, w.Scopes) || (g.Scopes != nil) != (len(w.Scopes) > 0) {
+		t.Errorf("token %s scopes: got %#v, want %q (sorted; nil for none)", w.ID, g.Scopes, w.Scopes)
+	}
+	g.CreatedAt, g.ExpiresAt, g.LastUsedAt, g.InvalidAt, g.Scopes = time.Time{}, nil, nil, nil, nil
+	w.CreatedAt, w.ExpiresAt, w.LastUsedAt, w.InvalidAt, w.Scopes = time.Time{}, nil, nil, nil, nil
+	if !reflect.DeepEqual(g, w) {
 		t.Errorf("token %s: got %+v, want %+v", want.ID, g, w)
 	}
 }
