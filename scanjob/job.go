@@ -98,6 +98,10 @@ type Options struct {
 	// are counted (Result.Missing) either way and never fetched, but
 	// without AllowMissing they make the run Failed.
 	AllowMissing bool
+	// Push, if set, is the push a hook scans (ModeGit, one pushed ref):
+	// with a pre-receive hook's, revocations say the tokens leaked through
+	// the push, and a bypass revokes nothing but is recorded (see Push).
+	Push *Push
 }
 
 // Job is one scan, prepared by New and done by Run.

@@ -63,7 +63,7 @@ func (j *Job) resolve(ctx context.Context, res revoker.Resolver, findings []scan
 	if res == nil {
 		return got
 	}
-	outs, err := res.Resolve(ctx, Reports(findings, j.o.Actor), j.o.Revoke)
+	outs, err := res.Resolve(ctx, j.o.pushReports(Reports(findings, j.o.Actor)), j.o.Revoke && !j.o.bypassed())
 	switch {
 	case err != nil && j.o.Revoke:
 		j.Errorf("token store: revoke: %v", err)
@@ -74,6 +74,9 @@ func (j *Job) resolve(ctx context.Context, res revoker.Resolver, findings []scan
 	}
 	for _, o := range outs {
 		got[o.Hash] = o
+	}
+	if j.o.bypassed() {
+		j.recordBypass(ctx, res, outs)
 	}
 	return got
 }

@@ -131,7 +131,7 @@ func commands() []command {
 		{"scan", "scan files, stdin, diffs, staged changes or git history for tokens", runScan},
 		{"token", "issue, verify, revoke and list tokens in the store", runToken},
 		{"serve", "run the HTTP server: token API, GitHub partner endpoint, health, metrics", runServe},
-		{"hook", "install git hooks (hook install [--pre-push])", runHook},
+		{"hook", "git hooks (hook install [--pre-push|--pre-receive], pre-push, pre-receive)", runHook},
 		{"github", "scan GitHub organisations and sync secret-scanning alerts", runGitHub},
 		{"reports", "list the reports of other issuers' leaked tokens to their issuers", runReports},
 		{"worker", "consume 'github scan --queue' jobs from Redis Streams", runWorker},

@@ -138,15 +138,20 @@ const serverTimeout = 30 * time.Second
 // scanRun is the wiring of one `leakguard scan`: the options, the streams
 // and the scan job (package scanjob) it runs.
 type scanRun struct {
-	o   scanOptions
-	sio IO
-	log zerolog.Logger
-	job *scanjob.Job
-	// client talks to --server.
-	client *http.Client
+	o      scanOptions
+	sio    IO
+	log    zerolog.Logger
+	job    *scanjob.Job
+	client *http.Client           // talks to --server
+	tune   func(*scanjob.Options) // a hook's changes to the job (nil: none)
 }
 
 func runScan(ctx context.Context, args []string, sio IO) error {
+	return runScanTuned(ctx, args, sio, nil)
+}
+
+// runScanTuned is runScan with tune applied to the job's options.
+func runScanTuned(ctx context.Context, args []string, sio IO, tune func(*scanjob.Options)) error {
 	if _, isFile := sio.Stderr.(*os.File); !isFile && sio.Stderr != nil {
 		// workers report concurrently; an *os.File is safe for that, a
 		// buffer (tests) is not
@@ -164,7 +169,7 @@ func runScan(ctx context.Context, args []string, sio IO) error {
 	if err != nil {
 		return err
 	}
-	r := &scanRun{o: o, sio: sio, log: log, client: &http.Client{Timeout: serverTimeout}}
+	r := &scanRun{o: o, sio: sio, log: log, client: &http.Client{Timeout: serverTimeout}, tune: tune}
 	return r.run(ctx)
 }
 
@@ -251,6 +256,9 @@ func (r *scanRun) jobOptions(now func() time.Time) scanjob.Options {
 			return progress.Start(progress.Options{W: r.sio.Stderr, Terminal: true},
 				func() string { return st.ProgressLine(now().Sub(start)) })
 		}
+	}
+	if r.tune != nil {
+		r.tune(&jo)
 	}
 	return jo
 }

@@ -31,5 +31,12 @@ func Lock(dir string) (release func(), err error) {
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	return func() { _ = f.Close() }, nil
+	// Unlock before closing: a child process forked by another goroutine
+	// holds a copy of the descriptor until it execs (CLOEXEC closes it
+	// only then), and a lock is dropped on close only once every copy is
+	// closed. LOCK_UN drops it at once.
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = f.Close()
+	}, nil
 }

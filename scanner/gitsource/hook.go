@@ -15,8 +15,9 @@ import (
 
 // Hook kinds that InstallHook writes.
 const (
-	HookPreCommit = "pre-commit"
-	HookPrePush   = "pre-push"
+	HookPreCommit  = "pre-commit"
+	HookPrePush    = "pre-push"
+	HookPreReceive = "pre-receive" // server side: a bare repository's push protection
 )
 
 // hookMarker identifies a hook file leakguard wrote.
@@ -29,23 +30,30 @@ type HookResult struct {
 	Updated bool   // an earlier leakguard hook was rewritten
 }
 
-// InstallHook writes a git hook of kind (HookPreCommit or HookPrePush) in
-// the repository containing dir, honouring core.hooksPath. An existing
-// hook that leakguard did not write is moved to "<kind>.local" and run
-// first by the new one; re-installing rewrites leakguard's hook in place.
-// bin is the leakguard executable the hook runs (LEAKGUARD_BIN overrides it
-// at run time; "leakguard" on PATH when bin is missing). It is
-// Git{Dir: dir}.InstallHook.
-func InstallHook(ctx context.Context, dir, kind, bin string) (HookResult, error) {
-	return Git{Dir: dir}.InstallHook(ctx, kind, bin)
+// InstallHook writes a git hook of kind (HookPreCommit, HookPrePush or
+// HookPreReceive) in the repository containing dir, honouring
+// core.hooksPath. An existing hook that leakguard did not write is moved
+// to "<kind>.local" and run first by the new one; re-installing rewrites
+// leakguard's hook in place. bin is the leakguard executable the hook runs
+// (LEAKGUARD_BIN overrides it at run time; "leakguard" on PATH when bin is
+// missing). args are added to a pre-receive hook's command line (scan
+// flags: --db, --server, --revoke ...); the other kinds take none. A
+// pre-receive hook also sets receive.advertisePushOptions in the
+// repository, so that pushers can bypass it with a reason (BypassOption).
+// It is Git{Dir: dir}.InstallHook.
+func InstallHook(ctx context.Context, dir, kind, bin string, args ...string) (HookResult, error) {
+	return Git{Dir: dir}.InstallHook(ctx, kind, bin, args...)
 }
 
 // InstallHook is InstallHook for the repository containing g.Dir, with
 // g's git executable and base environment (g.Env is not used: the hook's
 // git runs under the configuration git reads when the hook fires).
-func (g Git) InstallHook(ctx context.Context, kind, bin string) (HookResult, error) {
-	if kind != HookPreCommit && kind != HookPrePush {
+func (g Git) InstallHook(ctx context.Context, kind, bin string, args ...string) (HookResult, error) {
+	switch {
+	case kind != HookPreCommit && kind != HookPrePush && kind != HookPreReceive:
 		return HookResult{}, fmt.Errorf("hook: unknown kind %q", kind)
+	case len(args) > 0 && kind != HookPreReceive:
+		return HookResult{}, fmt.Errorf("hook: the %s hook takes no arguments", kind)
 	}
 	hooks, err := g.hooksDir(ctx)
 	if err != nil {
@@ -67,10 +75,26 @@ func (g Git) InstallHook(ctx context.Context, kind, bin string) (HookResult, err
 			return res, err
 		}
 	}
-	if err := writeExecutable(res.Path, []byte(hookScript(kind, bin))); err != nil {
+	if err := writeExecutable(res.Path, []byte(hookScript(kind, bin, args))); err != nil {
 		return res, err
 	}
+	if kind == HookPreReceive {
+		if _, err := g.Output(ctx, nil, "config", "--local", "receive.advertisePushOptions", "true"); err != nil {
+			return res, fmt.Errorf("hook: %w", err)
+		}
+	}
 	return res, nil
+}
+
+// Describe is the confirmation of an installation of the kind of hook.
+func (r HookResult) Describe(kind string) string {
+	switch {
+	case r.Updated:
+		return fmt.Sprintf("updated the leakguard %s hook at %s", kind, r.Path)
+	case r.Chained != "":
+		return fmt.Sprintf("installed the leakguard %s hook at %s; the existing hook moved to %s and runs first", kind, r.Path, r.Chained)
+	}
+	return fmt.Sprintf("installed the leakguard %s hook at %s", kind, r.Path)
 }
 
 // hooksDir is where git looks for hooks: core.hooksPath or $GIT_DIR/hooks.
@@ -125,8 +149,10 @@ func writeExecutable(path string, data []byte) error {
 	return nil
 }
 
-// hookScript is the POSIX shell hook of kind running bin.
-func hookScript(kind, bin string) string {
+// hookScript is the POSIX shell hook of kind running bin (with args, for
+// a pre-receive hook). The push hooks read their standard input once and
+// give it to the chained hook and to leakguard.
+func hookScript(kind, bin string, args []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#!/bin/sh\n%s\n", hookMarker)
 	fmt.Fprintf(&b, "# Written by `leakguard hook install`; re-running it rewrites this file.\n")
@@ -134,12 +160,20 @@ func hookScript(kind, bin string) string {
 	fmt.Fprintf(&b, "hookdir=$(dirname -- \"$0\")\n")
 	fmt.Fprintf(&b, "LEAKGUARD=${LEAKGUARD_BIN:-%s}\n", shellQuote(bin))
 	fmt.Fprintf(&b, "command -v \"$LEAKGUARD\" >/dev/null 2>&1 || LEAKGUARD=leakguard\n")
-	if kind == HookPrePush {
+	if kind == HookPrePush || kind == HookPreReceive {
 		b.WriteString("input=$(cat)\n")
 		fmt.Fprintf(&b, "if [ -x \"$hookdir/%s.local\" ]; then\n", kind)
 		fmt.Fprintf(&b, "\tprintf '%%s\\n' \"$input\" | \"$hookdir/%s.local\" \"$@\" || exit $?\n", kind)
 		b.WriteString("fi\n")
-		b.WriteString("printf '%s\\n' \"$input\" | \"$LEAKGUARD\" hook pre-push \"$@\"\n")
+		extra := "\"$@\"" // pre-push: the remote's name and URL
+		if kind == HookPreReceive {
+			quoted := make([]string, len(args))
+			for i, a := range args {
+				quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+			}
+			extra = strings.Join(quoted, " ")
+		}
+		fmt.Fprintf(&b, "printf '%%s\\n' \"$input\" | \"$LEAKGUARD\" hook %s %s\n", kind, extra)
 		return b.String()
 	}
 	fmt.Fprintf(&b, "if [ -x \"$hookdir/%s.local\" ]; then\n", kind)
