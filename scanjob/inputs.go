@@ -9,6 +9,7 @@ import (
 
 	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/scanner"
+	"github.com/leakguard/leakguard/scanner/archive"
 	"github.com/leakguard/leakguard/scanner/diff"
 	"github.com/leakguard/leakguard/scanner/gitsource"
 )
@@ -49,6 +50,9 @@ func (j *Job) scanPaths(ctx context.Context, paths []string) error {
 			j.stats.bytes.Add(size)
 			j.o.Logger.Debug().Str("path", path).Int64("bytes", size).Msg("scanned file")
 		},
+	}
+	if !j.o.NoArchives {
+		opts.Archives = &archive.Limits{} // the defaults
 	}
 	err := j.sc.ScanPaths(ctx, files, opts, j.col.add)
 	if errors.Is(err, scanner.ErrIncomplete) {

@@ -102,6 +102,12 @@ type Options struct {
 	// with a pre-receive hook's, revocations say the tokens leaked through
 	// the push, and a bypass revokes nothing but is recorded (see Push).
 	Push *Push
+	// NoArchives scans archives and compressed files as plain bytes.
+	// By default (false) the files and directories scanned (ModePaths)
+	// have their archives opened and their entries scanned, within
+	// archive.DefaultLimits; a limit hit, an entry skipped (encrypted) or
+	// a corrupt archive is reported and makes the run Failed.
+	NoArchives bool
 }
 
 // Job is one scan, prepared by New and done by Run.

@@ -19,7 +19,8 @@
 //
 // Scan streams any io.Reader in bounded chunks with an overlap, so memory
 // does not grow with the input or its line length; ScanPaths walks trees in
-// parallel and reports findings in (path, line, column) order.
+// parallel and reports findings in (path, line, column) order, opening
+// archives on request (WalkOptions.Archives, package scanner/archive).
 //
 // Invariants: the plaintext of a token exists only inside a patterns.Secret;
 // a Finding is hashed (SHA-256) where it is detected. The package knows

@@ -157,7 +157,17 @@ func (s *Scanner) ScanBytes(data []byte, fn func(Match) error) error {
 func (s *Scanner) Scan(r io.Reader, fn func(Match) error) error {
 	e := s.getEngine()
 	defer s.putEngine(e)
-	return e.scanStream(r, fn)
+	return e.scanStream(r, nil, fn)
+}
+
+// opener is offered the first bytes of a stream (scanStream).
+type opener func(head []byte, rest io.Reader) (took bool, err error)
+
+// scanOpen is Scan with an opener.
+func (s *Scanner) scanOpen(r io.Reader, open opener, fn func(Match) error) error {
+	e := s.getEngine()
+	defer s.putEngine(e)
+	return e.scanStream(r, open, fn)
 }
 
 // engine is the per-goroutine state of a scan: a private automaton and

@@ -172,9 +172,14 @@ func (s *seeker) next(buf []byte, base, pos, limit int64) int64 {
 // bytes) that lets every token starting in the region, its boundary byte
 // and its allow window be seen whole. The next round's region starts where
 // this one ended, so each token is reported exactly once.
-func (e *engine) scanStream(r io.Reader, fn func(Match) error) error {
+//
+// open, when not nil, is offered the stream's first bytes (one fill of the
+// buffer, at least archive.HeadLen unless the stream is shorter) before any
+// is scanned, with the rest of the stream (nil at its end); when it takes
+// the stream (true), scanStream returns its error and scans nothing.
+func (e *engine) scanStream(r io.Reader, open opener, fn func(Match) error) error {
 	s := e.s
-	if len(s.prefixes) == 0 {
+	if len(s.prefixes) == 0 && open == nil {
 		_, err := io.Copy(io.Discard, r)
 		return wrapRead(err)
 	}
@@ -190,6 +195,16 @@ func (e *engine) scanStream(r io.Reader, fn func(Match) error) error {
 		buf, eof, err = fill(r, buf)
 		if err != nil {
 			return err
+		}
+		if open != nil {
+			var rest io.Reader
+			if !eof {
+				rest = r
+			}
+			if took, err := open(buf, rest); took {
+				return err
+			}
+			open = nil
 		}
 		to := len(buf) - reserve
 		if eof {

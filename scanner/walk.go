@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 
 	"github.com/leakguard/leakguard"
+	"github.com/leakguard/leakguard/scanner/archive"
 )
 
 // ErrIncomplete is wrapped by the error ScanPaths returns when some paths
@@ -33,6 +34,13 @@ type WalkOptions struct {
 	// OnFile is called after each file's findings are emitted, in the same
 	// deterministic order, with the bytes read; for progress displays.
 	OnFile func(path string, size int64)
+	// Archives, when set, opens the archives and compressed files found
+	// (recognised by their first bytes; package scanner/archive) and scans
+	// their entries, within these limits, instead of their raw bytes. Each
+	// limit hit, skipped entry or corrupt archive goes to OnError, at the
+	// "!" path where it happened, and counts the file as not read. Zero
+	// limits are archive.DefaultLimits'.
+	Archives *archive.Limits
 }
 
 // ScanPaths scans files and directory trees and calls emit for each finding
@@ -49,7 +57,8 @@ type WalkOptions struct {
 // pipe (/dev/fd/N), as grep -r does: a FIFO is opened without blocking and
 // read once a writer has connected, until it closes (see openFile). A read
 // waiting on a FIFO, pipe or device stops as soon as ctx is cancelled.
-// Binary files are scanned like text. A finding's path is the
+// Binary files are scanned like text; with opts.Archives, archives are
+// opened and a finding in an entry is at "archive!entry" (unpack.go). A finding's path is the
 // argument joined with the path inside it, as grep -r prints it ("./a/b"
 // for argument "."). Each unreadable path goes to opts.OnError and the scan
 // goes on; the returned error then wraps ErrIncomplete. An error from emit,
@@ -231,7 +240,7 @@ func (s *Scanner) scanFiles(ctx context.Context, files []walkFile, opts WalkOpti
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.scanWorker(ctx, files, results, slots, &next, opts.IncludeAllowed)
+			s.scanWorker(ctx, files, results, slots, &next, &opts)
 		}()
 	}
 	defer wg.Wait()
@@ -268,7 +277,7 @@ func (s *Scanner) scanInline(ctx context.Context, files []walkFile, opts WalkOpt
 		if err := ctx.Err(); err != nil {
 			return failed, fmt.Errorf("scan: %w", err)
 		}
-		findings, size, err := s.scanFile(ctx, wf, opts.IncludeAllowed)
+		findings, size, err := s.scanFile(ctx, wf, &opts)
 		if cerr := ctx.Err(); cerr != nil {
 			return failed, fmt.Errorf("scan: %w", cerr)
 		}
@@ -291,7 +300,18 @@ func deliver(path string, findings []Finding, size int64, readErr error, opts Wa
 		}
 	}
 	if readErr != nil && opts.OnError != nil {
-		opts.OnError(path, readErr)
+		var ps problems
+		if !errors.As(readErr, &ps) {
+			ps = problems{readErr}
+		}
+		for _, err := range ps {
+			var ae *archive.Error
+			if errors.As(err, &ae) {
+				opts.OnError(ae.Path, err)
+			} else {
+				opts.OnError(path, err)
+			}
+		}
 	}
 	if opts.OnFile != nil {
 		opts.OnFile(path, size)
@@ -302,7 +322,7 @@ func deliver(path string, findings []Finding, size int64, readErr error, opts Wa
 // scanWorker takes the next file whenever the emitter is less than a window
 // behind, scans it, and marks it done.
 func (s *Scanner) scanWorker(ctx context.Context, files []walkFile, results []fileResult,
-	slots chan struct{}, next *atomic.Int64, includeAllowed bool) {
+	slots chan struct{}, next *atomic.Int64, opts *WalkOptions) {
 	for {
 		select {
 		case slots <- struct{}{}:
@@ -315,13 +335,13 @@ func (s *Scanner) scanWorker(ctx context.Context, files []walkFile, results []fi
 			return
 		}
 		r := &results[i]
-		r.findings, r.size, r.err = s.scanFile(ctx, files[i], includeAllowed)
+		r.findings, r.size, r.err = s.scanFile(ctx, files[i], opts)
 		close(r.done)
 	}
 }
 
 // scanFile scans one file and returns its findings and the bytes read.
-func (s *Scanner) scanFile(ctx context.Context, wf walkFile, includeAllowed bool) ([]Finding, int64, error) {
+func (s *Scanner) scanFile(ctx context.Context, wf walkFile, opts *WalkOptions) ([]Finding, int64, error) {
 	var f io.ReadCloser
 	var err error
 	if wf.tree {
@@ -333,16 +353,21 @@ func (s *Scanner) scanFile(ctx context.Context, wf walkFile, includeAllowed bool
 		return nil, 0, err
 	}
 	defer f.Close()
-	return s.scanReader(ctx, f, wf.path, includeAllowed)
+	return s.scanReader(ctx, f, wf.path, opts)
 }
 
 // scanReader scans one opened file and returns its findings (source
-// "file", at path) and the bytes read.
-func (s *Scanner) scanReader(ctx context.Context, r io.Reader, path string, includeAllowed bool) ([]Finding, int64, error) {
+// "file", at path) and the bytes read. With opts.Archives, an archive's
+// entries are scanned instead (unpack.go) and the problems met come back
+// as one error of type problems.
+func (s *Scanner) scanReader(ctx context.Context, r io.Reader, path string, opts *WalkOptions) ([]Finding, int64, error) {
 	cr := &countingReader{ctx: ctx, r: r}
+	if opts.Archives != nil {
+		return s.scanArchives(cr, path, opts)
+	}
 	var out []Finding
 	err := s.Scan(cr, func(m Match) error {
-		if !m.Allowed || includeAllowed {
+		if !m.Allowed || opts.IncludeAllowed {
 			out = append(out, NewFinding(m, leakguard.SourceFile, path))
 		}
 		return nil

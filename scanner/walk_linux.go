@@ -208,7 +208,7 @@ func (w *treeWalk) scan(dirfd int, name, path string) error {
 		err = &fs.PathError{Op: "open", Path: path, Err: err}
 	} else {
 		w.file = treeFile{fd: fd, path: path}
-		findings, size, err = w.s.scanReader(w.ctx, &w.file, path, w.opts.IncludeAllowed)
+		findings, size, err = w.s.scanReader(w.ctx, &w.file, path, &w.opts)
 		w.release(fd)
 	}
 	if cerr := w.ctx.Err(); cerr != nil {

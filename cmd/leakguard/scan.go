@@ -23,14 +23,14 @@ import (
 
 // scanOptions are the flags and arguments of `leakguard scan`.
 type scanOptions struct {
-	format, output, logLevel string
-	config, baseline         string
-	db, server, redis        string
-	rangeSpec, checkpoint    string
-	quiet, diff, staged, git bool
-	revoke, allowMissing     bool
-	others                   othersFlags
-	paths                    []string
+	format, output, logLevel         string
+	config, baseline                 string
+	db, server, redis                string
+	rangeSpec, checkpoint            string
+	quiet, diff, staged, git         bool
+	revoke, allowMissing, noArchives bool
+	others                           othersFlags
+	paths                            []string
 }
 
 // newScanFlags declares the flags of `leakguard scan` into o.
@@ -45,6 +45,7 @@ func newScanFlags(o *scanOptions, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.git, "git", false, "scan the git history of the repository at PATH (default .)")
 	fs.StringVar(&o.rangeSpec, "range", "", "with --git: the revision range `A..B` (default all refs)")
 	fs.StringVar(&o.checkpoint, "checkpoint", "", "with --git: remember scanned commits in `FILE` and skip them next time")
+	fs.BoolVar(&o.noArchives, "no-archives", false, "scan archives and compressed files (zip, jar, tar, tgz, gz, bz2, zst) as plain bytes instead of opening them")
 	fs.BoolVar(&o.allowMissing, "allow-missing", false, "with --git or --staged: objects a partial clone lacks are counted, not fatal (exit 0/1, not 2)")
 	fs.StringVar(&o.config, "config", "", "token-format configuration `FILE` (TOML); .leakguard.toml at a scanned root applies too")
 	fs.StringVar(&o.baseline, "baseline", "", "ignore every token_hash of this JSON Lines `REPORT` (an earlier --format json output)")
@@ -234,7 +235,7 @@ func (r *scanRun) jobOptions(now func() time.Time) scanjob.Options {
 		Config: o.config, Baseline: o.baseline, Stderr: r.sio.Stderr, BaseEnv: environOf(r.sio), Logger: r.log,
 		Warn:    func(msg string) { warnf(r.sio.Stderr, "%s", msg) },
 		Resolve: o.db != "" || o.server != "", Revoke: o.revoke, Actor: defaultActor(r.sio), ReportOthers: o.others.on,
-		AllowMissing: o.allowMissing,
+		AllowMissing: o.allowMissing, NoArchives: o.noArchives,
 	}
 	switch {
 	case o.diff:
