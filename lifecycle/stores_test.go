@@ -124,8 +124,8 @@ func testScenario(t *testing.T, open opener) {
 	for _, n := range ns {
 		types[n.Type]++
 	}
-	if types[store.NotifyRevoked] != 1 || types[store.NotifyExpiring] != 2 {
-		t.Errorf("outbox = %v, want 1 token.revoked and 2 token.expiring (short 0d, long 7d)", types)
+	if types[store.NotifyRevoked] != 1 || types[store.NotifyExpiring] != 1 || types[store.NotifyExpired] != 1 {
+		t.Errorf("outbox = %v, want 1 token.revoked, 1 token.expiring (long 7d) and 1 token.expired (short)", types)
 	}
 }
 

@@ -94,8 +94,15 @@ func eligible(t *store.Token, now time.Time, s Stage, narrower time.Duration) bo
 	if t.ExpiresAt == nil || !t.Valid {
 		return false
 	}
-	if t.CreatedAt.After(t.ExpiresAt.Add(-s.Window)) {
-		return false // issued inside the window: the owner chose that lifetime
+	if s.Window > 0 && t.CreatedAt.After(t.ExpiresAt.Add(-s.Window)) {
+		// Issued inside the window: the owner chose that lifetime. A token
+		// issued inside even the narrowest window (under a day to live)
+		// still gets that stage's one notice, at half its lifetime.
+		if narrower > 0 {
+			return false
+		}
+		half := t.CreatedAt.Add(t.ExpiresAt.Sub(t.CreatedAt) / 2)
+		return !now.Before(half) && now.Before(*t.ExpiresAt)
 	}
 	if s.Window > 0 && narrower >= 0 && !t.ExpiresAt.After(now.Add(narrower)) {
 		return false // a narrower stage is due: send only that one
@@ -105,11 +112,11 @@ func eligible(t *store.Token, now time.Time, s Stage, narrower time.Duration) bo
 
 // notice records stage s for t with its event and outbox entry.
 func (m *Manager) notice(ctx context.Context, now time.Time, t *store.Token, s Stage) (bool, error) {
-	reason := "expires on " + t.ExpiresAt.UTC().Format(time.RFC3339)
+	typ, reason := store.NotifyExpiring, "expires on "+t.ExpiresAt.UTC().Format(time.RFC3339)
 	if s.Window == 0 {
-		reason = "expired on " + t.ExpiresAt.UTC().Format(time.RFC3339)
+		typ, reason = store.NotifyExpired, "expired on "+t.ExpiresAt.UTC().Format(time.RFC3339)
 	}
-	n, err := store.NewNotification(store.NotifyExpiring, t, reason, SweeperActor, now)
+	n, err := store.NewNotification(typ, t, reason, SweeperActor, now)
 	if err != nil {
 		return false, fmt.Errorf("sweep: %w", err)
 	}

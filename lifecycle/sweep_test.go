@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,7 +81,11 @@ func TestSweepStages(t *testing.T) {
 		if err := json.Unmarshal(n.Payload, &p); err != nil {
 			t.Fatal(err)
 		}
-		if p.Type != store.NotifyExpiring || p.Reason == "" || p.Token.ExpiresAt == nil {
+		want, prefix := store.NotifyExpiring, "expires on "
+		if strings.HasPrefix(p.Reason, "expired on ") {
+			want, prefix = store.NotifyExpired, "expired on "
+		}
+		if p.Type != want || !strings.HasPrefix(p.Reason, prefix) || p.Token.ExpiresAt == nil {
 			t.Errorf("payload = %+v", p)
 		}
 		types = append(types, p.Type)
@@ -149,4 +154,36 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// A token issued with less than a day to live still gets one
+// token.expiring notice, at half its lifetime, and token.expired at its
+// expiry.
+func TestSweepShortLivedToken(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, DefaultPolicy())
+	tok := f.issue(t, "12h")
+	steps := []struct {
+		advance time.Duration
+		want    []string
+	}{
+		{time.Hour, nil},
+		{5 * time.Hour, []string{"stage 1d"}}, // half its life
+		{time.Hour, []string{"stage 1d"}},     // once only
+		{6 * time.Hour, []string{"stage 1d", "stage 0d"}},
+	}
+	for i, s := range steps {
+		f.clk.Add(s.advance)
+		sweep(t, f)
+		if got := notices(t, f, tok.Token.ID); !equal(got, s.want) {
+			t.Errorf("step %d: notices = %v, want %v", i, got, s.want)
+		}
+	}
+	var types []string
+	for _, n := range f.st.Outbox() {
+		types = append(types, n.Type)
+	}
+	if len(types) != 2 || types[0] != store.NotifyExpiring || types[1] != store.NotifyExpired {
+		t.Errorf("notifications %v, want token.expiring then token.expired", types)
+	}
 }

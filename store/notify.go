@@ -12,6 +12,8 @@ import (
 const (
 	NotifyRevoked  = "token.revoked"
 	NotifyExpiring = "token.expiring"
+	// NotifyExpired is sent once a token has reached its expiry.
+	NotifyExpired = "token.expired"
 )
 
 // EventToken is the token part of an outbound event: metadata only.

@@ -108,7 +108,7 @@ type Event struct {
 // (docs/events.md#delivery). Payload is the JSON body to deliver, fixed at enqueue time.
 type Notification struct {
 	ID            string    // unique; doubles as the webhook-id header
-	Type          string    // token.revoked or token.expiring
+	Type          string    // token.revoked, token.expiring or token.expired
 	Payload       []byte    // JSON body
 	CreatedAt     time.Time //
 	Attempts      int       // delivery attempts so far

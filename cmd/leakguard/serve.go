@@ -31,7 +31,7 @@ func (o *serveFlags) register(fs *flag.FlagSet, m *Main) {
 	fs.StringVar(&m.DB, "db", "", "store `DSN`: empty = embedded SQLite in the data directory, sqlite:PATH, postgres://...")
 	fs.StringVar(&m.Redis, "redis", "", "optional Redis cache `URL`")
 	fs.StringVar(&m.NotifyURL, "notify-url", "",
-		"https `URL` receiving token.revoked / token.expiring events (plain http only to a loopback host)")
+		"https `URL` receiving token.revoked / .expiring / .expired events (plain http only to a loopback host)")
 	fs.StringVar(&m.NotifySecret, "notify-secret", "",
 		"Standard Webhooks signing `secret` (whsec_<base64>); set it in "+envName("notify-secret")+" instead: command lines are visible to other users")
 	fs.BoolVar(&m.NotifyAllowHTTP, "notify-allow-http", false, "accept a plain http --notify-url to any host (events travel in clear)")
