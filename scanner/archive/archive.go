@@ -117,14 +117,22 @@ type Limits struct {
 	MaxEntries int
 	// MaxDepth is how many archives deep entries are opened: 3 opens an
 	// archive in an archive in an archive, and a fourth is scanned as
-	// plain bytes.
+	// plain bytes. A compressed tar is one level.
 	MaxDepth int
 }
 
 // DefaultLimits are 1 GiB unpacked, 100:1 past 8 MiB, 100,000 entries
-// per archive and 3 levels.
+// per archive and 4 levels.
+//
+// Four levels, not three, because a container image adds one: `docker
+// save` writes a tar of layers, each a (compressed) tar, so a Spring Boot
+// image's libraries sit at image.tar!layer!app.jar!BOOT-INF/lib/x.jar!file.
+// With three, every such image would stop at the library jars and the
+// scan would end incomplete. The byte and ratio budgets, which bound the
+// work, span all levels and are unchanged; a level costs one scan window
+// and one decompressor's window of memory.
 func DefaultLimits() Limits {
-	return Limits{MaxBytes: 1 << 30, MaxRatio: 100, RatioFrom: 8 << 20, MaxEntries: 100_000, MaxDepth: 3}
+	return Limits{MaxBytes: 1 << 30, MaxRatio: 100, RatioFrom: 8 << 20, MaxEntries: 100_000, MaxDepth: 4}
 }
 
 // OrDefault returns l with each zero (or negative) limit replaced by
