@@ -136,13 +136,32 @@ func (m *Manager) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	if err != nil {
 		return Issued{}, err
 	}
-	f, ok := m.cat.Issued(req.Type)
-	if !ok {
-		return Issued{}, fmt.Errorf("%w: unknown token type %q", store.ErrInvalid, req.Type)
-	}
 	life, err := m.policy.Lifetime(req.ExpiresIn)
 	if err != nil {
 		return Issued{}, err
+	}
+	iss, err := m.mint(&store.Token{Type: req.Type, Owner: req.Owner, Name: req.Name, Scopes: scopes}, life)
+	if err != nil {
+		return Issued{}, err
+	}
+	t, id, now := iss.Token, iss.Token.ID, iss.Token.CreatedAt
+	detail := issuedDetail(t)
+	ev := store.Event{TokenID: id, Kind: store.EventIssued, At: now, Actor: req.Actor, Source: req.Source, Detail: detail}
+	if err := m.st.CreateToken(ctx, t, ev); err != nil {
+		return Issued{}, fmt.Errorf("issue token %s: %w", id, err)
+	}
+	m.log.Info().Str("token_id", id).Str("owner", t.Owner).Str("type", t.Type).
+		Str("actor", req.Actor).Str("source", req.Source).Str("expiry", FormatExpiry(life)).
+		Strs("scopes", scopes).Msg("token issued")
+	return iss, nil
+}
+
+// mint generates a token of like's type with like's owner, name and
+// scopes, living life (0: never expires), not yet stored.
+func (m *Manager) mint(like *store.Token, life time.Duration) (Issued, error) {
+	f, ok := m.cat.Issued(like.Type)
+	if !ok {
+		return Issued{}, fmt.Errorf("%w: unknown token type %q", store.ErrInvalid, like.Type)
 	}
 	sec, err := f.Generate(m.rand)
 	if err != nil {
@@ -154,21 +173,13 @@ func (m *Manager) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	}
 	now := m.Now()
 	t := &store.Token{
-		ID: id, Hash: sec.Hash(), Type: req.Type, FormatID: f.ID, Owner: req.Owner, Name: req.Name,
-		Last4: sec.Last4(), CreatedAt: now, Valid: true, Scopes: scopes,
+		ID: id, Hash: sec.Hash(), Type: like.Type, FormatID: f.ID, Owner: like.Owner, Name: like.Name,
+		Last4: sec.Last4(), CreatedAt: now, Valid: true, Scopes: like.Scopes,
 	}
 	if life > 0 {
 		exp := now.Add(life)
 		t.ExpiresAt = &exp
 	}
-	detail := issuedDetail(t)
-	ev := store.Event{TokenID: id, Kind: store.EventIssued, At: now, Actor: req.Actor, Source: req.Source, Detail: detail}
-	if err := m.st.CreateToken(ctx, t, ev); err != nil {
-		return Issued{}, fmt.Errorf("issue token %s: %w", id, err)
-	}
-	m.log.Info().Str("token_id", id).Str("owner", t.Owner).Str("type", t.Type).
-		Str("actor", req.Actor).Str("source", req.Source).Str("expiry", FormatExpiry(life)).
-		Strs("scopes", scopes).Msg("token issued")
 	return Issued{Token: t, Secret: sec}, nil
 }
 

@@ -22,6 +22,10 @@ type Record struct {
 	InvalidAt     *time.Time      `json:"invalid_at"`
 	InvalidReason string          `json:"invalid_reason"`
 	Scopes        []string        `json:"scopes"` // sorted; [] for none
+	// Replaces and ReplacedBy are the rotation links (absent for none):
+	// the token this one replaced, and this one's successor.
+	Replaces   string `json:"replaces,omitempty"`
+	ReplacedBy string `json:"replaced_by,omitempty"`
 }
 
 // NewRecord returns t's record with its state at now. A token past its
@@ -33,7 +37,7 @@ func NewRecord(t *store.Token, now time.Time) Record {
 		ID: t.ID, Owner: t.Owner, Name: t.Name, Type: t.Type, Last4: t.Last4,
 		CreatedAt: t.CreatedAt.UTC(), ExpiresAt: utc(t.ExpiresAt), LastUsedAt: utc(t.LastUsedAt),
 		State: t.State(now), InvalidAt: utc(t.InvalidAt), InvalidReason: t.InvalidReason,
-		Scopes: ScopesOf(t),
+		Scopes: ScopesOf(t), Replaces: t.Replaces, ReplacedBy: t.ReplacedBy,
 	}
 	if r.State == leakguard.StateExpired && t.Valid {
 		r.InvalidAt, r.InvalidReason = utc(t.ExpiresAt), store.ReasonExpired

@@ -43,6 +43,12 @@ type Token struct {
 	// Scopes are the token's issuer-defined scopes, fixed at issue
 	// (leakguard.ParseScopes): sorted, each once; nil for none.
 	Scopes []string
+	// Replaces is the id of the token this one was issued to replace
+	// (RotateToken); "" for none.
+	Replaces string
+	// ReplacedBy is the id of this token's successor once it was rotated;
+	// "" for none. A token is rotated at most once.
+	ReplacedBy string
 }
 
 // State returns the token's state at now: revoked if invalidated for any
@@ -91,6 +97,9 @@ const (
 	EventLeakReported    EventKind = "leak_reported"
 	EventExpiringNotice  EventKind = "expiring_notice"
 	EventVerifiedInvalid EventKind = "verified_invalid"
+	// EventRotated is written on the old token of a rotation (RotateToken);
+	// its detail names the successor and when the old token retires.
+	EventRotated EventKind = "rotated"
 )
 
 // Event is one entry of a token's audit trail.
@@ -183,6 +192,15 @@ type Store interface {
 	// for an unknown token (or when ID and Hash name different tokens),
 	// ErrInvalid without a reason or identifier or with a malformed hash.
 	Revoke(ctx context.Context, req RevokeRequest) (t *Token, already bool, err error)
+
+	// RotateToken replaces a token by a successor in one transaction; see
+	// RotateRequest for what it writes. Returns the old token as it is
+	// after the call. Concurrent rotations of one token: exactly one
+	// succeeds. Errors: ErrNotFound for an unknown old token, ErrConflict
+	// when the old token is not active at req.At or was already rotated
+	// (or the successor's id or hash exists), ErrInvalid for a malformed
+	// request.
+	RotateToken(ctx context.Context, req RotateRequest) (old *Token, err error)
 
 	// ExpireDue marks every still-valid token whose ExpiresAt <= now as
 	// invalid with reason ReasonExpired (InvalidAt = ExpiresAt) and an

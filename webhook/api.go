@@ -30,6 +30,7 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /v1/tokens", s.authed(false, s.createToken))
 	mux.Handle("POST /v1/tokens/verify", http.HandlerFunc(s.verifyRoute))
 	mux.Handle("POST /v1/tokens/revoke", s.authed(false, s.revokeToken))
+	mux.Handle("POST /v1/tokens/{id}/rotate", s.authed(false, s.rotateToken))
 	mux.Handle("GET /v1/tokens", s.authed(false, s.listTokens))
 	mux.Handle("GET /v1/tokens/{id}", s.authed(false, s.getToken))
 	mux.Handle("GET /v1/tokens/{id}/events", s.authed(false, s.tokenEvents))
@@ -128,13 +129,37 @@ type createRequest struct {
 	Scopes    []string `json:"scopes"`
 }
 
-type createResponse struct {
+// CreateAnswer is the JSON answer of an issue (POST /v1/tokens) and of a
+// rotation (POST /v1/tokens/{id}/rotate, `token rotate --format json`),
+// which adds the rotation's fields. Token is the plaintext, shown once.
+type CreateAnswer struct {
 	ID        string     `json:"id"`
 	Token     string     `json:"token"`
 	TokenHash string     `json:"token_hash"`
 	Last4     string     `json:"last4"`
 	ExpiresAt *time.Time `json:"expires_at"`
 	Scopes    []string   `json:"scopes"`
+	// Replaces is the rotated token's id; RotateBy when it stops being
+	// valid (now when it was retired at once). Rotation only.
+	Replaces string     `json:"replaces,omitempty"`
+	RotateBy *time.Time `json:"rotate_by,omitempty"`
+}
+
+// NewCreateAnswer is the answer for the token iss just issued.
+func NewCreateAnswer(iss lifecycle.Issued) CreateAnswer {
+	t := iss.Token
+	return CreateAnswer{ID: t.ID, Token: iss.Secret.Reveal(), TokenHash: t.Hash, Last4: t.Last4,
+		ExpiresAt: utcPtr(t.ExpiresAt), Scopes: lifecycle.ScopesOf(t)}
+}
+
+// NewRotateAnswer is the answer for rotation r.
+func NewRotateAnswer(r lifecycle.Rotated) CreateAnswer {
+	a := NewCreateAnswer(r.Issued)
+	a.Replaces, a.RotateBy = r.Old.ID, utcPtr(r.Old.ExpiresAt)
+	if !r.Old.Valid {
+		a.RotateBy = utcPtr(r.Old.InvalidAt)
+	}
+	return a
 }
 
 // createToken is POST /v1/tokens: the plaintext is in this response only.
@@ -150,9 +175,30 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, caller *sto
 	if err != nil {
 		return err
 	}
-	t := iss.Token
-	writeJSON(w, http.StatusCreated, createResponse{ID: t.ID, Token: iss.Secret.Reveal(),
-		TokenHash: t.Hash, Last4: t.Last4, ExpiresAt: utcPtr(t.ExpiresAt), Scopes: lifecycle.ScopesOf(t)})
+	writeJSON(w, http.StatusCreated, NewCreateAnswer(iss))
+	return nil
+}
+
+type rotateRequest struct {
+	Grace string `json:"grace"`
+}
+
+// rotateToken is POST /v1/tokens/{id}/rotate: the successor's plaintext
+// is in this response only. The body is optional.
+func (s *Server) rotateToken(w http.ResponseWriter, r *http.Request, caller *store.Token) error {
+	var req rotateRequest
+	if r.ContentLength != 0 {
+		if err := s.decode(w, r, &req); err != nil {
+			return err
+		}
+	}
+	rot, err := s.cfg.Manager.Rotate(r.Context(), lifecycle.RotateRequest{
+		ID: r.PathValue("id"), Grace: req.Grace, Actor: actor(caller), Source: apiSource,
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, NewRotateAnswer(rot))
 	return nil
 }
 
@@ -174,6 +220,9 @@ type VerifyAnswer struct {
 	InvalidAt     *time.Time `json:"invalid_at"`
 	InvalidReason string     `json:"invalid_reason,omitempty"`
 	Message       string     `json:"message,omitempty"`
+	// RotateBy is set while a rotated token is in its grace period: when
+	// it stops being valid (its expiry). Move to the successor before.
+	RotateBy *time.Time `json:"rotate_by,omitempty"`
 }
 
 // verifyRoute is POST /v1/tokens/verify. A value that is not a token of an
@@ -235,6 +284,9 @@ func NewVerifyAnswer(v lifecycle.Verification, now time.Time) VerifyAnswer {
 		rec := lifecycle.NewRecord(t, now)
 		resp.ID, resp.Owner, resp.Type = t.ID, t.Owner, t.Type
 		resp.ExpiresAt, resp.InvalidAt, resp.InvalidReason = rec.ExpiresAt, rec.InvalidAt, rec.InvalidReason
+		if v.Valid && t.ReplacedBy != "" {
+			resp.RotateBy = rec.ExpiresAt
+		}
 	}
 	return resp
 }

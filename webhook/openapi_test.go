@@ -309,6 +309,8 @@ func (tc openAPICase) request(t *testing.T, base string) *http.Request {
 type openAPIFixtures struct {
 	service, user                     patterns.Secret
 	byToken, byHash, byID, leaked     patterns.Secret
+	rotateNow, rotateGrace            string // ids of active tokens the cases rotate
+	rotateGraceSecret                 patterns.Secret
 	revoked                           patterns.Secret // revoked before the cases run
 	unknown                           patterns.Secret // ours by format, never issued
 	vendor                            patterns.Secret // a GitHub token: not ours
@@ -330,6 +332,9 @@ func newOpenAPIFixtures(t testing.TB, e *env) openAPIFixtures {
 	fx.revHash = fx.revoked.Hash()
 	fx.byIDID = tokenID(t, e, fx.byID)
 	fx.leakedID = tokenID(t, e, fx.leaked)
+	fx.rotateNow = tokenID(t, e, e.issue(t, patterns.TypeUser))
+	fx.rotateGraceSecret = e.issue(t, patterns.TypeService)
+	fx.rotateGrace = tokenID(t, e, fx.rotateGraceSecret)
 	fx.unknown = generate(t, "leakguard-user")
 	fx.vendor = generate(t, "github-pat")
 	ts, err := e.mgr.List(ctx, store.ListFilter{})
@@ -453,6 +458,25 @@ func openAPICases(t testing.TB, e, down *env, fx openAPIFixtures) []openAPICase 
 			body: jsonBody(t, map[string]string{"id": fx.byIDID, "token_hash": fx.byID.Hash(), "reason": "x"})},
 		{name: "revoke as service", method: "POST", path: "/v1/tokens/revoke", bearer: fx.service, status: 403,
 			body: revoke("id", fx.byIDID)},
+
+		// POST /v1/tokens/{id}/rotate
+		{name: "rotate at once", method: "POST", path: "/v1/tokens/" + fx.rotateNow + "/rotate", bearer: admin, status: 201},
+		{name: "rotate with grace", method: "POST", path: "/v1/tokens/" + fx.rotateGrace + "/rotate", bearer: admin, status: 201,
+			body: []byte(`{"grace":"24h"}`)},
+		{name: "verify in grace", method: "POST", path: "/v1/tokens/verify", bearer: admin, status: 200,
+			body: tok(fx.rotateGraceSecret)},
+		{name: "get rotated", method: "GET", path: "/v1/tokens/" + fx.rotateGrace, bearer: admin, status: 200},
+		{name: "rotated events", method: "GET", path: "/v1/tokens/" + fx.rotateGrace + "/events", bearer: admin, status: 200},
+		{name: "rotate twice", method: "POST", path: "/v1/tokens/" + fx.rotateGrace + "/rotate", bearer: admin, status: 409,
+			body: []byte(`{"grace":"0"}`)},
+		{name: "rotate revoked", method: "POST", path: "/v1/tokens/" + fx.byIDID + "/rotate", bearer: admin, status: 409},
+		{name: "rotate bad grace", method: "POST", path: "/v1/tokens/" + fx.leakedID + "/rotate", bearer: admin, status: 400,
+			body: []byte(`{"grace":"soon"}`)},
+		{name: "rotate unknown field", method: "POST", path: "/v1/tokens/" + fx.leakedID + "/rotate", bearer: admin, status: 400,
+			offSpec: true, body: []byte(`{"grace":"1h","why":1}`)},
+		{name: "rotate not found", method: "POST", path: "/v1/tokens/tok_00000000000000000000000000000000/rotate", bearer: admin, status: 404},
+		{name: "rotate unauthorised", method: "POST", path: "/v1/tokens/" + fx.leakedID + "/rotate", status: 401, offSpec: true},
+		{name: "rotate as service", method: "POST", path: "/v1/tokens/" + fx.leakedID + "/rotate", bearer: fx.service, status: 403},
 
 		// GET /v1/tokens
 		{name: "list first page", method: "GET", path: "/v1/tokens?limit=2", bearer: admin, status: 200},

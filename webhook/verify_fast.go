@@ -176,6 +176,9 @@ func appendVerify(b []byte, v *VerifyAnswer) (_ []byte, ok bool) {
 	b = appendTime(b, `,"invalid_at":`, v.InvalidAt, &err)
 	b = appendField(b, `,"invalid_reason":`, v.InvalidReason, true, &err)
 	b = appendField(b, `,"message":`, v.Message, true, &err)
+	if v.RotateBy != nil {
+		b = appendTime(b, `,"rotate_by":`, v.RotateBy, &err)
+	}
 	b = append(b, "}\n"...)
 	return b, err == nil
 }

@@ -96,6 +96,7 @@ func runToken(ctx context.Context, args []string, sio IO) error {
 	}
 	subs := map[string]func(context.Context, []string, IO) error{
 		"issue": runTokenIssue, "verify": runTokenVerify, "revoke": runTokenRevoke, "list": runTokenList,
+		"rotate": runTokenRotate,
 	}
 	if run, ok := subs[args[0]]; ok {
 		return run(ctx, args[1:], sio)
@@ -121,6 +122,38 @@ func parseTokenFlags(fs *flag.FlagSet, args []string, sio IO) error {
 		return usageError("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// tokenCommand is a token subcommand of lifecycle/tokencli: its own
+// flags, checked (and stdin read) by Prepare before the store opens.
+type tokenCommand interface {
+	Register(fs *flag.FlagSet)
+	Prepare(ctx context.Context, stdin io.Reader) error
+	Run(ctx context.Context, mgr *lifecycle.Manager, o tokencli.Output, s tokencli.Streams) error
+}
+
+// runTokenCmd runs c with the shared token flags on the store they name.
+func runTokenCmd(ctx context.Context, name string, args []string, sio IO, c tokenCommand) error {
+	var o tokenFlags
+	fs := newFlagSet(name, sio.Stderr)
+	o.register(fs)
+	c.Register(fs)
+	if err := parseTokenFlags(fs, args, sio); err != nil {
+		return err
+	}
+	if err := c.Prepare(ctx, sio.Stdin); err != nil {
+		return usageError("%w", err)
+	}
+	env, err := o.open(ctx, sio)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	err = c.Run(ctx, env.mgr, o.output(), tokencli.Streams{Stdin: sio.Stdin, Stdout: sio.Stdout, Stderr: sio.Stderr})
+	if xe := (*tokencli.ExitError)(nil); errors.As(err, &xe) {
+		return &exitError{code: xe.Code, err: xe.Err}
+	}
+	return err
 }
 
 // defaultActor names the CLI user in audit events.

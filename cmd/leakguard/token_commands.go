@@ -41,71 +41,11 @@ func runTokenVerify(ctx context.Context, args []string, sio IO) error {
 }
 
 func runTokenRevoke(ctx context.Context, args []string, sio IO) error {
-	var o tokenFlags
-	var req lifecycle.RevokeRequest
-	var fromStdin bool
-	fs := newFlagSet("token revoke", sio.Stderr)
-	o.register(fs)
-	fs.BoolVar(&fromStdin, "token-stdin", false, "read the token to revoke from stdin")
-	fs.StringVar(&req.Hash, "hash", "", "revoke the token with this SHA-256 `hex` hash")
-	fs.StringVar(&req.ID, "id", "", "revoke the token with this `id`")
-	fs.StringVar(&req.Reason, "reason", "", "why it is revoked (required), e.g. \"leaked: file app.py:12\"")
-	fs.StringVar(&req.Actor, "actor", "", "who revokes it (default cli:$USER)")
-	if err := parseTokenFlags(fs, args, sio); err != nil {
-		return err
-	}
-	if n := countTrue(fromStdin, req.Hash != "", req.ID != ""); n != 1 {
-		return usageError("give exactly one of --token-stdin, --hash or --id")
-	}
-	if req.Reason == "" {
-		return usageError("--reason is required")
-	}
-	if req.Actor == "" {
-		req.Actor = defaultActor(sio)
-	}
-	req.Source = "cli"
-	if fromStdin {
-		sec, err := tokencli.ReadToken(ctx, sio.Stdin)
-		if err != nil {
-			return err
-		}
-		if sec.IsZero() {
-			return usageError("no token on stdin")
-		}
-		req.Secret = sec
-	}
-	env, err := o.open(ctx, sio)
-	if err != nil {
-		return err
-	}
-	defer env.close()
-	return revoke(ctx, env, o, req, sio)
+	return runTokenCmd(ctx, "token revoke", args, sio, &tokencli.Revoke{DefaultActor: defaultActor(sio)})
 }
 
-func revoke(ctx context.Context, env *tokenEnv, o tokenFlags, req lifecycle.RevokeRequest, sio IO) error {
-	t, already, err := env.mgr.Revoke(ctx, req)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return &exitError{code: exitFindings, err: errors.New("no such token")}
-	case errors.Is(err, lifecycle.ErrMalformed):
-		return &exitError{code: exitFindings, err: errors.New("no such token: not a well-formed token of ours")}
-	case err != nil:
-		return &exitError{code: exitFail, err: err}
-	}
-	if err := tokencli.WriteRevoke(sio.Stdout, o.output(), t, already, env.mgr.Now()); err != nil {
-		return &exitError{code: exitFail, err: err}
-	}
-	return nil
-}
-
-func countTrue(bs ...bool) int {
-	n := 0
-	for _, b := range bs {
-		if b {
-			n++
-		}
-	}
-	return n
+func runTokenRotate(ctx context.Context, args []string, sio IO) error {
+	return runTokenCmd(ctx, "token rotate", args, sio, &tokencli.Rotate{Actor: defaultActor(sio)})
 }
 
 func runTokenList(ctx context.Context, args []string, sio IO) error {

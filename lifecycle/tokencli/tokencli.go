@@ -1,10 +1,12 @@
 // Package tokencli is what the token commands (`leakguard token issue`,
-// `verify`, `revoke`, `list`) read and print: one token read from standard
-// input, and the answers as text for a person or JSON for a program.
+// `verify`, `revoke`, `rotate`, `list`) read and print: one token read
+// from standard input, and the answers as text for a person or JSON for a
+// program. `revoke` and `rotate` live here whole, flags and run
+// (commands.go); cmd/leakguard only opens the store for them.
 //
 // Its invariants: a plaintext token is read here only into a
-// patterns.Secret and is never printed (issue prints its new token itself,
-// once); every stored value a text answer quotes (ids, owners, names,
+// patterns.Secret and is never printed, except a new token once: issue
+// prints it itself, rotate prints the successor; every stored value a text answer quotes (ids, owners, names,
 // reasons) is escaped with report.Escape, so that control, bidi and
 // invisible characters cannot drive the terminal, shift columns or forge
 // rows; JSON answers keep the values as they are and are shaped like the

@@ -17,7 +17,7 @@ import (
 
 // tokenCols is the column list scanToken reads, in order.
 const tokenCols = `id, hash, type, format_id, owner, name, last4, created_at, expires_at,
-	last_used_at, valid, invalid_at, invalid_reason, revoked_by, scopes`
+	last_used_at, valid, invalid_at, invalid_reason, revoked_by, scopes, replaces, replaced_by`
 
 // querier is what the pool and a transaction have in common.
 type querier interface {
@@ -29,9 +29,17 @@ type querier interface {
 // scanToken reads one row of tokenCols.
 func scanToken(r pgx.Row) (*store.Token, error) {
 	var t store.Token
+	var replaces, replacedBy *string
 	if err := r.Scan(&t.ID, &t.Hash, &t.Type, &t.FormatID, &t.Owner, &t.Name, &t.Last4, &t.CreatedAt,
-		&t.ExpiresAt, &t.LastUsedAt, &t.Valid, &t.InvalidAt, &t.InvalidReason, &t.RevokedBy, &t.Scopes); err != nil {
+		&t.ExpiresAt, &t.LastUsedAt, &t.Valid, &t.InvalidAt, &t.InvalidReason, &t.RevokedBy, &t.Scopes,
+		&replaces, &replacedBy); err != nil {
 		return nil, err
+	}
+	if replaces != nil {
+		t.Replaces = *replaces
+	}
+	if replacedBy != nil {
+		t.ReplacedBy = *replacedBy
 	}
 	if len(t.Scopes) == 0 {
 		t.Scopes = nil
@@ -62,20 +70,32 @@ func (s *Store) CreateToken(ctx context.Context, t *store.Token, ev store.Event)
 	if err != nil {
 		return fmt.Errorf("postgres: create token: %w", err)
 	}
-	err = s.write(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO tokens (`+tokenCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-			t.ID, t.Hash, t.Type, t.FormatID, t.Owner, t.Name, t.Last4, t.CreatedAt,
-			t.ExpiresAt, t.LastUsedAt, t.Valid, t.InvalidAt, t.InvalidReason, t.RevokedBy, pgScopes(t.Scopes))
-		if err != nil {
-			return err
-		}
-		return insertEvent(ctx, tx, ev)
-	})
+	err = s.write(ctx, func(tx pgx.Tx) error { return insertToken(ctx, tx, t, ev) })
 	if err != nil {
 		return fmt.Errorf("postgres: create token %s: %w", t.ID, err)
 	}
 	return nil
+}
+
+// insertToken inserts t and its issued event ev.
+func insertToken(ctx context.Context, tx pgx.Tx, t *store.Token, ev store.Event) error {
+	_, err := tx.Exec(ctx, `INSERT INTO tokens (`+tokenCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		t.ID, t.Hash, t.Type, t.FormatID, t.Owner, t.Name, t.Last4, t.CreatedAt,
+		t.ExpiresAt, t.LastUsedAt, t.Valid, t.InvalidAt, t.InvalidReason, t.RevokedBy, pgScopes(t.Scopes),
+		nullString(t.Replaces), nullString(t.ReplacedBy))
+	if err != nil {
+		return err
+	}
+	return insertEvent(ctx, tx, ev)
+}
+
+// nullString is NULL for "", else &s.
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // pgScopes is the scopes column's value: never NULL, '{}' for none.

@@ -330,8 +330,8 @@ func TestUnreadableEntryFallsThrough(t *testing.T) {
 	db := newTestDB(t)
 	c, rdb, prefix := newSharedCache(t, db, nil)
 	tok := create(t, db)
-	for _, junk := range []string{"not json", `{"v":3,"found":false}`, `{"v":2,"found":true}`,
-		`{"v":2,"found":false,"extra":1}`, `{"v":1,"found":false}`} {
+	for _, junk := range []string{"not json", `{"v":4,"found":false}`, `{"v":3,"found":true}`,
+		`{"v":3,"found":false,"extra":1}`, `{"v":1,"found":false}`, `{"v":2,"found":false}`} {
 		rdb.Set(ctx, prefix+"tok:h:"+tok.Hash, junk, time.Minute)
 		if got, err := c.TokenByHash(ctx, tok.Hash); err != nil || got.ID != tok.ID {
 			t.Errorf("entry %q: %+v, %v; want the database answer", junk, got, err)
@@ -353,20 +353,22 @@ func TestEntryWithoutScopesReadsThrough(t *testing.T) {
 	if err := db.CreateToken(ctx, tok, store.Event{Kind: store.EventIssued, At: tok.CreatedAt}); err != nil {
 		t.Fatal(err)
 	}
-	v2, err := encodeToken(tok)
+	v3, err := encodeToken(tok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v1 := strings.Replace(strings.Replace(string(v2), `"v":2`, `"v":1`, 1), `,"scopes":["read","write"]`, "", 1)
+	v2 := strings.Replace(strings.Replace(string(v3), `"v":3`, `"v":2`, 1), `,"replaces":"","replaced_by":""`, "", 1)
+	v1 := strings.Replace(strings.Replace(v2, `"v":2`, `"v":1`, 1), `,"scopes":["read","write"]`, "", 1)
 	tests := []struct{ name, entry string }{
 		{"version 1 of an older leakguard", v1},
-		{"version 2 without scopes", strings.Replace(v1, `"v":1`, `"v":2`, 1)},
-		{"null scopes", strings.Replace(string(v2), `["read","write"]`, "null", 1)},
-		{"unsorted scopes", strings.Replace(string(v2), `["read","write"]`, `["write","read"]`, 1)},
-		{"bad scope", strings.Replace(string(v2), `["read","write"]`, `["read,write"]`, 1)},
+		{"version 2 of an older leakguard (no rotation links)", v2},
+		{"version 3 without scopes", strings.Replace(strings.Replace(string(v3), `,"scopes":["read","write"]`, "", 1), `"v":2`, `"v":3`, 1)},
+		{"null scopes", strings.Replace(string(v3), `["read","write"]`, "null", 1)},
+		{"unsorted scopes", strings.Replace(string(v3), `["read","write"]`, `["write","read"]`, 1)},
+		{"bad scope", strings.Replace(string(v3), `["read","write"]`, `["read,write"]`, 1)},
 	}
 	for _, tt := range tests {
-		if !strings.Contains(tt.entry, `"hash":"`+tok.Hash) || tt.entry == string(v2) {
+		if !strings.Contains(tt.entry, `"hash":"`+tok.Hash) || tt.entry == string(v3) {
 			t.Fatalf("%s: fixture not built: %s", tt.name, tt.entry)
 		}
 		rdb.Set(ctx, prefix+"tok:h:"+tok.Hash, tt.entry, time.Minute)
@@ -380,8 +382,8 @@ func TestEntryWithoutScopesReadsThrough(t *testing.T) {
 		}
 	}
 	revoke(t, c, tok)
-	if raw := rawEntry(t, rdb, prefix, tok.Hash); !strings.Contains(raw, `"v":2`) || !strings.Contains(raw, `"scopes":["read","write"]`) {
-		t.Errorf("entry after revoke = %s, want version 2 with the scopes", raw)
+	if raw := rawEntry(t, rdb, prefix, tok.Hash); !strings.Contains(raw, `"v":3`) || !strings.Contains(raw, `"scopes":["read","write"]`) {
+		t.Errorf("entry after revoke = %s, want version 3 with the scopes", raw)
 	}
 	none := create(t, c)
 	if raw := rawEntry(t, rdb, prefix, none.Hash); !strings.Contains(raw, `"scopes":[]`) {

@@ -103,7 +103,7 @@ func checkEntryShape(t *testing.T, k string, v []byte) {
 		if err := json.Unmarshal(top["token"], &tok); err != nil {
 			t.Fatalf("%s: token: %v", k, err)
 		}
-		const want = "created_at,expires_at,format_id,hash,id,invalid_at,invalid_reason,last4,last_used_at,name,owner,revoked_by,scopes,type,valid"
+		const want = "created_at,expires_at,format_id,hash,id,invalid_at,invalid_reason,last4,last_used_at,name,owner,replaced_by,replaces,revoked_by,scopes,type,valid"
 		if got := sortedKeys(tok); got != want {
 			t.Errorf("%s: token fields %s, want %s", k, got, want)
 		}

@@ -12,7 +12,7 @@
 // plaintext token, so neither does Redis. With the default prefix
 // "leakguard:" the keys are
 //
-//	leakguard:tok:h:<sha256 hex>  JSON entry: {"v":2,"found":true,"token":{...}} or {"v":2,"found":false}
+//	leakguard:tok:h:<sha256 hex>  JSON entry: {"v":3,"found":true,"token":{...}} or {"v":3,"found":false}
 //	leakguard:tok:i:<token id>    the token's hash (an id→hash pointer; immutable)
 //
 // The token object carries id, hash, type, format_id, owner, name, last4,

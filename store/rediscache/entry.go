@@ -20,7 +20,10 @@ import (
 // refuse version 2 entries likewise (version and unknown field), so both
 // read through during a rolling upgrade, and the hash and id keys stay
 // where they were, so a revocation either one writes is seen by both.
-const entryVersion = 2
+// Version 3 added the rotation links (replaces, replaced_by), for the same
+// reason: a version 2 entry of a rotated token would read as not rotated
+// (no rotate_by in verify), so it reads through too.
+const entryVersion = 3
 
 // entry is the JSON value cached under a hash key: the token's metadata, or
 // Found=false for an unknown hash. It holds no secret.
@@ -47,6 +50,8 @@ type record struct {
 	InvalidReason string     `json:"invalid_reason"`
 	RevokedBy     string     `json:"revoked_by"`
 	Scopes        []string   `json:"scopes"` // [] for none, never null
+	Replaces      string     `json:"replaces"`
+	ReplacedBy    string     `json:"replaced_by"`
 }
 
 // encodeToken returns the entry JSON for t.
@@ -57,6 +62,7 @@ func encodeToken(t *store.Token) ([]byte, error) {
 		ExpiresAt: utcPtr(t.ExpiresAt), LastUsedAt: utcPtr(t.LastUsedAt),
 		Valid: t.Valid, InvalidAt: utcPtr(t.InvalidAt),
 		InvalidReason: t.InvalidReason, RevokedBy: t.RevokedBy, Scopes: t.Scopes,
+		Replaces: t.Replaces, ReplacedBy: t.ReplacedBy,
 	}
 	if r.Scopes == nil {
 		r.Scopes = []string{}
@@ -69,7 +75,7 @@ func encodeToken(t *store.Token) ([]byte, error) {
 }
 
 // negativeEntry is the value cached for an unknown hash.
-var negativeEntry = []byte(`{"v":2,"found":false}`)
+var negativeEntry = []byte(`{"v":3,"found":false}`)
 
 // decodeEntry parses a cached value. It returns found=false with a nil
 // token for a negative entry, and an error for anything it does not
@@ -100,6 +106,7 @@ func decodeEntry(b []byte, hash string) (*store.Token, bool, error) {
 		Name: r.Name, Last4: r.Last4, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt,
 		LastUsedAt: r.LastUsedAt, Valid: r.Valid, InvalidAt: r.InvalidAt,
 		InvalidReason: r.InvalidReason, RevokedBy: r.RevokedBy, Scopes: scopes,
+		Replaces: r.Replaces, ReplacedBy: r.ReplacedBy,
 	}, true, nil
 }
 

@@ -37,12 +37,12 @@ func TestDecodeMemo(t *testing.T) {
 	if tk, found, err := d.decode(string(negativeEntry), unknownHash(t)); err != nil || found || tk != nil {
 		t.Errorf("negative entry = %+v, %v, %v", tk, found, err)
 	}
-	if _, _, err := d.decode(`{"v":3}`, tok.Hash); err == nil {
+	if _, _, err := d.decode(`{"v":9}`, tok.Hash); err == nil {
 		t.Error("unknown version decoded")
 	}
 	for i := range 3 * memoMax {
-		_, _, _ = d.decode(fmt.Sprintf(`{"v":2,"found":false,"x":%d}`, i), tok.Hash) // errors: not remembered
-		_, _, _ = d.decode(fmt.Sprintf(`{"v":2, "found":false}%*s`, i, ""), tok.Hash)
+		_, _, _ = d.decode(fmt.Sprintf(`{"v":3,"found":false,"x":%d}`, i), tok.Hash) // errors: not remembered
+		_, _, _ = d.decode(fmt.Sprintf(`{"v":3, "found":false}%*s`, i, ""), tok.Hash)
 	}
 	if n := len(d.m); n > memoMax {
 		t.Errorf("memo holds %d values, cap %d", n, memoMax)

@@ -40,6 +40,23 @@ func (c *Cache) Revoke(ctx context.Context, req store.RevokeRequest) (*store.Tok
 	return t, already, err
 }
 
+// RotateToken rotates in next, then overwrites the old token's cached
+// entry with its new state (replaced_by, the shortened expiry or the
+// revocation) and caches the successor. When the old token was retired
+// at once it waits out the near caches' leases, as Revoke does.
+func (c *Cache) RotateToken(ctx context.Context, req store.RotateRequest) (*store.Token, error) {
+	old, err := c.Store.RotateToken(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	c.publish(ctx, old)
+	c.publish(ctx, req.Successor)
+	if !old.Valid {
+		c.near.commitWait(false)
+	}
+	return old, nil
+}
+
 // ExpireDue expires tokens in next, then overwrites each one's cached
 // entry with its expired state.
 func (c *Cache) ExpireDue(ctx context.Context, now time.Time) ([]*store.Token, error) {

@@ -15,7 +15,7 @@ import (
 
 // tokenCols is the column list scanToken reads, in order.
 const tokenCols = `id, hash, type, format_id, owner, name, last4, created_at, expires_at,
-	last_used_at, valid, invalid_at, invalid_reason, revoked_by, scopes`
+	last_used_at, valid, invalid_at, invalid_reason, revoked_by, scopes, replaces, replaced_by`
 
 // querier is what *sql.DB and *sql.Tx have in common.
 type querier interface {
@@ -33,12 +33,15 @@ func scanToken(r rowScanner) (*store.Token, error) {
 		t                          store.Token
 		created, scopes            string
 		expires, lastUsed, invalAt sql.NullString
+		replaces, replacedBy       sql.NullString
 		valid                      int64
 	)
 	if err := r.Scan(&t.ID, &t.Hash, &t.Type, &t.FormatID, &t.Owner, &t.Name, &t.Last4, &created,
-		&expires, &lastUsed, &valid, &invalAt, &t.InvalidReason, &t.RevokedBy, &scopes); err != nil {
+		&expires, &lastUsed, &valid, &invalAt, &t.InvalidReason, &t.RevokedBy, &scopes,
+		&replaces, &replacedBy); err != nil {
 		return nil, err
 	}
+	t.Replaces, t.ReplacedBy = replaces.String, replacedBy.String
 	var err error
 	if t.Scopes, err = decodeScopes(scopes); err != nil {
 		return nil, err
@@ -80,22 +83,28 @@ func (s *Store) CreateToken(ctx context.Context, t *store.Token, ev store.Event)
 	if err != nil {
 		return fmt.Errorf("sqlite: create token: %w", err)
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Hash, t.Type, t.FormatID, t.Owner, t.Name, t.Last4, fmtTime(t.CreatedAt),
-			fmtTimePtr(t.ExpiresAt), fmtTimePtr(t.LastUsedAt), boolInt(t.Valid), fmtTimePtr(t.InvalidAt),
-			t.InvalidReason, t.RevokedBy, encodeScopes(t.Scopes))
-		if err != nil {
-			return err
-		}
-		return insertEvent(ctx, tx, ev)
-	})
+	err = s.write(ctx, func(tx *sql.Tx) error { return insertToken(ctx, tx, t, ev) })
 	if err != nil {
 		return fmt.Errorf("sqlite: create token %s: %w", t.ID, err)
 	}
 	return nil
 }
+
+// insertToken inserts t and its issued event ev.
+func insertToken(ctx context.Context, tx *sql.Tx, t *store.Token, ev store.Event) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Hash, t.Type, t.FormatID, t.Owner, t.Name, t.Last4, fmtTime(t.CreatedAt),
+		fmtTimePtr(t.ExpiresAt), fmtTimePtr(t.LastUsedAt), boolInt(t.Valid), fmtTimePtr(t.InvalidAt),
+		t.InvalidReason, t.RevokedBy, encodeScopes(t.Scopes), nullString(t.Replaces), nullString(t.ReplacedBy))
+	if err != nil {
+		return err
+	}
+	return insertEvent(ctx, tx, ev)
+}
+
+// nullString is NULL for "", else s.
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // encodeScopes is how the scopes column holds scopes: a JSON array,
 // "[]" for none.
