@@ -65,6 +65,12 @@ type Options struct {
 	// throttles it before it leaves the reports pending (default 1
 	// minute; the issuer's Retry-After beyond it is recorded instead).
 	MaxWait time.Duration
+	// SendTime bounds the time one Report call spends sending, all
+	// batches included (default 90 s, inside the default Lease): a batch
+	// not sent by then stays pending for the next run, so that a scanned
+	// tree full of tokens for an unreachable issuer cannot hold a run for
+	// requests × timeout.
+	SendTime time.Duration
 	// Attempts bounds the requests one Report call makes per batch
 	// (default 3).
 	Attempts int
@@ -98,6 +104,9 @@ func NewReporter(st store.IssuerReports, cat *patterns.Catalog, o Options) *Repo
 	}
 	if o.MaxWait <= 0 {
 		o.MaxWait = time.Minute
+	}
+	if o.SendTime <= 0 {
+		o.SendTime = 90 * time.Second
 	}
 	if o.Attempts <= 0 {
 		o.Attempts = 3
@@ -166,13 +175,15 @@ func (r *Reporter) Report(ctx context.Context, items []Item) ([]Result, error) {
 			work[is.ID] = append(work[is.ID], claimed{res: len(results) - 1, secret: it.Secret})
 		}
 	}
+	sendCtx, cancel := context.WithTimeout(ctx, r.o.SendTime)
+	defer cancel()
 	var wg sync.WaitGroup
 	for _, id := range order {
 		is, _ := r.issuer(id)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.sendAll(ctx, is, work[id], results)
+			r.sendAll(sendCtx, is, work[id], results)
 		}()
 	}
 	wg.Wait()
@@ -199,7 +210,12 @@ func (r *Reporter) issuer(id string) (patterns.Issuer, bool) {
 func (r *Reporter) sendAll(ctx context.Context, is patterns.Issuer, cs []claimed, results []Result) {
 	size := max(is.Batch, 1)
 	for start := 0; start < len(cs); start += size {
-		r.sendBatch(ctx, is, cs[start:min(start+size, len(cs))], results)
+		batch := cs[start:min(start+size, len(cs))]
+		if ctx.Err() != nil { // SendTime is up, or the run was interrupted
+			r.record(ctx, is, batch, nil, fmt.Errorf("not sent: this run's time for issuers (%s) ran out", r.o.SendTime), time.Time{}, results)
+			continue
+		}
+		r.sendBatch(ctx, is, batch, results)
 	}
 }
 

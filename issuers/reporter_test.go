@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -351,4 +352,40 @@ func TestResolverReportsOthers(t *testing.T) {
 	if outs[1].Action != leakguard.ActionNone || outs[1].Report == nil || outs[1].Report.State != store.IssuerReportAccepted {
 		t.Errorf("second resolve: %+v, want action none and the accepted report", outs[1])
 	}
+}
+
+// An issuer that never answers holds a run for SendTime at most: the
+// request in flight ends with it, the batches after it are not sent, and
+// all stay pending for the next run.
+func TestSendTimeBoundsARun(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	table := patterns.Issuers()
+	table[0].Batch = 1
+	e.gh.answer = nil
+	hung := &hangingSender{}
+	toks := []patterns.Secret{e.token(t, "github-pat"), e.token(t, "github-pat"), e.token(t, "github-pat")}
+	res, err := e.reporter(func(o *issuers.Options) {
+		o.Issuers, o.Senders["github"], o.SendTime, o.Sleep = table, hung, 50*time.Millisecond, nil
+	}).Report(context.Background(), items(toks...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := hung.calls.Load(); n != 1 {
+		t.Errorf("%d requests, want 1 (the others not sent once the time was up)", n)
+	}
+	for _, x := range res {
+		if !x.Pending() || x.Sent {
+			t.Errorf("%s: %+v, want pending", x.Hash.Short(), x.Report)
+		}
+	}
+}
+
+// hangingSender never answers: Send returns only when ctx ends.
+type hangingSender struct{ calls atomic.Int32 }
+
+func (h *hangingSender) Send(ctx context.Context, _ []patterns.Secret) ([]issuers.Answer, error) {
+	h.calls.Add(1)
+	<-ctx.Done()
+	return nil, ctx.Err()
 }

@@ -182,7 +182,7 @@ func (m *Main) buildServer() error {
 		rep, err := issuersopen.New(m.Store, m.Catalog, m.Issuers, m.IssuersAllowHTTP,
 			// a GitLab batch waits for throttled issuers a few seconds at
 			// most, then answers 429 and GitLab sends it again later
-			issuers.Options{Now: m.Now, MaxWait: 5 * time.Second, Logger: m.Logger.With().Str("component", "issuers").Logger()})
+			issuers.Options{Now: m.Now, MaxWait: 5 * time.Second, SendTime: 20 * time.Second, Logger: m.Logger.With().Str("component", "issuers").Logger()})
 		if err != nil {
 			return fmt.Errorf("issuers: %w", err)
 		}
