@@ -108,6 +108,10 @@ type Options struct {
 	// archive.DefaultLimits; a limit hit, an entry skipped (encrypted) or
 	// a corrupt archive is reported and makes the run Failed.
 	NoArchives bool
+	// NoDecode looks for tokens only as written: by default (false) the
+	// scanner also decodes base64, hex, percent-encoding, backslash
+	// escapes and HTML references, one level nested (docs/findings.md#encodings).
+	NoDecode bool
 }
 
 // Job is one scan, prepared by New and done by Run.
@@ -139,7 +143,7 @@ func New(o Options) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	j.sc = scanner.New(cat)
+	j.sc = scanner.NewWithOptions(cat, scanner.Options{NoDecode: o.NoDecode})
 	list, err := ignore.Load(j.roots, o.Baseline)
 	if err != nil {
 		return nil, err

@@ -165,6 +165,17 @@ func benchScan(b *testing.B, c *patterns.Catalog) {
 		}
 		m.report(b, len(data))
 	})
+	b.Run("ScanBytes-no-decode", func(b *testing.B) {
+		sn := NewWithOptions(c, Options{NoDecode: true}) // today's plain scan
+		b.SetBytes(int64(len(data)))
+		m := startCPU(b)
+		for b.Loop() {
+			n := 0
+			_ = sn.ScanBytes(data, func(Match) error { n++; return nil })
+			count(b, n)
+		}
+		m.report(b, len(data))
+	})
 	b.Run("ScanBytes-byte-anchors", func(b *testing.B) {
 		sb := New(c) // the path used without AVX2
 		sb.mode = modeAnchor

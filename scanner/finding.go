@@ -22,6 +22,12 @@ type Match struct {
 	// (MarkerLeakguard or MarkerGitleaks) within AllowWindow bytes of the
 	// token; consumers normally drop such matches.
 	Allowed bool
+	// Encoding says how the token was written when not as itself
+	// (docs/findings.md#encodings): "base64", "hex", "percent",
+	// "backslash" or "html", or two of these outermost first
+	// ("base64/percent"). Offset, Line and Column then point at the
+	// encoded form of the token's first byte.
+	Encoding string
 }
 
 // Redacted is the report form of the token: prefix, "…", last 4.
@@ -58,6 +64,10 @@ type Finding struct {
 	// "structure" or "prefix" (patterns.Format.Validation). Absent when
 	// leakguard did not validate it (a GitHub alert outside the catalog).
 	Validation string `json:"validation,omitempty"`
+	// Encoding copies Match.Encoding: how the token was encoded in the
+	// scanned bytes ("base64", "base64/percent", …); absent for a token
+	// written as itself.
+	Encoding string `json:"encoding,omitempty"`
 
 	// Secret is the token itself, for in-process consumers that must
 	// re-verify it; never serialised.
@@ -89,5 +99,6 @@ func NewFinding(m Match, source leakguard.Source, path string) Finding {
 		Description: m.Format.Description,
 		Allowed:     m.Allowed,
 		Validation:  m.Format.Validation(),
+		Encoding:    m.Encoding,
 	}
 }

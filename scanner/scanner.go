@@ -33,6 +33,13 @@ type Options struct {
 	// DefaultChunkSize). Memory per running Scan is about ChunkSize +
 	// Catalog.MaxLen() + 2*AllowWindow.
 	ChunkSize int
+	// NoDecode turns the encoding layer off: tokens are looked for only as
+	// they are written, not inside base64, hex, percent-encoding, escapes
+	// or HTML references (decode.go).
+	NoDecode bool
+	// DecodeBudget bounds the bytes decoded per stream (default
+	// DefaultDecodeBudget).
+	DecodeBudget int64
 }
 
 // Scanner finds the valid tokens (checksum or structure) of a catalog. It is safe for
@@ -73,6 +80,7 @@ type Scanner struct {
 	mode     scanMode     // tests force one path
 	pats     [3][]byte    // what the cursor seeks: newline and the two markers
 	engines  chan *engine // free list, capacity GOMAXPROCS
+	dec      *decoder     // the encoding layer; nil when off
 }
 
 type scanMode int
@@ -123,6 +131,17 @@ func NewWithOptions(c *patterns.Catalog, o Options) *Scanner {
 	}
 	s.groups = chooseAnchors(s.prefixes)
 	s.pairs = choosePairs(s.prefixes, haveSIMD())
+	if !o.NoDecode && len(s.prefixes) > 0 {
+		budget := o.DecodeBudget
+		if budget <= 0 {
+			budget = DefaultDecodeBudget
+		}
+		minTok := s.maxLen
+		for _, pe := range s.prefixes {
+			minTok = min(minTok, len(pe.p)+pe.f.TailMin())
+		}
+		s.dec = newDecoder(minTok, s.maxLen, budget, haveSIMD())
+	}
 	s.engines = make(chan *engine, runtime.GOMAXPROCS(0))
 	return s
 }
@@ -147,7 +166,7 @@ func (s *Scanner) ScanBytes(data []byte, fn func(Match) error) error {
 		}
 		from = to
 	}
-	return nil
+	return e.decodeErr()
 }
 
 // Scan reads r to the end in chunks of bounded size and calls fn for every
@@ -173,17 +192,22 @@ func (s *Scanner) scanOpen(r io.Reader, open opener, fn func(Match) error) error
 // engine is the per-goroutine state of a scan: a private automaton and
 // reusable buffers.
 type engine struct {
-	s     *Scanner
-	ac    *ahocorasick.Matcher
-	found []hit
-	buf   []byte
-	pos   cursor
+	s      *Scanner
+	ac     *ahocorasick.Matcher
+	found  []hit
+	buf    []byte
+	pos    cursor
+	base   int64       // absolute offset of the region buffer's first byte
+	nested bool        // scans decoded bytes: no encoding layer of its own
+	d      decodeState // the encoding layer
 }
 
-// hit is a valid token at buf[start:end] of prefix entry pe.
+// hit is a valid token at buf[start:end] of prefix entry pe, or, when dec
+// is not 0, the token e.d.toks[dec-1] found encoded at buf[start:end].
 type hit struct {
 	start, end int
 	pe         int
+	dec        int
 }
 
 // getEngine takes a free engine or builds one.
@@ -222,6 +246,9 @@ func (e *engine) scanRegion(buf []byte, from, to int) {
 	if !e.scanFast(buf, from, to) {
 		e.found = e.found[:0]
 		e.scanAutomaton(buf, from, to)
+	}
+	if e.s.dec != nil && !e.nested {
+		e.scanEncoded(buf, from, to)
 	}
 	e.sortFound()
 }
@@ -334,7 +361,10 @@ func (e *engine) sortFound() {
 		if c := strings.Compare(e.s.prefixes[a.pe].f.ID, e.s.prefixes[b.pe].f.ID); c != 0 {
 			return c
 		}
-		return a.pe - b.pe
+		if a.pe != b.pe {
+			return a.pe - b.pe
+		}
+		return a.dec - b.dec // the plain token before an encoded one
 	})
 	out := e.found[:1]
 	for _, h := range e.found[1:] {

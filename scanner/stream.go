@@ -31,6 +31,8 @@ type cursor struct {
 }
 
 func (e *engine) reset() {
+	e.base = 0
+	e.d.reset()
 	e.pos = cursor{line: 1, lastNL: -1, u16NL: -2,
 		nl:      seeker{pat: e.s.pats[0], found: -1},
 		markers: [2]seeker{{pat: e.s.pats[1], found: -1}, {pat: e.s.pats[2], found: -1}},
@@ -91,9 +93,14 @@ func (e *engine) emit(buf []byte, base int64, to int, fn func(Match) error) erro
 		pe := &e.s.prefixes[h.pe]
 		off := base + int64(h.start)
 		e.pos.advance(buf, base, off)
-		tok := buf[h.start:h.end]
+		tok, enc := buf[h.start:h.end], ""
+		if h.dec > 0 {
+			t := e.d.toks[h.dec-1]
+			tok, enc = e.d.arena[t.off:t.off+t.n], t.enc
+		}
 		m := Match{
-			Format: pe.f, Prefix: pe.p,
+			Encoding: enc,
+			Format:   pe.f, Prefix: pe.p,
 			Secret: patterns.NewSecret(string(tok)), Hash: patterns.HashBytes(tok),
 			Offset: off, Line: e.pos.line, Column: int(off - e.pos.lastNL),
 			Column16: e.pos.column16(buf, base, off),
@@ -211,13 +218,14 @@ func (e *engine) scanStream(r io.Reader, open opener, fn func(Match) error) erro
 			to = len(buf)
 		}
 		if to > from {
+			e.base = base
 			e.scanRegion(buf, from, to)
 			if err := e.emit(buf, base, to, fn); err != nil {
 				return err
 			}
 		}
 		if eof {
-			return nil
+			return e.decodeErr()
 		}
 		cut := max(to-keep, 0)
 		n := copy(buf, buf[cut:])

@@ -28,7 +28,7 @@ type scanOptions struct {
 	db, server, redis                string
 	rangeSpec, checkpoint            string
 	quiet, diff, staged, git         bool
-	revoke, allowMissing, noArchives bool
+	revoke, allowMissing, noArchives, noDecode bool
 	others                           othersFlags
 	paths                            []string
 }
@@ -46,6 +46,7 @@ func newScanFlags(o *scanOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.rangeSpec, "range", "", "with --git: the revision range `A..B` (default all refs)")
 	fs.StringVar(&o.checkpoint, "checkpoint", "", "with --git: remember scanned commits in `FILE` and skip them next time")
 	fs.BoolVar(&o.noArchives, "no-archives", false, "scan archives and compressed files (zip, jar, tar, tgz, gz, bz2, zst) as plain bytes instead of opening them")
+	fs.BoolVar(&o.noDecode, "no-decode", false, "look for tokens only as written, not inside base64, hex, percent-encoding, \\u/\\x escapes or HTML references")
 	fs.BoolVar(&o.allowMissing, "allow-missing", false, "with --git or --staged: objects a partial clone lacks are counted, not fatal (exit 0/1, not 2)")
 	fs.StringVar(&o.config, "config", "", "token-format configuration `FILE` (TOML); .leakguard.toml at a scanned root applies too")
 	fs.StringVar(&o.baseline, "baseline", "", "ignore every token_hash of this JSON Lines `REPORT` (an earlier --format json output)")
@@ -235,7 +236,7 @@ func (r *scanRun) jobOptions(now func() time.Time) scanjob.Options {
 		Config: o.config, Baseline: o.baseline, Stderr: r.sio.Stderr, BaseEnv: environOf(r.sio), Logger: r.log,
 		Warn:    func(msg string) { warnf(r.sio.Stderr, "%s", msg) },
 		Resolve: o.db != "" || o.server != "", Revoke: o.revoke, Actor: defaultActor(r.sio), ReportOthers: o.others.on,
-		AllowMissing: o.allowMissing, NoArchives: o.noArchives,
+		AllowMissing: o.allowMissing, NoArchives: o.noArchives, NoDecode: o.noDecode,
 	}
 	switch {
 	case o.diff:

@@ -97,6 +97,8 @@ type sarifResultProps struct {
 	Action    string `json:"action,omitempty"`
 	// Validation is Finding.Validation: checksum, structure or prefix.
 	Validation string `json:"validation,omitempty"`
+	// Encoding is Finding.Encoding: how the token was encoded there.
+	Encoding string `json:"encoding,omitempty"`
 }
 
 type sarifLocation struct {
@@ -228,6 +230,9 @@ func sarifResultOf(f scanner.Finding, ruleIndex int, root string) sarifResult {
 		msg = f.Rule
 	}
 	msg += " " + f.Redacted + " (sha256 " + leakguard.ShortHash(f.TokenHash) + ")"
+	if f.Encoding != "" {
+		msg += " encoded as " + f.Encoding
+	}
 	if f.Commit != "" {
 		msg += " added in commit " + f.Commit
 	}
@@ -240,7 +245,7 @@ func sarifResultOf(f scanner.Finding, ruleIndex int, root string) sarifResult {
 		Properties: sarifResultProps{
 			TokenHash: f.TokenHash, Redacted: f.Redacted, Source: string(f.Source),
 			Commit: f.Commit, Author: f.Author, Status: string(f.Status), Action: string(f.Action),
-			Validation: f.Validation,
+			Validation: f.Validation, Encoding: f.Encoding,
 		},
 	}
 	if f.Path != "" {
@@ -255,7 +260,7 @@ func sarifResultOf(f scanner.Finding, ruleIndex int, root string) sarifResult {
 				col = f.Column16
 			}
 			reg := &sarifRegion{StartLine: f.Line, StartColumn: col}
-			if col > 0 && f.Secret.Len() > 0 {
+			if col > 0 && f.Secret.Len() > 0 && f.Encoding == "" { // an encoded token is longer
 				reg.EndColumn = col + f.Secret.Len()
 			}
 			loc.PhysicalLocation.Region = reg

@@ -24,8 +24,10 @@ const (
 
 // WriteText writes one line per finding:
 //
-//	path:line:column  rule  redacted  hash-prefix  status[  (action by this scan)][  commit sha][  author]
+//	path:line:column  rule  redacted  hash-prefix  status[  (encoded: ENC)][  (action by this scan)][  commit sha][  author]
 //
+// where ENC says how a token found encoded was written (base64,
+// base64/percent, …; the position is that of the encoded form);
 // where another issuer's token reported to its issuer shows
 // "(reported to ISSUER by this scan: STATE)", or "(ISSUER report: STATE)"
 // when an earlier run reported it.
@@ -52,6 +54,9 @@ func WriteText(w io.Writer, findings []scanner.Finding, o Options) error {
 		}
 		fmt.Fprintf(bw, "%s  %s  %s  %s  %s", paint(ansiBold, loc), paint(ansiCyan, f.Rule),
 			paint(ansiBold+ansiRed, f.Redacted), paint(ansiDim, leakguard.ShortHash(f.TokenHash)), paint(statusColor(status), status))
+		if f.Encoding != "" {
+			fmt.Fprintf(bw, "  %s", paint(ansiDim, "(encoded: "+f.Encoding+")"))
+		}
 		switch {
 		case f.Action == leakguard.ActionReported:
 			fmt.Fprintf(bw, "  %s", paint(ansiGreen, "(reported to "+f.Issuer+" by this scan: "+f.IssuerState+")"))

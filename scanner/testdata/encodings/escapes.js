@@ -1,0 +1,3 @@
+const a = "{{uesc .LGU}}";
+const b = '{{xesc .GHP}}';
+const c = "{{pct .LGU}}";
