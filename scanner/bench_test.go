@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -265,4 +266,77 @@ func goroot(b *testing.B) string {
 		b.Skipf("go env GOROOT: %v", err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// base64RichCorpus is size bytes of the Go distribution's base64- and
+// hex-rich files (npm lockfile with sha512 integrity strings, minified
+// JavaScript, PEM certificates and keys, go.sum), repeated, with one valid
+// token every ~32 KiB written plain and one base64-encoded in a JSON
+// string. It returns the data and the number of tokens planted.
+func base64RichCorpus(b *testing.B, c *patterns.Catalog, size int) ([]byte, int) {
+	b.Helper()
+	var files [][]byte
+	root := filepath.Join(goroot(b), "src")
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		name := filepath.Base(p)
+		if err != nil || d.IsDir() || !(name == "package-lock.json" || name == "go.sum" ||
+			strings.HasSuffix(name, ".min.js") || strings.HasSuffix(name, ".pem")) {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		files = append(files, data)
+		return err
+	})
+	if err != nil || len(files) == 0 {
+		b.Skipf("no base64-rich files under %s: %v", root, err)
+	}
+	var buf bytes.Buffer
+	rnd := rand.New(rand.NewPCG(3, 4))
+	planted, next := 0, 32<<10
+	for i := 0; buf.Len() < size; i++ {
+		for data := files[i%len(files)]; len(data) > 0 && buf.Len() < size; {
+			line, rest, _ := bytes.Cut(data, []byte{'\n'})
+			buf.Write(line)
+			buf.WriteByte('\n')
+			data = rest
+			if buf.Len() >= next {
+				next += 32 << 10
+				fs := c.Formats()
+				tok, err := fs[rnd.IntN(len(fs))].Generate(rnd2reader{rnd})
+				if err != nil {
+					continue
+				}
+				buf.WriteString("apiKey = \"" + tok.Reveal() + "\"\n")
+				buf.WriteString(`"auth": "` + base64.StdEncoding.EncodeToString([]byte("ci:"+tok.Reveal())) + "\"\n")
+				planted += 2
+			}
+		}
+	}
+	return buf.Bytes(), planted
+}
+
+// BenchmarkScanBase64Rich compares the scan with and without the encoding
+// layer on base64-rich text, where encoded runs are everywhere.
+func BenchmarkScanBase64Rich(b *testing.B) {
+	c := patterns.Default()
+	data, planted := base64RichCorpus(b, c, 16<<20)
+	for _, v := range []struct {
+		name   string
+		o      Options
+		expect int
+	}{{"decode", Options{}, planted}, {"no-decode", Options{NoDecode: true}, planted / 2}} {
+		s := NewWithOptions(c, v.o)
+		b.Run(v.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			m := startCPU(b)
+			for b.Loop() {
+				n := 0
+				_ = s.ScanBytes(data, func(Match) error { n++; return nil })
+				if n != v.expect {
+					b.Fatalf("found %d tokens, want %d", n, v.expect)
+				}
+			}
+			m.report(b, len(data))
+		})
+	}
 }

@@ -9,12 +9,13 @@ import "fmt"
 // .dockerconfigjson whose auth is base64 of user:token).
 //
 // Every one of these forms of a token is a long run of "encoded" bytes:
-// the base64 alphabets plus % \ & # ; (encClass). A token of n bytes is at
-// least 4n/3 of them, so only runs of at least minRun bytes can hold one.
-// One AVX2 pass per region (runs_amd64.s: two nibble look-ups and a mask
-// per 32 bytes, the run length carried across blocks) finds those runs; in
-// source text they are rare (long identifiers, hashes, base64 blobs), and
-// only they are decoded, every way that applies, and the decoded bytes
+// the base64 alphabets plus % \ & # ; (class). A token of n bytes is at
+// least n of them (escaped in part) or 4n/3 (base64), so only runs of at
+// least minRun bytes can hold one. One AVX2 pass per region finds those
+// runs while looking at only half the bytes (runs_amd64.s: a 16-byte
+// block every 32 bytes, two per 32-byte vector, each either all class
+// bytes or not); in source text they are rare (long identifiers, hashes,
+// base64 blobs, escaped byte strings), and only they are decoded, every way that applies, and the decoded bytes
 // scanned like any input (and, once, for encoded runs again). A token is
 // reported at the encoded position of its first byte, with the decoded
 // token's hash, so ignores, baselines and revocation work unchanged.
@@ -23,6 +24,10 @@ import "fmt"
 // archive entry); past it the rest of the stream's encoded runs are not
 // decoded and the scan ends with a *DecodeBudgetError.
 const DefaultDecodeBudget = 64 << 20
+
+// sampledRun is the shortest run of encoded bytes sampleRunSIMD cannot
+// miss: runs are decoded from this length on, whatever the catalog.
+const sampledRun = 47
 
 // maxDecodeDepth is how many encodings deep tokens are looked for: an
 // encoding and one nested in it.
@@ -44,22 +49,23 @@ func (e *DecodeBudgetError) Error() string {
 
 // decoder is the Scanner's read-only encoding-layer state.
 type decoder struct {
-	class  [256]bool   // bytes of an encoded run
-	b64    [256]byte   // base64 value (either alphabet), or 0xff
-	nib    [2][32]byte // class as nibble tables for longRunSIMD
-	simd   bool        // longRunSIMD may run
-	minRun int         // shortest encoded run that can hold a token
-	minB64 int         // shortest base64 run that can hold one
-	minTok int         // shortest token
-	ahead  int         // bytes past a region a run's window reaches
-	budget int64       // DefaultDecodeBudget unless Options says
+	class   [256]bool   // bytes of an encoded run
+	b64     [256]byte   // base64 value (either alphabet), or 0xff
+	nib     [2][32]byte // class as nibble tables for longRunSIMD
+	simd    bool        // longRunSIMD may run
+	minRun  int         // shortest encoded run that can hold a token
+	minB64  int         // shortest base64 run that can hold one
+	minTok  int         // shortest token
+	ahead   int         // bytes past a region a run's window reaches
+	budget  int64       // DefaultDecodeBudget unless Options says
+	anchors *anchorSet  // which runs are worth decoding
 }
 
 // encodedBytes are the bytes of an encoded run besides letters and digits.
 const encodedBytes = "+/-_%\\&#;"
 
-func newDecoder(minTok, maxLen int, budget int64, simd bool) *decoder {
-	d := &decoder{simd: simd, budget: budget, minTok: minTok}
+func newDecoder(prefixes []string, minTok, maxLen int, budget int64, simd bool) *decoder {
+	d := &decoder{simd: simd, budget: budget, minTok: minTok, anchors: newAnchorSet(prefixes)}
 	for i := range d.b64 {
 		d.b64[i] = 0xff
 	}
@@ -73,9 +79,9 @@ func newDecoder(minTok, maxLen int, budget int64, simd bool) *decoder {
 	}
 	d.b64['+'], d.b64['-'], d.b64['/'], d.b64['_'] = 62, 62, 63, 63
 	// A token of minTok bytes is at least minTok bytes escaped (only some
-	// of its characters may be) and 4*minTok/3 base64 characters; the run
-	// finder needs runs longer than one block can hold inside.
-	d.minRun = max(32, minTok)
+	// of its characters may be) and 4*minTok/3 base64 characters; the
+	// sampling run finder misses no run of sampledRun bytes.
+	d.minRun = max(sampledRun, minTok)
 	d.minB64 = max(d.minRun, minTok*4/3)
 	// The longest form of a token: backslash-escaped (6 bytes each) inside
 	// base64 (4 per 3).
@@ -131,22 +137,27 @@ func nibbleClass(class *[256]bool) [2][32]byte {
 func (d *decoder) longRun(b []byte, from int) (int, int) {
 	i := from
 	if d.simd {
-		for i+32 <= len(b) {
-			j := longRunSIMD(b[i:], &d.nib, d.minRun)
+		for len(b)-i >= 48 {
+			j := sampleRunSIMD(b[i:], &d.nib)
 			if j < 0 {
-				i += (len(b) - i) / 32 * 32
+				// The kernel looked at the blocks 32k after i up to the
+				// last pair that fits; a long run it missed starts after
+				// the last one it looked at, less 15.
+				n := len(b) - i
+				last := i + 64*((n-48)/64) + 32
+				i = max(i, last-15)
 				break
 			}
-			p := i + j // in the run
+			p := i + j // 16 class bytes from here
 			s := p
 			for s > from && d.class[b[s-1]] {
 				s--
 			}
-			return s, d.runEnd(b, p)
-		}
-		// Back up to the start of a run the blocks left open.
-		for i > from && d.class[b[i-1]] {
-			i--
+			e := d.runEnd(b, p+16)
+			if e-s >= d.minRun {
+				return s, e
+			}
+			i = e
 		}
 	}
 	for n := 0; i < len(b); i++ {
@@ -163,6 +174,13 @@ func (d *decoder) longRun(b []byte, from int) (int, int) {
 
 // runEnd returns the end of the run holding b[p].
 func (d *decoder) runEnd(b []byte, p int) int {
+	if d.simd && len(b)-p >= 64 {
+		j := classSpanSIMD(b[p:], &d.nib)
+		if j >= 0 {
+			return p + j
+		}
+		p += (len(b) - p) / 32 * 32
+	}
 	for p < len(b) && d.class[b[p]] {
 		p++
 	}

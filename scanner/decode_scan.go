@@ -88,7 +88,9 @@ func (e *engine) decodeRun(buf []byte, rs, re, from int) {
 	if re-ws < e.s.dec.minRun && ws > rs {
 		ws = max(rs, 0)
 	}
-	e.decodeSpan(buf, ws, re, 0)
+	if e.s.dec.anchors.worth(buf[ws:re]) {
+		e.decodeSpan(buf, ws, re, 0)
+	}
 }
 
 // decodeAll decodes every long run of b (decoded bytes, depth deep).
@@ -99,7 +101,9 @@ func (e *engine) decodeAll(b []byte, depth int) {
 		if rs < 0 {
 			return
 		}
-		e.decodeSpan(b, rs, re, depth)
+		if d.anchors.worth(b[rs:re]) {
+			e.decodeSpan(b, rs, re, depth)
+		}
 		p = re
 	}
 }
@@ -120,7 +124,7 @@ func (e *engine) decodeSpan(b []byte, ws, we, depth int) {
 		}
 		if j-i >= d.minB64 {
 			e.decodeB64(b, i, j, depth)
-			if j-i >= 2*d.minRun && allHex(b[i:j]) {
+			if j-i >= 2*d.minTok && allHex(b[i:j]) {
 				e.d.maps[depth] = posMap{kind: 'h', off: i}
 				e.scanDecoded(decodeHex(e.d.buf[depth][:0], b[i:j]), "hex", false, depth)
 			}

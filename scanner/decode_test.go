@@ -220,7 +220,7 @@ func TestDecodeBudget(t *testing.T) {
 	t.Parallel()
 	toks := newEncTokens(t)
 	cat := encCatalog(t)
-	blob := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xAA}, 3000))
+	blob := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("lgu_ ghp_ \xAA"), 300)) // anchors: worth decoding
 	data := []byte(blob + "\n" + base64.StdEncoding.EncodeToString([]byte(toks.LGU)) + "\n")
 	s := NewWithOptions(cat, Options{DecodeBudget: 1000})
 	var ms []Match
@@ -237,7 +237,7 @@ func TestDecodeBudget(t *testing.T) {
 // TestLongRunKernel holds the vectorised run finder to the scalar one.
 func TestLongRunKernel(t *testing.T) {
 	t.Parallel()
-	d := newDecoder(30, 100, DefaultDecodeBudget, haveSIMD())
+	d := newDecoder([]string{"lgu_"}, 40, 100, DefaultDecodeBudget, haveSIMD())
 	scalar := *d
 	scalar.simd = false
 	rnd := uint64(1)
@@ -262,6 +262,40 @@ func TestLongRunKernel(t *testing.T) {
 		s2, e2 := scalar.longRun(b, from)
 		if s1 != s2 || e1 != e2 {
 			t.Fatalf("%q from %d: simd %d,%d scalar %d,%d", b, from, s1, e1, s2, e2)
+		}
+	}
+}
+
+// TestEncodedAgainstReference holds every fast-path variant (chunk sizes,
+// modes, readers) to the reference on the carrier fixtures.
+func TestEncodedAgainstReference(t *testing.T) {
+	t.Parallel()
+	toks := newEncTokens(t)
+	ents, err := os.ReadDir(filepath.Join("testdata", "encodings"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := build(patterns.Default(), variants(false))
+	for _, ent := range ents {
+		data := renderFixture(t, ent.Name(), toks)
+		checkBuilt(t, patterns.Default(), data, vs)
+	}
+}
+
+// TestStrSet holds the filtered look-up to strings.Contains.
+func TestStrSet(t *testing.T) {
+	t.Parallel()
+	words := [][]byte{[]byte("abcd"), []byte("bGd1X"), []byte("xyz0")}
+	for _, stride := range []int{1, 2} {
+		st := newStrSet(words, stride)
+		for _, in := range []string{"", "abc", "abcd", "xabcd", "xxabcd", "..bGd1", "..bGd1X", "bGd1X..", "xyz", "qqxyz0", "qxyz0", "abcxyz0q"} {
+			want := false
+			for _, w := range words {
+				want = want || strings.Contains(in, string(w))
+			}
+			if got := st.contains([]byte(in)); got != want {
+				t.Errorf("stride %d contains(%q) = %v, want %v", stride, in, got, want)
+			}
 		}
 	}
 }

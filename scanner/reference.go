@@ -15,7 +15,8 @@ func Reference(c *patterns.Catalog, data []byte) []Match {
 	return reference(c, data, AllowWindow)
 }
 
-func reference(c *patterns.Catalog, data []byte, allowWin int) []Match {
+// referencePlain is Reference without the encoding layer.
+func referencePlain(c *patterns.Catalog, data []byte, allowWin int) []Match {
 	var out []Match
 	for _, f := range c.Formats() {
 		for _, p := range f.Prefixes {

@@ -1,11 +1,20 @@
 package scanner
 
-// longRunAVX2 is in runs_amd64.s.
+// sampleRunAVX2 is in runs_amd64.s.
 //
 //go:noescape
-func longRunAVX2(s []byte, t *[2][32]byte, minLen int) int
+func sampleRunAVX2(s []byte, t *[2][32]byte) int
 
-// longRunSIMD returns the offset of the 32-byte block of s in which a run
-// of at least minLen class bytes first completes, or -1 if none does in
-// the first len(s)/32*32 bytes; see longRunAVX2. It needs haveSIMD.
-func longRunSIMD(s []byte, t *[2][32]byte, minLen int) int { return longRunAVX2(s, t, minLen) }
+// sampleRunSIMD returns the offset 32k of the first 16-byte block
+// s[32k:32k+16] that is all class bytes, among those with 32k+48 <=
+// len(s), or -1; see sampleRunAVX2. It needs haveSIMD.
+func sampleRunSIMD(s []byte, t *[2][32]byte) int { return sampleRunAVX2(s, t) }
+
+// classSpanAVX2 is in runs_amd64.s.
+//
+//go:noescape
+func classSpanAVX2(s []byte, t *[2][32]byte) int
+
+// classSpanSIMD returns the index of the first byte outside the class in
+// s[:len(s)/32*32], or -1; see classSpanAVX2. It needs haveSIMD.
+func classSpanSIMD(s []byte, t *[2][32]byte) int { return classSpanAVX2(s, t) }

@@ -1,22 +1,72 @@
 #include "textflag.h"
 
-// func longRunAVX2(s []byte, t *[2][32]byte, minLen int) int
+// func sampleRunAVX2(s []byte, t *[2][32]byte) int
 //
-// Finds where a run of at least minLen (>= 32) consecutive class bytes
-// first completes. t holds two 16-entry tables, each repeated in both
-// 128-bit lanes: t[0] maps a byte's low nibble and t[1] its high nibble to
-// a bitmask of byte groups; a byte is in the class when the two masks
-// share a bit (as in indexPairsAVX2). Per 32-byte block one VPMOVMSKB gives
-// the bytes outside the class; the length of the run open at the block's
-// start is carried in CX. Returns the offset of the block in which the run
-// reaches minLen (s[that offset] is in that run), or -1 if none does in the
-// first len(s)/32*32 bytes. A run can complete inside one block only if
-// minLen <= 30, which the caller excludes. Requires AVX2.
-TEXT ·longRunAVX2(SB), NOSPLIT, $0-48
+// Samples s for long runs of class bytes: it looks only at the 16-byte
+// blocks s[32k:32k+16], two per step (one 128-bit lane each), and returns
+// the offset 32k of the first one whose 16 bytes are all in the class, or
+// -1 if none is among those with 32k+48 <= len(s). Every run of at least
+// 47 class bytes lying in s holds one of these blocks whole, so none is
+// missed, at one classification per 64 bytes. t holds two 16-entry
+// tables, each repeated in both lanes: t[0] maps a byte's low nibble and
+// t[1] its high nibble to a bitmask of byte groups; a byte is in the class
+// when the two masks share a bit (as in indexPairsAVX2). Requires AVX2.
+TEXT ·sampleRunAVX2(SB), NOSPLIT, $0-40
 	MOVQ s_base+0(FP), SI
 	MOVQ s_len+8(FP), BX
 	MOVQ t+24(FP), R8
-	MOVQ minLen+32(FP), DX
+	MOVQ SI, R10
+	LEAQ -48(SI)(BX*1), R11 // a step at SI reads s[SI-base+32:+16]: SI <= R11
+	VMOVDQU 0(R8), Y10
+	VMOVDQU 32(R8), Y11
+	VPXOR   Y14, Y14, Y14
+	MOVQ    $0x0f0f0f0f0f0f0f0f, AX
+	VMOVQ   AX, X15
+	VPBROADCASTQ X15, Y15
+
+loop:
+	CMPQ SI, R11
+	JG   none
+	VMOVDQU    (SI), X1
+	VINSERTI128 $1, 32(SI), Y1, Y1
+	VPSRLW  $4, Y1, Y2
+	VPAND   Y15, Y1, Y1
+	VPAND   Y15, Y2, Y2
+	VPSHUFB Y1, Y10, Y1
+	VPSHUFB Y2, Y11, Y2
+	VPAND   Y1, Y2, Y1
+	VPCMPEQB Y14, Y1, Y1
+	VPMOVMSKB Y1, AX
+	TESTL   $0xffff, AX
+	JZ      first
+	TESTL   $0xffff0000, AX
+	JZ      second
+	ADDQ    $64, SI
+	JMP     loop
+
+second:
+	ADDQ $32, SI
+
+first:
+	SUBQ R10, SI
+	VZEROUPPER
+	MOVQ SI, ret+32(FP)
+	RET
+
+none:
+	VZEROUPPER
+	MOVQ $-1, ret+32(FP)
+	RET
+
+// func classSpanAVX2(s []byte, t *[2][32]byte) int
+//
+// Returns the index of the first byte of s outside the class (tables as
+// in sampleRunAVX2) among the first len(s)/32*32, or -1 if all of those
+// are in it. Requires AVX2.
+TEXT ·classSpanAVX2(SB), NOSPLIT, $0-40
+	MOVQ s_base+0(FP), SI
+	MOVQ s_len+8(FP), BX
+	MOVQ t+24(FP), R8
 	MOVQ SI, R10
 	ANDQ $-32, BX
 	LEAQ (SI)(BX*1), R11
@@ -24,13 +74,12 @@ TEXT ·longRunAVX2(SB), NOSPLIT, $0-48
 	VMOVDQU 32(R8), Y11
 	VPXOR   Y14, Y14, Y14
 	MOVQ    $0x0f0f0f0f0f0f0f0f, AX
-	MOVQ    AX, X15
+	VMOVQ   AX, X15
 	VPBROADCASTQ X15, Y15
-	XORQ    CX, CX
 
-loop:
+spanloop:
 	CMPQ SI, R11
-	JAE  none
+	JAE  spanall
 	VMOVDQU (SI), Y1
 	VPSRLW  $4, Y1, Y2
 	VPAND   Y15, Y1, Y1
@@ -41,31 +90,19 @@ loop:
 	VPCMPEQB Y14, Y1, Y1
 	VPMOVMSKB Y1, AX
 	TESTL   AX, AX
-	JNZ     mixed
-	ADDQ    $32, CX
-	CMPQ    CX, DX
-	JAE     found
+	JNZ     spanout
 	ADDQ    $32, SI
-	JMP     loop
+	JMP     spanloop
 
-mixed:
-	BSFL    AX, R9
-	ADDQ    R9, CX
-	CMPQ    CX, DX
-	JAE     found
-	BSRL    AX, R9
-	MOVQ    $31, CX
-	SUBQ    R9, CX
-	ADDQ    $32, SI
-	JMP     loop
-
-found:
+spanout:
+	BSFL AX, AX
 	SUBQ R10, SI
+	ADDQ SI, AX
 	VZEROUPPER
-	MOVQ SI, ret+40(FP)
+	MOVQ AX, ret+32(FP)
 	RET
 
-none:
+spanall:
 	VZEROUPPER
-	MOVQ $-1, ret+40(FP)
+	MOVQ $-1, ret+32(FP)
 	RET

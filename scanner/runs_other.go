@@ -2,5 +2,8 @@
 
 package scanner
 
-// longRunSIMD is never called without haveSIMD.
-func longRunSIMD([]byte, *[2][32]byte, int) int { return -1 }
+// sampleRunSIMD is never called without haveSIMD.
+func sampleRunSIMD([]byte, *[2][32]byte) int { return -1 }
+
+// classSpanSIMD is never called without haveSIMD.
+func classSpanSIMD([]byte, *[2][32]byte) int { return -1 }

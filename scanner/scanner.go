@@ -31,7 +31,8 @@ const (
 type Options struct {
 	// ChunkSize is how many fresh bytes Scan reads per round (default
 	// DefaultChunkSize). Memory per running Scan is about ChunkSize +
-	// Catalog.MaxLen() + 2*AllowWindow.
+	// 9*Catalog.MaxLen() + 2*AllowWindow, plus up to about ChunkSize for
+	// decoding (decode.go).
 	ChunkSize int
 	// NoDecode turns the encoding layer off: tokens are looked for only as
 	// they are written, not inside base64, hex, percent-encoding, escapes
@@ -137,10 +138,12 @@ func NewWithOptions(c *patterns.Catalog, o Options) *Scanner {
 			budget = DefaultDecodeBudget
 		}
 		minTok := s.maxLen
+		var ps []string
 		for _, pe := range s.prefixes {
 			minTok = min(minTok, len(pe.p)+pe.f.TailMin())
+			ps = append(ps, pe.p)
 		}
-		s.dec = newDecoder(minTok, s.maxLen, budget, haveSIMD())
+		s.dec = newDecoder(ps, minTok, s.maxLen, budget, haveSIMD())
 	}
 	s.engines = make(chan *engine, runtime.GOMAXPROCS(0))
 	return s

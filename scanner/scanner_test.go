@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -19,16 +20,17 @@ type got struct {
 	Offset                  int64
 	Line, Column, Column16  int
 	Allowed                 bool
+	Encoding                string
 }
 
 func (g got) String() string {
-	return fmt.Sprintf("%s@%d(%d:%d/%d allowed=%v len=%d)", g.ID, g.Offset, g.Line, g.Column, g.Column16, g.Allowed, len(g.Token))
+	return fmt.Sprintf("%s@%d(%d:%d/%d allowed=%v len=%d enc=%s)", g.ID, g.Offset, g.Line, g.Column, g.Column16, g.Allowed, len(g.Token), g.Encoding)
 }
 
 func toGot(ms []Match) []got {
 	out := make([]got, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, got{m.Format.ID, m.Prefix, m.Secret.Reveal(), m.Hash, m.Offset, m.Line, m.Column, m.Column16, m.Allowed})
+		out = append(out, got{m.Format.ID, m.Prefix, m.Secret.Reveal(), m.Hash, m.Offset, m.Line, m.Column, m.Column16, m.Allowed, m.Encoding})
 	}
 	return out
 }
@@ -435,6 +437,13 @@ func FuzzScan(f *testing.F) {
 	for _, s := range []string{"", "abc_dd ", "xabc_d.", "a-b1-2 _-_9", "ATATXY", "____abc_abcd____", "cc_1\nleakguard:allow"} {
 		f.Add([]byte(s))
 	}
+	// Encoded tokens (decode.go), and runs that only look encoded.
+	toks := newEncTokens(f)
+	for _, name := range []string{"k8s-dockerconfig.yaml", "escapes.js", "entities.html", "nested.env", "jwt.txt"} {
+		f.Add(renderFixture(f, name, toks))
+	}
+	f.Add([]byte("x=" + base64.StdEncoding.EncodeToString([]byte("abc_dd bc_a xabc_d. "+strings.Repeat("abc_dd,", 5))) + "=="))
+	f.Add([]byte(`"\u0061\u0062\u0063\u005f\u0064\u0064" %61%62%63%5F%64%64%20%20%20%20%20%20%20%20 &#97;&#98;&#99;&lowbar;dd&amp;&amp;&amp;&amp;&amp;`))
 	tricky := trickyCatalog(f)
 	defVs, trickyVs := build(def, variants(false)), build(tricky, variants(false))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -176,7 +176,8 @@ func (s *seeker) next(buf []byte, base, pos, limit int64) int64 {
 // scanStream reads r in rounds. Each round's buffer holds, in order: kept
 // history (allowWin bytes, for the inline-allow look-back), the region
 // whose tokens are emitted this round, and a reserve (maxLen+allowWin+1
-// bytes) that lets every token starting in the region, its boundary byte
+// bytes, or with the encoding layer decoder.ahead+allowWin+1) that lets
+// every token starting in the region, encoded or not, its boundary byte
 // and its allow window be seen whole. The next round's region starts where
 // this one ended, so each token is reported exactly once.
 //
@@ -191,6 +192,9 @@ func (e *engine) scanStream(r io.Reader, open opener, fn func(Match) error) erro
 		return wrapRead(err)
 	}
 	keep, reserve := s.allowWin, s.maxLen+s.allowWin+1
+	if s.dec != nil { // an encoded token is longer than the token
+		reserve = max(s.maxLen, s.dec.ahead) + s.allowWin + 1
+	}
 	if size := keep + s.chunk + reserve; cap(e.buf) < size {
 		e.buf = make([]byte, 0, size)
 	}
