@@ -299,3 +299,26 @@ func TestStrSet(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeBudgetInWalk: a file whose decoding passes the budget keeps
+// the findings decoded so far and is reported to OnError (exit 2 in the
+// CLI), like an unreadable file.
+func TestDecodeBudgetInWalk(t *testing.T) {
+	t.Parallel()
+	toks := newEncTokens(t)
+	dir := t.TempDir()
+	data := base64.StdEncoding.EncodeToString([]byte(toks.GHP)) + "\n" +
+		base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("lgu_ ghp_ \xAA"), 300)) + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "big.yaml"), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := NewWithOptions(encCatalog(t), Options{DecodeBudget: 500})
+	var errs []string
+	var fs []Finding
+	err := s.ScanPaths(t.Context(), []string{dir}, WalkOptions{OnError: func(p string, err error) {
+		errs = append(errs, filepath.Base(p)+": "+err.Error())
+	}}, func(f Finding) error { fs = append(fs, f); return nil })
+	if err == nil || len(fs) != 1 || fs[0].Encoding != "base64" || len(errs) != 1 || !strings.Contains(errs[0], "big.yaml: decoded") {
+		t.Fatalf("err %v, findings %d, errors %q", err, len(fs), errs)
+	}
+}
