@@ -21,6 +21,13 @@ const (
 	// has no characters of its own: Encoding EncBase58, Length 0, Covers
 	// prefix+body. WithChecksum cannot build such tokens.
 	AlgoBase58Check = "base58check"
+	// AlgoMarvin32 is Microsoft's identifiable-key checksum: the token is
+	// base64 (Encoding EncBase64 or EncBase64URL) of bytes whose last four
+	// are the Marvin32 hash, little-endian, of the bytes before them,
+	// seeded with one of Checksum.Seeds. Length is 6: the characters after
+	// the body that carry those four bytes. Only formats anchored on a
+	// Signature use it (marvin.go).
+	AlgoMarvin32 = "marvin32"
 )
 
 // Checksum encodings understood by Format. The positional encodings (base62,
@@ -41,38 +48,56 @@ const (
 	EncBech32Upper = "bech32-upper"
 	// EncBase58 is Bitcoin's Base58 alphabet; only AlgoBase58Check uses it.
 	EncBase58 = "base58"
+	// EncHexAnyCase is hex written with upper-case letters (0-9A-F) and
+	// read in either letter case: Atlassian's API tokens end in upper-case
+	// hex, and the published validator accepts both.
+	EncHexAnyCase = "hex-anycase"
+	// EncBase64 and EncBase64URL are the base64 alphabets of RFC 4648
+	// (A-Za-z0-9+/ and A-Za-z0-9-_); only AlgoMarvin32 uses them.
+	EncBase64    = "base64"
+	EncBase64URL = "base64url"
 )
 
 // What a checksum covers.
 const (
 	CoversBody       = "body"
 	CoversPrefixBody = "prefix+body"
+	// CoversAll is everything before the checksum: prefix, body and
+	// separator (Atlassian's API tokens).
+	CoversAll = "prefix+body+separator"
 )
 
 // Base62 is the alphabet of our tokens' bodies and checksums, in digit order.
 const Base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 const (
-	base36Digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-	hexDigits    = "0123456789abcdef"
+	base36Digits   = "0123456789abcdefghijklmnopqrstuvwxyz"
+	hexDigits      = "0123456789abcdef"
+	hexDigitsUpper = "0123456789ABCDEF"
 )
 
 // Checksum declares how a format's trailing checksum is computed and written.
 type Checksum struct {
-	// Algorithm is AlgoNone or AlgoCRC32IEEE.
+	// Algorithm is AlgoNone, AlgoCRC32IEEE, AlgoBech32, AlgoBase58Check or
+	// AlgoMarvin32.
 	Algorithm string `toml:"algorithm" json:"algorithm"`
-	// Encoding is one of EncBase62, EncBase36, EncHex, EncHexLE.
+	// Encoding is one of EncBase62, EncBase36, EncHex, EncHexLE,
+	// EncHexAnyCase for CRC32; the other algorithms name their own.
 	Encoding string `toml:"encoding" json:"encoding,omitempty"`
 	// Length is the number of checksum characters.
 	Length int `toml:"length" json:"length,omitempty"`
-	// Covers says what the checksum is computed over: CoversBody or
-	// CoversPrefixBody (the separator is never covered).
+	// Covers says what the checksum is computed over: CoversBody,
+	// CoversPrefixBody or CoversAll (only CoversAll covers the separator).
 	Covers string `toml:"covers" json:"covers,omitempty"`
 	// Separator is an optional literal between body and checksum ("_" in
 	// Grafana's glsa_<secret>_<checksum>). Its characters must belong to the
 	// format's alphabet, so that a scanner's run of alphabet characters
 	// spans the whole token.
 	Separator string `toml:"separator" json:"separator,omitempty"`
+	// Seeds are AlgoMarvin32's seeds, each 8 ASCII characters read as a
+	// big-endian 64-bit number ("Default0" is 0x44656661756c7430); a token
+	// is valid when its checksum matches any of them.
+	Seeds []string `toml:"seeds" json:"seeds,omitempty"`
 }
 
 // encodingDigits returns the digit alphabet of a checksum encoding.
@@ -84,6 +109,12 @@ func encodingDigits(enc string) (string, error) {
 		return base36Digits, nil
 	case EncHex, EncHexLE:
 		return hexDigits, nil
+	case EncHexAnyCase:
+		return hexDigitsUpper, nil
+	case EncBase64:
+		return base64Std, nil
+	case EncBase64URL:
+		return base64URL, nil
 	case EncBech32:
 		return bech32Charset, nil
 	case EncBech32Upper:
@@ -106,6 +137,9 @@ func digitsFor32(n int) int {
 
 // validate checks the declaration against the format's alphabet.
 func (c *Checksum) validate(alpha *[256]bool) error {
+	if len(c.Seeds) > 0 && c.Algorithm != AlgoMarvin32 {
+		return fmt.Errorf("checksum seeds are for %s only", AlgoMarvin32)
+	}
 	switch c.Algorithm {
 	case "", AlgoNone:
 		if c.Separator != "" || c.Length != 0 {
@@ -116,10 +150,13 @@ func (c *Checksum) validate(alpha *[256]bool) error {
 	case AlgoCRC32IEEE:
 	case AlgoBech32, AlgoBase58Check:
 		return c.validateExtra(alpha)
+	case AlgoMarvin32:
+		return c.validateMarvin(alpha)
 	default:
 		return fmt.Errorf("unknown checksum algorithm %q", c.Algorithm)
 	}
-	if c.Encoding == EncBech32 || c.Encoding == EncBech32Upper || c.Encoding == EncBase58 {
+	switch c.Encoding {
+	case EncBech32, EncBech32Upper, EncBase58, EncBase64, EncBase64URL:
 		return fmt.Errorf("checksum encoding %s belongs to another algorithm", c.Encoding)
 	}
 	digits, err := encodingDigits(c.Encoding)
@@ -129,7 +166,7 @@ func (c *Checksum) validate(alpha *[256]bool) error {
 	if c.Covers == "" {
 		c.Covers = CoversBody
 	}
-	if c.Covers != CoversBody && c.Covers != CoversPrefixBody {
+	if c.Covers != CoversBody && c.Covers != CoversPrefixBody && c.Covers != CoversAll {
 		return fmt.Errorf("unknown checksum coverage %q", c.Covers)
 	}
 	if c.Encoding == EncHexLE && c.Length != 8 {
@@ -137,6 +174,9 @@ func (c *Checksum) validate(alpha *[256]bool) error {
 	}
 	if need := digitsFor32(len(digits)); c.Length < need || c.Length > 16 {
 		return fmt.Errorf("checksum length %d for %s (need %d..16)", c.Length, c.Encoding, need)
+	}
+	if c.Encoding == EncHexAnyCase {
+		digits += "abcdef" // read in either case
 	}
 	for i := 0; i < len(digits); i++ {
 		if !alpha[digits[i]] {
@@ -151,9 +191,10 @@ func (c *Checksum) validate(alpha *[256]bool) error {
 	return nil
 }
 
-// sum computes the checksum value over body, continuing from the CRC of the
-// prefix when the checksum covers it. prefixCRC must be prefixInit(prefix):
-// the CRC32 of prefix (or, for Bech32, the state after its HRP).
+// sum computes the checksum value over body (for CoversAll: the body and
+// the separator after it), continuing from the CRC of the prefix when the
+// checksum covers it. prefixCRC must be prefixInit(prefix): the CRC32 of
+// prefix (or, for Bech32, the state after its HRP).
 func (c *Checksum) sum(prefixCRC uint32, body []byte) uint32 {
 	switch c.Algorithm {
 	case AlgoBech32:
@@ -161,7 +202,7 @@ func (c *Checksum) sum(prefixCRC uint32, body []byte) uint32 {
 	case AlgoBase58Check:
 		return 0
 	}
-	if c.Covers == CoversPrefixBody {
+	if c.Covers == CoversPrefixBody || c.Covers == CoversAll {
 		return crc32.Update(prefixCRC, crc32.IEEETable, body)
 	}
 	return crc32.ChecksumIEEE(body)
@@ -201,9 +242,16 @@ func (c *Checksum) matches(digits string, v uint32, got []byte) bool {
 		}
 		return true
 	}
+	// Upper-case hex read in either case: setting bit 5 lower-cases the
+	// letters and leaves the digits alone, and no other alphabet byte maps
+	// onto a hex digit that way.
+	var fold byte
+	if c.Encoding == EncHexAnyCase {
+		fold = 0x20
+	}
 	base := uint32(len(digits))
 	for i := len(got) - 1; i >= 0; i-- {
-		if got[i] != digits[v%base] {
+		if got[i]|fold != digits[v%base]|fold {
 			return false
 		}
 		v /= base

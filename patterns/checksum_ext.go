@@ -57,11 +57,14 @@ func (c *Checksum) validateExtra(alpha *[256]bool) error {
 	return nil
 }
 
-// validateShape checks what Checksum.validate cannot see: the prefixes and
-// body length the Bech32 and Base58Check algorithms need.
+// validateShape checks what Checksum.validate cannot see: the prefixes,
+// signature and body length the Bech32, Base58Check and Marvin32
+// algorithms need.
 func (f *Format) validateShape() error {
 	cs := &f.Checksum
 	switch cs.Algorithm {
+	case AlgoMarvin32:
+		return f.validateMarvinShape()
 	case AlgoBech32:
 		for _, p := range f.Prefixes {
 			if err := checkBech32Prefix(p, cs.Encoding == EncBech32Upper); err != nil {

@@ -1,16 +1,18 @@
 // Package patterns describes API-token formats as data and validates them
 // offline.
 //
-// A Format is declarative: prefixes, a body alphabet and length range, and a
-// checksum (algorithm, encoding, length, coverage, optional separator) or,
-// for tokens without a public checksum, a structure (segment lengths and
-// the separator between them) the body must have exactly, plus true- and
-// false-positive samples. A Catalog is a compiled, immutable
-// set of formats: leakguard's own family (lgu_, lgs_, lga_ or an issuer's
-// configured prefixes) plus well-known vendors whose checksum schemes are
-// public (GitHub, npm, GitLab routable tokens, Review Board, Grafana) or,
-// for GitHub's fine-grained tokens, whose structure is fixed, each citing
-// its source. NewCatalog checks every format against its samples, so
+// A Format is declarative: prefixes (or, for keys without one, a signature
+// at a fixed offset), a body alphabet and length range, and a checksum
+// (algorithm, encoding, length, coverage, optional separator; CRC32,
+// Bech32, Base58Check or Microsoft's Marvin32) or, for tokens without a
+// public checksum, a structure (segment lengths and the separator between
+// them) the body must have exactly, plus true- and false-positive samples.
+// A Catalog is a compiled, immutable set of formats: leakguard's own family
+// (lgu_, lgs_, lga_ or an issuer's configured prefixes) plus well-known
+// vendors whose checksum schemes are public (GitHub, npm, GitLab routable
+// tokens, Review Board, Grafana, Atlassian, Microsoft's identifiable Azure
+// keys) or, for GitHub's fine-grained tokens, whose structure is fixed,
+// each citing its source. NewCatalog checks every format against its samples, so
 // a catalog that builds is one whose declarations accept what they should
 // and reject their look-alikes.
 //

@@ -20,15 +20,21 @@ const (
 // BodyMin..BodyMax characters from Alphabet, then Checksum.Separator, then
 // Checksum.Length checksum characters (also from Alphabet). The character
 // after a token, if any, must not belong to Alphabet. A format without a
-// checksum may declare a Structure that its body must have exactly.
+// checksum may declare a Structure that its body must have exactly. A
+// format without prefixes is anchored on a Signature instead: a literal at
+// a fixed place in the body (then the character before a token must not
+// belong to Alphabet either).
 type Format struct {
 	// ID names the format in findings ("github-pat", "leakguard-user").
 	ID string `toml:"id" json:"id"`
 	// Description says what the token grants, for reports and SARIF rules.
 	Description string `toml:"description" json:"description,omitempty"`
 	// Prefixes are the literal prefixes the format starts with. The first
-	// is the one Generate uses.
+	// is the one Generate uses. A format anchored on a Signature has none.
 	Prefixes []string `toml:"prefixes" json:"prefixes"`
+	// Signature anchors a format without prefixes: a literal at a fixed
+	// place in every token (Microsoft's identifiable keys).
+	Signature Signature `toml:"signature" json:"signature,omitzero"`
 	// Alphabet lists the body characters, as literal characters and
 	// ranges ("0-9A-Za-z"); a literal '-' goes first or last.
 	Alphabet string `toml:"alphabet" json:"alphabet"`
@@ -58,6 +64,9 @@ type Format struct {
 	digits    string    // checksum digit alphabet
 	prefixCRC []uint32  // CRC32 of each prefix, for prefix+body coverage
 	sepChar   [256]bool // Structure.Separator's characters
+	pad       string    // Padding
+	seeds     []uint64  // Checksum.Seeds, as numbers
+	b64       *base64Values
 	compiled  bool
 }
 
@@ -75,9 +84,6 @@ func (f *Format) Compile() error {
 }
 
 func (f *Format) compile() error {
-	if err := checkPrefixes(f.Prefixes); err != nil {
-		return err
-	}
 	set, err := expandAlphabet(f.Alphabet)
 	if err != nil {
 		return err
@@ -95,6 +101,9 @@ func (f *Format) compile() error {
 	if err := f.Checksum.validate(&f.alpha); err != nil {
 		return err
 	}
+	if err := f.compileSignature(); err != nil {
+		return err
+	}
 	if err := f.validateShape(); err != nil {
 		return err
 	}
@@ -104,6 +113,14 @@ func (f *Format) compile() error {
 	f.prefixCRC = make([]uint32, len(f.Prefixes))
 	for i, p := range f.Prefixes {
 		f.prefixCRC[i] = f.Checksum.prefixInit(p)
+	}
+	f.pad, f.seeds, f.b64 = "", nil, nil
+	if f.Checksum.Algorithm == AlgoMarvin32 {
+		f.pad = base64Pad(f.TailMin())
+		for _, sd := range f.Checksum.Seeds {
+			f.seeds = append(f.seeds, marvinSeed(sd))
+		}
+		f.b64 = newBase64Values(f.digits)
 	}
 	if f.Issued {
 		return f.checkIssuable()
@@ -188,20 +205,23 @@ func (f *Format) TailMax() int { return f.BodyMax + f.suffixLen() }
 
 func (f *Format) suffixLen() int { return len(f.Checksum.Separator) + f.Checksum.Length }
 
-// MaxLen is the longest token of the format, prefix included.
+// MaxLen is the longest token of the format, prefix and padding included.
 func (f *Format) MaxLen() int {
 	m := 0
 	for _, p := range f.Prefixes {
 		m = max(m, len(p))
 	}
-	return m + f.TailMax()
+	return m + f.TailMax() + len(f.pad)
 }
 
-// ValidTail reports whether tail (body, separator and checksum: everything
-// after prefix) is a well-formed token of the format whose checksum
-// verifies or, without a checksum, whose body has the declared Structure.
-// prefix must be one of the format's prefixes. It does not allocate.
+// ValidTail reports whether tail (body, separator, checksum and, when it
+// is there, Padding: everything after prefix) is a well-formed token of the
+// format whose checksum verifies or, without a checksum, whose body has the
+// declared Structure. prefix must be one of the format's prefixes, or ""
+// for a format anchored on a Signature (tail is then the whole token, with
+// the signature at its place). It does not allocate.
 func (f *Format) ValidTail(prefix string, tail []byte) bool {
+	tail = f.trimPad(tail)
 	if len(tail) < f.TailMin() || len(tail) > f.TailMax() {
 		return false
 	}
@@ -210,6 +230,9 @@ func (f *Format) ValidTail(prefix string, tail []byte) bool {
 			return false
 		}
 	}
+	if f.HasSignature() && (prefix != "" || !f.signatureOK(tail)) {
+		return false
+	}
 	cs := &f.Checksum
 	switch cs.Algorithm {
 	case AlgoNone:
@@ -217,6 +240,8 @@ func (f *Format) ValidTail(prefix string, tail []byte) bool {
 	case AlgoBase58Check:
 		_, ok := f.prefixState(prefix)
 		return ok && base58CheckValid(prefix, tail)
+	case AlgoMarvin32:
+		return f.b64 != nil && marvinValid(f.b64, f.seeds, tail)
 	}
 	n := len(tail) - cs.Length
 	sep := n - len(cs.Separator)
@@ -227,15 +252,22 @@ func (f *Format) ValidTail(prefix string, tail []byte) bool {
 	if !ok {
 		return false
 	}
-	if !cs.matches(f.digits, cs.sum(pcrc, tail[:sep]), tail[n:]) {
+	covered := tail[:sep]
+	if cs.Covers == CoversAll {
+		covered = tail[:n]
+	}
+	if !cs.matches(f.digits, cs.sum(pcrc, covered), tail[n:]) {
 		return false
 	}
 	return cs.Algorithm != AlgoBech32 || bech32PaddingOK(tail[:sep])
 }
 
 // prefixState returns the precomputed checksum state of prefix
-// (Checksum.prefixInit).
+// (Checksum.prefixInit); "" is the prefix of a signature format.
 func (f *Format) prefixState(prefix string) (uint32, bool) {
+	if f.HasSignature() {
+		return 0, prefix == "" // the CRC32 of nothing
+	}
 	for i, p := range f.Prefixes {
 		if p == prefix {
 			return f.prefixCRC[i], true
@@ -245,8 +277,13 @@ func (f *Format) prefixState(prefix string) (uint32, bool) {
 }
 
 // Split returns the longest prefix of the format that token starts with and
-// the rest. ok is false when no prefix of the format matches.
+// the rest. ok is false when no prefix of the format matches. For a format
+// anchored on a Signature, the prefix is "" and ok says whether token holds
+// the signature.
 func (f *Format) Split(token string) (prefix, tail string, ok bool) {
+	if f.HasSignature() {
+		return "", token, strings.Contains(token, f.Signature.Text)
+	}
 	best := ""
 	for _, p := range f.Prefixes {
 		if strings.HasPrefix(token, p) && len(p) > len(best) {
@@ -264,6 +301,9 @@ func (f *Format) Split(token string) (prefix, tail string, ok bool) {
 func (f *Format) Valid(token string) bool {
 	if !f.compiled {
 		return false
+	}
+	if f.HasSignature() {
+		return f.ValidTail("", []byte(token))
 	}
 	for _, p := range f.Prefixes {
 		if strings.HasPrefix(token, p) && f.ValidTail(p, []byte(token[len(p):])) {

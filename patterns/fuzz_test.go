@@ -54,6 +54,9 @@ func FuzzParseConfig(f *testing.F) {
 // refValid is a slow, obviously-correct validator written from the
 // declaration with regexp, strconv and hex, sharing no code with Format.
 func refValid(f *Format, token string) bool {
+	if f.Checksum.Algorithm == AlgoMarvin32 {
+		return refIdentifiableValid(f, token)
+	}
 	for _, p := range f.Prefixes {
 		if !strings.HasPrefix(token, p) {
 			continue
@@ -83,10 +86,14 @@ func refValid(f *Format, token string) bool {
 			continue
 		}
 		covered := body
-		if cs.Covers == CoversPrefixBody {
+		switch cs.Covers {
+		case CoversPrefixBody:
 			covered = p + body
+		case CoversAll:
+			covered = p + body + sep
 		}
-		if refEncode(cs, crc32.ChecksumIEEE([]byte(covered))) == sum {
+		want := refEncode(cs, crc32.ChecksumIEEE([]byte(covered)))
+		if want == sum || cs.Encoding == EncHexAnyCase && strings.EqualFold(want, sum) {
 			return true
 		}
 	}
@@ -118,6 +125,8 @@ func refEncode(cs Checksum, v uint32) string {
 		return hex.EncodeToString([]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)})
 	case EncHex:
 		return zfill(strconv.FormatUint(uint64(v), 16), cs.Length)
+	case EncHexAnyCase:
+		return strings.ToUpper(zfill(strconv.FormatUint(uint64(v), 16), cs.Length))
 	case EncBase36:
 		return zfill(strconv.FormatUint(uint64(v), 36), cs.Length)
 	}

@@ -20,7 +20,7 @@ func (f *Format) Generate(rnd io.Reader) (Secret, error) {
 	if !f.compiled {
 		return Secret{}, fmt.Errorf("generate %s: format not compiled", f.ID)
 	}
-	if f.BodyMin != f.BodyMax || f.Checksum.Algorithm != AlgoCRC32IEEE {
+	if f.BodyMin != f.BodyMax || f.Checksum.Algorithm != AlgoCRC32IEEE || f.HasSignature() {
 		return Secret{}, fmt.Errorf("generate %s: %w", f.ID, ErrNotGeneratable)
 	}
 	if rnd == nil {
@@ -34,14 +34,23 @@ func (f *Format) Generate(rnd io.Reader) (Secret, error) {
 }
 
 // WithChecksum returns prefix+body followed by the format's separator and
-// checksum. It needs no Compile, so declarations can build their own
-// samples; it builds test fixtures from the scheme itself.
+// checksum (for Marvin32: the checksum characters and the padding; prefix
+// is "" and body must hold the signature at its place). It needs no
+// Compile, so declarations can build their own samples; it builds test
+// fixtures from the scheme itself.
 func (f *Format) WithChecksum(prefix, body string) string {
 	cs := &f.Checksum
-	if cs.Algorithm == "" || cs.Algorithm == AlgoNone {
+	switch cs.Algorithm {
+	case "", AlgoNone:
 		return prefix + body
+	case AlgoMarvin32:
+		return prefix + cs.marvinWithChecksum(body)
 	}
-	v := cs.sum(cs.prefixInit(prefix), []byte(body))
+	covered := body
+	if cs.Covers == CoversAll {
+		covered += cs.Separator
+	}
+	v := cs.sum(cs.prefixInit(prefix), []byte(covered))
 	return prefix + body + cs.Separator + cs.encode(v)
 }
 

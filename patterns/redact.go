@@ -4,14 +4,20 @@ import "strings"
 
 // RedactTokens returns s with every token-shaped run replaced by Redacted:
 // a prefix of one of c's formats followed by at least TailMin characters of
-// that format's alphabet, checksum or not. It is for messages that quote
-// outside input (request ids, paths, field names, configuration keys),
-// where a token may sit anywhere.
+// that format's alphabet, checksum or not; for a format anchored on a
+// Signature, the run of its alphabet that holds the signature at its place
+// (and the padding after it). It is for messages that quote outside input
+// (request ids, paths, field names, configuration keys), where a token may
+// sit anywhere.
 func (c *Catalog) RedactTokens(s string) string {
 	if c == nil {
 		return s
 	}
 	for _, f := range c.formats {
+		if f.HasSignature() {
+			s = redactSignature(f, s)
+			continue
+		}
 		for _, p := range f.Prefixes {
 			s = redactPrefix(f, p, s)
 		}

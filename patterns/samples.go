@@ -28,7 +28,7 @@ func CheckSamples(f *Format) error {
 
 func redactSample(f *Format, s string) string {
 	p, _, _ := f.Split(s)
-	return NewSecret(s).Redact(p)
+	return f.Redact(NewSecret(s), p)
 }
 
 // sampleBody returns a recognisably fake body of n characters: "Leakguard",

@@ -5,7 +5,8 @@ import "strings"
 // Vendors returns the built-in catalog of third-party token formats whose
 // checksum schemes are public, each citing its source. Their samples were
 // built with straight ports of each vendor's published generator (see
-// vendors_test.go, which re-derives every one), with obviously fake bodies.
+// vendors_test.go and microsoft_test.go, which re-derive every one), with
+// obviously fake bodies, or are the vendor's own published test tokens.
 //
 // Known and accepted misses: GitLab tokens under an instance-specific
 // custom prefix (add them with a [[format]] in the configuration), the
@@ -13,8 +14,11 @@ import "strings"
 // tokens minted by Djblets 3.0, whose checksum has its letter case swapped.
 // GitLab's alphabet contains '.', '-' and '_', so under docs/token-format.md#boundaries'
 // boundary rule a GitLab token directly followed by one of them (a full stop
-// ending a sentence) is not a match. Atlassian's ATATT3 tokens are not
-// included: their checksum scheme is not publicly documented.
+// ending a sentence) is not a match. Atlassian tokens of another length than
+// the 192 characters every known one has are not matched (the checksum
+// validator allows any). A Microsoft identifiable key directly after an
+// alphabet character (the 'D' of a URL-encoded "%3D") is not a match:
+// prefix-less keys need a boundary on both sides.
 //
 // Vendor API tokens with a public checksum scheme are scarce. Checked and
 // left out (2026-05): Cloudflare's cfk_/cfut_/cfat_ and Zuplo's zpka_
@@ -24,19 +28,26 @@ import "strings"
 // .rubocop_todo/gitlab/token_without_routable.yml and the models); Grafana
 // satokengen keys other than glsa_ (the service id is a free-form slug);
 // Sentry sntryu_/sntrys_, Sourcegraph, Doppler, Tailscale, Supabase,
-// Linear, Shopify, Heroku, PyPI (no checksum, or none documented); Azure
-// identifiable keys and CASK (their checksum sits in a suffix signature,
-// not after a prefix, which a prefix catalog cannot anchor).
+// Linear, Shopify, Heroku, PyPI (no checksum, or none documented);
+// Atlassian's ATCTT3 admin keys (no published checksum); and Microsoft's
+// CASK keys: the current specification (microsoft/cask docs/CaskSecret.md)
+// dropped its checksum in 2025 (a key is valid by its "QJJQ" signature,
+// sizes and timestamp ranges), and the older "JQQJ" form accepts its
+// checksum in two encodings, truncated to 3 of 4 bytes in the 84-character
+// form (security-utilities LegacyCommonAnnotatedSecurityKey.cs), which a
+// declaration cannot state exactly.
 //
 // GitHub's fine-grained personal access tokens (github_pat_) have no
 // public checksum; they are in the catalog validated by structure (see
 // githubFineGrainedFormat).
 //
-// So the default catalog has 27 prefixes: leakguard's own 3; vendor API
-// tokens 12 (GitHub 6, npm, GitLab 3, Review Board, Grafana); age
-// identities, a public Bech32 encoding; and OptionalFormats' 11 real
-// checksummed secret-key prefixes (Nostr nsec1 and ten BIP-32/SLIP-0132
-// extended private key prefixes), which Vendors includes.
+// So the default catalog has 28 prefixes and 12 signatures: leakguard's own
+// 3 prefixes; vendor API tokens 13 (GitHub 6, npm, GitLab 3, Review Board,
+// Grafana, Atlassian); age identities, a public Bech32 encoding;
+// OptionalFormats' 11 real checksummed secret-key prefixes (Nostr nsec1 and
+// ten BIP-32/SLIP-0132 extended private key prefixes), which Vendors
+// includes; and 12 Microsoft identifiable keys, anchored on their signature
+// (microsoft.go).
 func Vendors() []Format {
 	return append([]Format{
 		githubFormat("github-pat", "GitHub personal access token (classic)", "ghp_",
@@ -60,8 +71,9 @@ func Vendors() []Format {
 		gitlabRunnerFormat(),
 		reviewBoardFormat(),
 		grafanaFormat(),
+		atlassianFormat(),
 		ageSecretKeyFormat(),
-	}, OptionalFormats()...)
+	}, append(OptionalFormats(), microsoftFormats()...)...)
 }
 
 // OptionalFormats returns real, checksummed secret-key encodings: Nostr
@@ -231,6 +243,53 @@ func reviewBoardFormat() Format {
 		TruePositives:  []string{tp},
 		FalsePositives: []string{tp[:len(tp)-1] + "3", "rbp_" + body[:244] + "1vd6Us", tp[:len(tp)-1]},
 	}
+}
+
+// atlassianFormat declares Atlassian API tokens (Jira, Confluence,
+// Bitbucket Cloud): "ATATT3", 177 characters of base64url (A-Za-z0-9_-),
+// "=", then 8 hex digits: the CRC32 (IEEE) of everything before them,
+// prefix and "=" included, written in upper case. The scheme is the one
+// DataDog's sensitive-data scanner validates, whose two test tokens are
+// 192 characters with "=" 9 from the end; its validator reads the hex in
+// either case and allows '=' (and any length) before the checksum, so
+// leakguard allows '=' in the body and either letter case, but only the
+// 192-character length every issued token and published pattern has.
+// Source: DataDog/dd-sensitive-data-scanner
+// sds/src/secondary_validation/atlassian_token_checksum.rs
+// (AtlassianTokenChecksum.is_valid_match).
+func atlassianFormat() Format {
+	const pre = "ATATT3"
+	f := Format{
+		ID:          "atlassian-api-token",
+		Description: "Atlassian API token (Jira, Confluence, Bitbucket Cloud)",
+		Prefixes:    []string{pre},
+		Alphabet:    "0-9A-Za-z_=-",
+		BodyMin:     177,
+		BodyMax:     177,
+		Checksum: Checksum{Algorithm: AlgoCRC32IEEE, Encoding: EncHexAnyCase, Length: 8,
+			Covers: CoversAll, Separator: "="},
+		Source: "https://github.com/DataDog/dd-sensitive-data-scanner/blob/main/sds/src/secondary_validation/atlassian_token_checksum.rs",
+	}
+	body := sampleBody("Atlassian", 177)
+	tp := f.WithChecksum(pre, body)
+	bodyOnly := f
+	bodyOnly.Checksum.Covers = CoversPrefixBody // the "=" not covered
+	f.TruePositives = []string{
+		tp,
+		tp[:len(tp)-8] + strings.ToLower(tp[len(tp)-8:]), // the checksum in lower case
+		f.WithChecksum(pre, body[:100]+"-_="+body[103:]),
+	}
+	f.FalsePositives = []string{
+		bumpLast(&f, tp),                 // the last checksum digit changed
+		pre + "M" + tp[len(pre)+1:],      // a body character changed
+		tp + "A",                         // one more alphabet character
+		tp + "=",                         // '=' is in the alphabet too
+		f.WithChecksum(pre, body[1:]),    // one character short, its checksum valid
+		bodyOnly.WithChecksum(pre, body), // the checksum without the "="
+		strings.TrimSuffix(tp, tp[len(tp)-9:]) + "-" + tp[len(tp)-8:], // '-' for '='
+		"ATATT2" + tp[len(pre):], // another prefix
+	}
+	return f
 }
 
 // grafanaFormat declares Grafana service-account tokens:

@@ -94,6 +94,18 @@ func refToken(r *rand.Rand, id, prefix string) string {
 	return refGitHub(prefix, randString(r, Base62, 30)) // GitHub, npm, ours
 }
 
+// refFormatToken is refToken with the format, for the schemes whose port
+// needs its declaration (Microsoft's keys) or has no prefix to pass.
+func refFormatToken(r *rand.Rand, f *Format, prefix string) string {
+	switch {
+	case f.ID == "atlassian-api-token":
+		return refAtlassian(r)
+	case f.HasSignature():
+		return refMicrosoftToken(r, f)
+	}
+	return refToken(r, f.ID, prefix)
+}
+
 // TestVendorSchemesAgainstReference: tokens minted by each vendor's own
 // algorithm are valid and identified as that vendor; a one-character change
 // of the checksum (of a structure-validated format: of its separator) is
@@ -105,11 +117,15 @@ func TestVendorSchemesAgainstReference(t *testing.T) {
 		t.Run(f.ID, func(t *testing.T) {
 			t.Parallel()
 			r := rand.New(rand.NewPCG(1, uint64(len(f.ID))))
-			for _, p := range f.Prefixes {
+			prefixes := f.Prefixes
+			if f.HasSignature() {
+				prefixes = []string{""}
+			}
+			for _, p := range prefixes {
 				for i := 0; i < 200; i++ {
-					tok := refToken(r, f.ID, p)
+					tok := refFormatToken(r, f, p)
 					if g, ok := c.Identify(tok); !ok || g.ID != f.ID {
-						t.Fatalf("reference token %d (%s) identified as %v, %v", i, NewSecret(tok).Redact(p), g, ok)
+						t.Fatalf("reference token %d (%s) identified as %v, %v", i, f.Redact(NewSecret(tok), p), g, ok)
 					}
 					if f.Valid(breakToken(f, p, tok)) {
 						t.Fatalf("reference token %d with a changed checksum or separator is valid", i)
@@ -123,6 +139,10 @@ func TestVendorSchemesAgainstReference(t *testing.T) {
 // breakToken changes one character of tok that validation depends on: the
 // last checksum character, or the first structure separator.
 func breakToken(f *Format, prefix, tok string) string {
+	if f.HasSignature() {
+		data := strings.TrimRight(tok, "=")
+		return bumpLast(f, data) + tok[len(data):]
+	}
 	if f.Validation() != ValidationStructure {
 		return bumpLast(f, tok)
 	}
@@ -148,6 +168,12 @@ func TestVendorSamplesAreReferenceTokens(t *testing.T) {
 					return
 				}
 				switch {
+				case f.HasSignature():
+					want = refMicrosoftSample(f, tp)
+				case f.ID == "atlassian-api-token":
+					if want = tp; !strings.EqualFold(tp[len(tp)-8:], fmt.Sprintf("%08X", crc32.ChecksumIEEE([]byte(tp[:len(tp)-8])))) {
+						want = "not the CRC32 of what precedes the checksum"
+					}
 				case strings.HasPrefix(f.ID, "gitlab-"):
 					want = tp[:len(tp)-7] + zfill(strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(tp[:len(tp)-7]))), 36), 7)
 				case f.ID == "grafana-service-account-token":
@@ -160,7 +186,7 @@ func TestVendorSamplesAreReferenceTokens(t *testing.T) {
 					want = refGitHub(p, tail[:len(tail)-6])
 				}
 				if tp != want {
-					t.Errorf("sample %s differs from the reference token", NewSecret(tp).Redact(p))
+					t.Errorf("sample %s differs from the reference token", f.Redact(NewSecret(tp), p))
 				}
 			})
 		}
@@ -516,22 +542,25 @@ func fullCatalog(t testing.TB) *Catalog {
 	return c
 }
 
-// TestCatalogPrefixCount pins the prefix count vendors.go documents: 27 in
-// Default, OptionalFormats included.
+// TestCatalogPrefixCount pins the prefix and signature counts vendors.go
+// documents: 28 prefixes and 12 signatures in Default, OptionalFormats
+// included.
 func TestCatalogPrefixCount(t *testing.T) {
 	t.Parallel()
-	count := func(c *Catalog) int {
-		n := 0
+	count := func(c *Catalog) (prefixes, signatures int) {
 		for _, f := range c.Formats() {
-			n += len(f.Prefixes)
+			prefixes += len(f.Prefixes)
+			if f.HasSignature() {
+				signatures++
+			}
 		}
-		return n
+		return prefixes, signatures
 	}
-	if n := count(Default()); n != 27 {
-		t.Errorf("Default has %d prefixes; update the counts in vendors.go", n)
+	if p, s := count(Default()); p != 28 || s != 12 {
+		t.Errorf("Default has %d prefixes and %d signatures; update the counts in vendors.go", p, s)
 	}
-	if n := count(fullCatalog(t)); n != 27 {
-		t.Errorf("Vendors with own formats has %d prefixes; update vendors.go", n)
+	if p, s := count(fullCatalog(t)); p != 28 || s != 12 {
+		t.Errorf("Vendors with own formats has %d prefixes and %d signatures; update vendors.go", p, s)
 	}
 }
 

@@ -90,6 +90,18 @@ func newDecoder(prefixes []string, minTok, maxLen int, budget int64, simd bool) 
 	return d
 }
 
+// decoderFor is the encoding layer of a scanner with these prefix and
+// signature entries.
+func decoderFor(pes []prefixEntry, maxLen int, budget int64, simd bool) *decoder {
+	minTok := maxLen
+	var lits []string
+	for _, pe := range pes {
+		minTok = min(minTok, len(pe.p)+pe.f.TailMin())
+		lits = append(lits, pe.lit) // the prefix, or a signature
+	}
+	return newDecoder(lits, minTok, maxLen, budget, simd)
+}
+
 // nibbleClass expresses a byte class as two nibble tables (see
 // longRunAVX2): one bit per distinct set of low nibbles that some high
 // nibble admits. It panics if the class needs more than 8 such sets.

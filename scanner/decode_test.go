@@ -322,3 +322,20 @@ func TestDecodeBudgetInWalk(t *testing.T) {
 		t.Fatalf("err %v, findings %d, errors %q", err, len(fs), errs)
 	}
 }
+
+// TestEncodedSignatureKey: a prefix-less key (anchored on its signature)
+// is found base64-encoded too, as a Kubernetes Secret holds an Azure
+// storage key.
+func TestEncodedSignatureKey(t *testing.T) {
+	t.Parallel()
+	f, ok := patterns.Default().ByID("azure-storage-account-key")
+	if !ok {
+		t.Skip("no azure-storage-account-key format")
+	}
+	key := f.TruePositives[0]
+	data := []byte("data:\n  key: " + base64.StdEncoding.EncodeToString([]byte(key)) + "\n")
+	ms := scanAll(t, New(patterns.Default()), data)
+	if len(ms) != 1 || ms[0].Encoding != "base64" || ms[0].Hash != patterns.HashBytes([]byte(key)) || ms[0].Line != 2 || ms[0].Column != 8 {
+		t.Fatalf("got %v", toGot(ms))
+	}
+}

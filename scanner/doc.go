@@ -2,18 +2,22 @@
 // or structure-valid for formats without a checksum) in byte streams, files
 // and directory trees.
 //
-// Matching is two-stage. First, candidate places: each prefix has an anchor
-// pair (two adjacent bytes of it, shared between prefixes where possible:
-// "rv" for all ten BIP-32 prefixes), and one AVX2 pass per chunk finds
-// every anchor pair (pairs_amd64.s); without AVX2 each prefix is anchored
-// on its rarest byte instead, found with bytes.IndexByte. Tables of the
+// Matching is two-stage. First, candidate places: each literal (a prefix,
+// or the signature of a prefix-less format such as Microsoft's "+ASt") has
+// an anchor pair (two adjacent bytes of it, shared between literals where
+// possible: "rv" for all ten BIP-32 prefixes, "+A" for six Microsoft
+// signatures), and one AVX2 pass per chunk finds every anchor pair
+// (pairs_amd64.s); without AVX2 literals are anchored on bytes chosen by
+// set cover instead, found with bytes.IndexByte. Tables of the
 // neighbouring bytes reject most candidates; the Aho-Corasick automaton of
-// every prefix (cloudflare/ahocorasick) then says which prefixes occur
-// around each survivor, or, when candidates are dense, which occur in the
-// whole chunk, and bytes.Index locates those. Then the token: the maximal
-// run of the format's alphabet after the prefix must have a valid length
-// and checksum, or the format's exact structure (docs/token-format.md#boundaries).
-// Only tokens that pass become matches.
+// every literal (cloudflare/ahocorasick) then says which occur around each
+// survivor, or, when candidates are dense, which occur in the whole chunk,
+// and bytes.Index locates those. Then the token: the maximal run of the
+// format's alphabet after the prefix (for a signature: the run around it,
+// which must start the format's offset before it) must have a valid length
+// and checksum, or the format's exact structure (docs/token-format.md#boundaries,
+// #signature-anchors). Only tokens that pass become matches, at the
+// token's first byte.
 // Reference is the slow, literal definition the fast path is fuzzed
 // against, in every mode.
 //

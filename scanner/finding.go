@@ -30,8 +30,10 @@ type Match struct {
 	Encoding string
 }
 
-// Redacted is the report form of the token: prefix, "…", last 4.
-func (m Match) Redacted() string { return m.Secret.Redact(m.Prefix) }
+// Redacted is the report form of the token: prefix, "…", last 4; for a
+// prefix-less format, "…", its signature, "…", last 4
+// (patterns.Format.Redact).
+func (m Match) Redacted() string { return m.Format.Redact(m.Secret, m.Prefix) }
 
 // Finding is what every scanning path reports (docs/findings.md#finding). Its JSON form
 // is the contract's JSON Lines object; it never contains the plaintext.

@@ -15,7 +15,8 @@ import (
 // before and after the pair) reject most of those, and the Aho-Corasick
 // automaton runs only over the bytes around the rest. The search has 8
 // buckets: up to 8 pairs it is exact, beyond that pairs share buckets
-// chosen to add the fewest false candidates (assignBuckets).
+// chosen to add the fewest false candidates (assignBuckets), which the
+// search drops inside its loop against the set of pairs.
 
 // maxPairs bounds the distinct anchor pairs of the pair path; a catalog
 // needing more uses the byte-anchor path.
@@ -25,11 +26,12 @@ const maxPairs = 16
 // an anchor pair may be before a rarer, unshared one is preferred.
 const pairMaxPPM = 1000
 
-// pairGroup is the set of prefixes sharing one anchor pair, with the tables
-// that reject most pair hits before the automaton runs.
+// pairGroup is the set of literals (prefixes and signatures) sharing one
+// anchor pair, with the tables that reject most pair hits before the
+// automaton runs.
 type pairGroup struct {
 	a, b       byte
-	minK, maxK int // range of pair positions within the prefixes
+	minK, maxK int // range of pair positions within the literals
 	after      int // longest len(p)-k
 	prevAny    bool
 	prev       [256]bool // a byte that may precede the pair
@@ -39,7 +41,7 @@ type pairGroup struct {
 // pairIndex is the pair path's search state, shared read-only by engines.
 type pairIndex struct {
 	groups     []pairGroup
-	minK, maxK int
+	minK, maxK int // range of pair positions from a token's start
 	simd       bool
 	nib        [4][32]byte     // nibble → bucket tables of indexPairsAVX2
 	bits       [1 << 10]uint64 // pair (a<<8|b) present, for the scalar tail
@@ -72,8 +74,8 @@ func (a nibSet) union(b nibSet) nibSet {
 }
 
 // falsePPM estimates how often a bucket with nibble sets n reports a
-// candidate that is no anchor pair: the summed pairPPM of every pair its
-// sets accept beyond the anchor pairs (bits, as in pairIndex.bits).
+// candidate that is no anchor pair: the summed falsePairPPM of every pair
+// its sets accept beyond the anchor pairs (bits, as in pairIndex.bits).
 func (n nibSet) falsePPM(bits *[1 << 10]uint64) float64 {
 	sum := 0.0
 	for l0 := range 16 {
@@ -88,7 +90,7 @@ func (n nibSet) falsePPM(bits *[1 << 10]uint64) float64 {
 					}
 					a, b := byte(h0<<4|l0), byte(h1<<4|l1)
 					if k := uint(a)<<8 | uint(b); bits[k>>6]&(1<<(k&63)) == 0 {
-						sum += pairPPM(a, b)
+						sum += falsePairPPM(a, b)
 					}
 				}
 			}
@@ -139,7 +141,29 @@ func bytePPM(c byte) float64 {
 	return 50000 * math.Pow(0.95, float64(byteRank(c)))
 }
 
-func pairPPM(a, b byte) float64 { return bytePPM(a) * bytePPM(b) / 1e6 }
+// pairPPM estimates how often the pair (a, b) occurs in source text, in
+// parts per million: the product of the bytes' estimates, times 10 when both
+// are upper-case letters, which in code come together far more often than
+// apart (ID, API, MAX, HTTP).
+func pairPPM(a, b byte) float64 {
+	p := bytePPM(a) * bytePPM(b) / 1e6
+	if isUpper(a) && isUpper(b) {
+		p *= 10
+	}
+	return p
+}
+
+// falsePairPPM is pairPPM for a pair a shared bucket would accept: lower-case
+// pairs count three times, as words put them together ("mp" of "import").
+func falsePairPPM(a, b byte) float64 {
+	if isLower(a) && isLower(b) {
+		return 3 * pairPPM(a, b)
+	}
+	return pairPPM(a, b)
+}
+
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
 
 // choosePairs assigns every prefix an anchor pair by greedy set cover:
 // repeatedly the pair (no commoner than pairMaxPPM) that most unassigned
@@ -151,7 +175,7 @@ func choosePairs(pes []prefixEntry, simd bool) *pairIndex {
 	}
 	left := make([]int, 0, len(pes))
 	for i := range pes {
-		if len(pes[i].p) < 2 {
+		if len(pes[i].lit) < 2 {
 			return nil
 		}
 		left = append(left, i)
@@ -168,14 +192,14 @@ func choosePairs(pes []prefixEntry, simd bool) *pairIndex {
 		rest := left[:0]
 		for _, i := range left {
 			pe := &pes[i]
-			k := pairAt(pe.p, pr)
+			k := pairAt(pe.lit, pr)
 			if k < 0 {
 				rest = append(rest, i)
 				continue
 			}
 			pe.pg, pe.pk = gi, k
 			g.add(pe)
-			px.minK, px.maxK = min(px.minK, k), max(px.maxK, k)
+			px.minK, px.maxK = min(px.minK, pe.leadMin+k), max(px.maxK, pe.leadMax+k)
 		}
 		left = rest
 		k := uint(pr[0])<<8 | uint(pr[1])
@@ -191,7 +215,7 @@ func choosePairs(pes []prefixEntry, simd bool) *pairIndex {
 func bestPair(pes []prefixEntry, left []int) [2]byte {
 	count := map[[2]byte]int{}
 	for _, i := range left {
-		p := pes[i].p
+		p := pes[i].lit
 		seen := map[[2]byte]bool{}
 		for k := 0; k+1 < len(p); k++ {
 			pr := [2]byte{p[k], p[k+1]}
@@ -210,7 +234,7 @@ func bestPair(pes []prefixEntry, left []int) [2]byte {
 		cands = append(cands, pr)
 	}
 	if len(cands) == 0 {
-		p := pes[left[0]].p
+		p := pes[left[0]].lit
 		for k := 0; k+1 < len(p); k++ {
 			cands = append(cands, [2]byte{p[k], p[k+1]})
 		}
@@ -228,18 +252,18 @@ func pairAt(p string, pr [2]byte) int {
 	return -1
 }
 
-// add widens the group's ranges and tables for one prefix.
+// add widens the group's ranges and tables for one literal.
 func (g *pairGroup) add(pe *prefixEntry) {
 	k := pe.pk
 	g.minK, g.maxK = min(g.minK, k), max(g.maxK, k)
-	g.after = max(g.after, len(pe.p)-k)
+	g.after = max(g.after, len(pe.lit)-k)
 	if k == 0 {
 		g.prevAny = true
 	} else {
-		g.prev[pe.p[k-1]] = true
+		g.prev[pe.lit[k-1]] = true
 	}
-	if k+2 < len(pe.p) {
-		g.next[pe.p[k+2]] = true
+	if k+2 < len(pe.lit) {
+		g.next[pe.lit[k+2]] = true
 		return
 	}
 	for c := range 256 {
@@ -249,13 +273,14 @@ func (g *pairGroup) add(pe *prefixEntry) {
 	}
 }
 
-// index returns the least i with (b[i], b[i+1]) an anchor pair, or -1;
-// with more than nibBuckets pairs it may also return a position holding
-// none (where a shared bucket accepts a non-pair).
+// index returns the least i with (b[i], b[i+1]) an anchor pair, or -1.
+// With more than nibBuckets pairs a shared bucket accepts other pairs too;
+// the vectorised search drops those itself (against bits) rather than
+// returning to the caller for each.
 func (px *pairIndex) index(b []byte) int {
 	done := 0
 	if px.simd && len(b) >= 33 {
-		if i := indexPairsSIMD(b, &px.nib); i >= 0 {
+		if i := indexPairsSIMD(b, &px.nib, &px.bits); i >= 0 {
 			return i
 		}
 		done = (len(b) - 1) / 32 * 32
@@ -310,17 +335,17 @@ func (e *engine) scanPairs(buf []byte, from, to int) bool {
 }
 
 // verifyPair runs the automaton over the bytes around a pair hit at i and
-// keeps the prefixes of group gi whose pair is exactly there.
+// keeps the literals of group gi whose pair is exactly there.
 func (e *engine) verifyPair(buf []byte, i, gi, from, to int) {
 	g := &e.s.pairs.groups[gi]
 	ws, we := max(i-g.maxK, 0), min(i+g.after, len(buf))
 	for _, idx := range e.ac.Match(buf[ws:we]) {
 		pe := &e.s.prefixes[idx]
 		start := i - pe.pk
-		if pe.pg != gi || start < from || start >= to || start < ws ||
-			start+len(pe.p) > len(buf) || string(buf[start:start+len(pe.p)]) != pe.p {
+		if pe.pg != gi || start < ws ||
+			start+len(pe.lit) > len(buf) || string(buf[start:start+len(pe.lit)]) != pe.lit {
 			continue
 		}
-		e.try(buf, start, idx)
+		e.try(buf, start, idx, from, to)
 	}
 }

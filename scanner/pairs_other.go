@@ -7,4 +7,4 @@ package scanner
 func haveSIMD() bool { return false }
 
 // indexPairsSIMD is never called without haveSIMD.
-func indexPairsSIMD([]byte, *[4][32]byte) int { return -1 }
+func indexPairsSIMD([]byte, *[4][32]byte, *[1 << 10]uint64) int { return -1 }

@@ -10,7 +10,8 @@ import (
 
 // Reference is the slow, obviously-correct scanner the fast path is checked
 // against (FuzzScan's oracle). It tries every prefix of every format at every
-// occurrence and applies docs/token-format.md#boundaries literally.
+// occurrence, and every signature at every occurrence, and applies
+// docs/token-format.md#boundaries literally.
 func Reference(c *patterns.Catalog, data []byte) []Match {
 	return reference(c, data, AllowWindow)
 }
@@ -19,6 +20,19 @@ func Reference(c *patterns.Catalog, data []byte) []Match {
 func referencePlain(c *patterns.Catalog, data []byte, allowWin int) []Match {
 	var out []Match
 	for _, f := range c.Formats() {
+		if f.HasSignature() {
+			for off := 0; ; {
+				i := bytes.Index(data[off:], []byte(f.Signature.Text))
+				if i < 0 {
+					break
+				}
+				off += i + 1
+				if m, ok := signatureMatchAt(f, data, off-1); ok {
+					m.Allowed = allowedRef(data, int(m.Offset), int(m.Offset)+m.Secret.Len(), allowWin)
+					out = append(out, m)
+				}
+			}
+		}
 		for _, p := range f.Prefixes {
 			for off := 0; ; {
 				i := bytes.Index(data[off:], []byte(p))
@@ -39,16 +53,46 @@ func referencePlain(c *patterns.Catalog, data []byte, allowWin int) []Match {
 }
 
 // matchAt checks for a token of f with prefix p at data[start:]: the maximal
-// run of alphabet characters after the prefix must be a valid tail.
+// run of alphabet characters after the prefix, with the format's padding
+// when it follows whole, must be a valid tail.
 func matchAt(f *patterns.Format, p string, data []byte, start int) (Match, bool) {
 	tailStart := start + len(p)
 	end := tailStart
 	for end < len(data) && end-tailStart <= f.TailMax() && f.InAlphabet(data[end]) {
 		end++
 	}
+	if pad := f.Padding(); pad != "" && bytes.HasPrefix(data[end:], []byte(pad)) {
+		end += len(pad)
+	}
 	if !f.ValidTail(p, data[tailStart:end]) {
 		return Match{}, false
 	}
+	return matchOf(f, p, data, start, end), true
+}
+
+// signatureMatchAt checks for a token of the signature format f around the
+// signature at data[at:]: the token is the whole run of alphabet characters
+// it sits in (with the padding when it follows whole) and must be valid,
+// the signature at its place included.
+func signatureMatchAt(f *patterns.Format, data []byte, at int) (Match, bool) {
+	start, end := at, at
+	for start > 0 && f.InAlphabet(data[start-1]) {
+		start--
+	}
+	for end < len(data) && f.InAlphabet(data[end]) {
+		end++
+	}
+	if pad := f.Padding(); pad != "" && bytes.HasPrefix(data[end:], []byte(pad)) {
+		end += len(pad)
+	}
+	if !f.ValidTail("", data[start:end]) {
+		return Match{}, false
+	}
+	return matchOf(f, "", data, start, end), true
+}
+
+// matchOf is the Match of the token data[start:end].
+func matchOf(f *patterns.Format, p string, data []byte, start, end int) Match {
 	tok := data[start:end]
 	line := bytes.Count(data[:start], []byte{'\n'}) + 1
 	lineStart := bytes.LastIndexByte(data[:start], '\n') + 1
@@ -58,7 +102,7 @@ func matchAt(f *patterns.Format, p string, data []byte, start int) (Match, bool)
 		Format: f, Prefix: p,
 		Secret: patterns.NewSecret(string(tok)), Hash: patterns.HashBytes(tok),
 		Offset: int64(start), Line: line, Column: col, Column16: col16,
-	}, true
+	}
 }
 
 func sortMatches(ms []Match) {

@@ -44,18 +44,11 @@ func referenceEncoded(c *patterns.Catalog, data []byte, allowWin int) []Match {
 
 // referenceDecoder is the decoder a scanner of c has, or nil.
 func referenceDecoder(c *patterns.Catalog) *decoder {
-	minTok := c.MaxLen()
-	var ps []string
-	for _, f := range c.Formats() {
-		for _, p := range f.Prefixes {
-			minTok = min(minTok, len(p)+f.TailMin())
-			ps = append(ps, p)
-		}
-	}
-	if len(ps) == 0 {
+	pes := newEntries(c)
+	if len(pes) == 0 {
 		return nil
 	}
-	return newDecoder(ps, minTok, c.MaxLen(), 1<<62, false)
+	return decoderFor(pes, c.MaxLen(), 1<<62, false)
 }
 
 // classRuns lists the maximal runs of at least minRun encoded bytes.

@@ -3,6 +3,7 @@ package scanner
 import (
 	"bytes"
 	"io"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -46,12 +47,13 @@ type Options struct {
 // Scanner finds the valid tokens (checksum or structure) of a catalog. It is safe for
 // concurrent use by any number of goroutines.
 //
-// How it works. Every prefix gets an anchor pair, two adjacent bytes of it
+// How it works. Every prefix (and every signature of a prefix-less format,
+// docs/token-format.md#signature-anchors) gets an anchor pair, two adjacent bytes of it
 // (pairs.go): per region (chunk) one vectorised pass finds every place any
 // anchor pair occurs, whatever the catalog's size. Without AVX2 every
-// prefix gets an anchor byte instead, its byte that is rarest in source
-// text, and the engine runs bytes.IndexByte (SIMD) for each distinct anchor
-// byte. Either way a hit passes two byte-table checks (the neighbours of
+// literal gets an anchor byte instead, few bytes serving many literals
+// (chooseAnchors), and the engine runs bytes.IndexByte (SIMD) for each
+// distinct anchor byte. Either way a hit passes two byte-table checks (the neighbours of
 // the anchor) and then the Aho-Corasick automaton of every prefix runs over
 // the few bytes around it, answering which prefixes occur there. A prefix
 // counts only where its anchor sits exactly at the hit, so each occurrence
@@ -75,7 +77,7 @@ type Scanner struct {
 	groups   []anchorGroup
 	pairs    *pairIndex // nil: the pair path cannot serve this catalog
 	maxLen   int        // longest token of the catalog
-	maxPre   int        // longest prefix
+	maxPre   int        // longest reach of a literal from a token start: lead + len(lit)
 	chunk    int
 	allowWin int          // AllowWindow; tests shrink it
 	mode     scanMode     // tests force one path
@@ -93,21 +95,45 @@ const (
 	modePair            // the pair path (scalar without SIMD), never fall back
 )
 
-// prefixEntry is one prefix of one format with its anchor.
+// prefixEntry is one prefix of one format with its anchor, or the
+// signature of a prefix-less format. lit is the literal the prefilter
+// anchors on and the automaton finds: the prefix, or the signature (then p
+// is "", the prefix a match reports). A signature stands leadMin..leadMax
+// bytes after its token's start (0..0 for a prefix).
 type prefixEntry struct {
-	f      *patterns.Format
-	p      string
-	anchor byte
-	k      int // position of the anchor in p
-	pg, pk int // pair path: group index and position of the pair in p
+	f                *patterns.Format
+	p, lit           string
+	sig              bool
+	leadMin, leadMax int
+	anchor           byte
+	k                int // position of the anchor in lit
+	pg, pk           int // pair path: group index and position of the pair in lit
+}
+
+// newEntries lists the catalog's prefixes and signatures.
+func newEntries(c *patterns.Catalog) []prefixEntry {
+	var out []prefixEntry
+	for _, f := range c.Formats() {
+		for _, p := range f.Prefixes {
+			out = append(out, prefixEntry{f: f, p: p, lit: p})
+		}
+		if f.HasSignature() {
+			pe := prefixEntry{f: f, lit: f.Signature.Text, sig: true}
+			pe.leadMin, pe.leadMax = f.SignatureAt(f.TailMin()), f.SignatureAt(f.TailMax())
+			out = append(out, pe)
+		}
+	}
+	return out
 }
 
 // anchorGroup is the set of prefixes sharing one anchor byte, with the
 // tables that reject most anchor hits before the automaton runs.
 type anchorGroup struct {
 	b          byte
-	minK, maxK int // range of anchor positions within the prefixes
-	after      int // longest len(p)-k: bytes from the anchor to a prefix end
+	minK, maxK int // range of anchor positions within the literals
+	reachLo    int // range of anchor positions from a token's start
+	reachHi    int
+	after      int // longest len(lit)-k: bytes from the anchor to a literal's end
 	prevAny    bool
 	prev       [256]bool // a byte that may precede the anchor
 	next       [256]bool // a byte that may follow the anchor
@@ -123,12 +149,10 @@ func NewWithOptions(c *patterns.Catalog, o Options) *Scanner {
 	if s.chunk <= 0 {
 		s.chunk = DefaultChunkSize
 	}
-	for _, f := range c.Formats() {
-		for _, p := range f.Prefixes {
-			s.prefixes = append(s.prefixes, prefixEntry{f: f, p: p})
-			s.dict = append(s.dict, []byte(p))
-			s.maxPre = max(s.maxPre, len(p))
-		}
+	s.prefixes = newEntries(c)
+	for _, pe := range s.prefixes {
+		s.dict = append(s.dict, []byte(pe.lit))
+		s.maxPre = max(s.maxPre, pe.leadMax+len(pe.lit))
 	}
 	s.groups = chooseAnchors(s.prefixes)
 	s.pairs = choosePairs(s.prefixes, haveSIMD())
@@ -137,13 +161,7 @@ func NewWithOptions(c *patterns.Catalog, o Options) *Scanner {
 		if budget <= 0 {
 			budget = DefaultDecodeBudget
 		}
-		minTok := s.maxLen
-		var ps []string
-		for _, pe := range s.prefixes {
-			minTok = min(minTok, len(pe.p)+pe.f.TailMin())
-			ps = append(ps, pe.p)
-		}
-		s.dec = newDecoder(ps, minTok, s.maxLen, budget, haveSIMD())
+		s.dec = decoderFor(s.prefixes, s.maxLen, budget, haveSIMD())
 	}
 	s.engines = make(chan *engine, runtime.GOMAXPROCS(0))
 	return s
@@ -282,7 +300,7 @@ func (e *engine) scanAnchors(buf []byte, from, to int) bool {
 	budget := (to-from)/4 + 256
 	for gi := range e.s.groups {
 		g := &e.s.groups[gi]
-		lo, hi := from+g.minK, min(to+g.maxK, len(buf))
+		lo, hi := from+g.reachLo, min(to+g.reachHi, len(buf))
 		for lo < hi {
 			j := bytes.IndexByte(buf[lo:hi], g.b)
 			if j < 0 {
@@ -304,51 +322,105 @@ func (e *engine) scanAnchors(buf []byte, from, to int) bool {
 }
 
 // verify runs the automaton over the bytes around an anchor hit at i and
-// keeps the prefixes whose anchor is exactly there.
+// keeps the literals whose anchor is exactly there.
 func (e *engine) verify(buf []byte, i int, g *anchorGroup, from, to int) {
 	ws, we := max(i-g.maxK, 0), min(i+g.after, len(buf))
 	for _, idx := range e.ac.Match(buf[ws:we]) {
 		pe := &e.s.prefixes[idx]
 		start := i - pe.k
-		if pe.anchor != g.b || start < from || start >= to || start < ws ||
-			start+len(pe.p) > len(buf) || string(buf[start:start+len(pe.p)]) != pe.p {
+		if pe.anchor != g.b || start < ws ||
+			start+len(pe.lit) > len(buf) || string(buf[start:start+len(pe.lit)]) != pe.lit {
 			continue
 		}
-		e.try(buf, start, idx)
+		e.try(buf, start, idx, from, to)
 	}
 }
 
-// scanAutomaton is the dense path: one automaton pass says which prefixes
-// occur in the region, bytes.Index finds each occurrence of those.
+// scanAutomaton is the dense path: one automaton pass says which literals
+// occur in the region, bytes.Index finds each occurrence of those (a
+// signature's, up to leadMax bytes past the region).
 func (e *engine) scanAutomaton(buf []byte, from, to int) {
 	hi := min(to+e.s.maxPre-1, len(buf))
 	for _, idx := range e.ac.Match(buf[from:hi]) {
-		p := e.s.dict[idx]
-		for off := from; off < to; {
+		p, pe := e.s.dict[idx], &e.s.prefixes[idx]
+		for off := from + pe.leadMin; off < min(to+pe.leadMax, hi); {
 			j := bytes.Index(buf[off:hi], p)
-			if j < 0 || off+j >= to {
+			if j < 0 || off+j >= to+pe.leadMax {
 				break
 			}
-			e.try(buf, off+j, idx)
+			e.try(buf, off+j, idx, from, to)
 			off += j + 1
 		}
 	}
 }
 
 // try applies the boundary rule and the checksum or structure to the
-// prefix occurrence at start: the tail is the maximal alphabet run (looked at up to one byte
-// past TailMax), and ValidTail must accept it.
-func (e *engine) try(buf []byte, start, idx int) {
+// occurrence of entry idx's literal at start, keeping a token that starts
+// in buf[from:to]. For a prefix, the tail is the maximal alphabet run
+// (looked at up to one byte past TailMax); for a signature, the token is
+// the maximal alphabet run around it (trySignature). Either way the
+// padding, when it follows whole, is part of the token, and ValidTail must
+// accept it.
+func (e *engine) try(buf []byte, start, idx, from, to int) {
 	pe := &e.s.prefixes[idx]
+	if pe.sig {
+		e.trySignature(buf, start, idx, from, to)
+		return
+	}
+	if start < from || start >= to {
+		return
+	}
 	f := pe.f
 	ts := start + len(pe.p)
 	end, lim := ts, min(len(buf), ts+f.TailMax()+1)
 	for end < lim && f.InAlphabet(buf[end]) {
 		end++
 	}
+	end = withPadding(f, buf, end)
 	if f.ValidTail(pe.p, buf[ts:end]) {
 		e.found = append(e.found, hit{start: start, end: end, pe: idx})
 	}
+}
+
+// trySignature tries the signature at at: the token starts leadMin bytes
+// before it (or, FromEnd, where the alphabet run through it starts), the
+// byte before the token is not in the alphabet, and the run goes on to
+// the right as for a prefix. The left scan stops at from: a token that
+// starts before from belongs to an earlier region.
+func (e *engine) trySignature(buf []byte, at, idx, from, to int) {
+	pe := &e.s.prefixes[idx]
+	f := pe.f
+	start := at - pe.leadMin
+	if f.Signature.FromEnd {
+		floor := max(from, at+len(pe.lit)-f.TailMax())
+		for start = at; start > floor && f.InAlphabet(buf[start-1]); start-- {
+		}
+	} else if start >= from {
+		for k := start; k < at; k++ {
+			if !f.InAlphabet(buf[k]) {
+				return
+			}
+		}
+	}
+	if start < from || start >= to || start > 0 && f.InAlphabet(buf[start-1]) {
+		return
+	}
+	end, lim := at+len(pe.lit), min(len(buf), start+f.TailMax()+1)
+	for end < lim && f.InAlphabet(buf[end]) {
+		end++
+	}
+	end = withPadding(f, buf, end)
+	if f.ValidTail("", buf[start:end]) {
+		e.found = append(e.found, hit{start: start, end: end, pe: idx})
+	}
+}
+
+// withPadding is end moved past the format's padding when it follows whole.
+func withPadding(f *patterns.Format, buf []byte, end int) int {
+	if pad := f.Padding(); pad != "" && end+len(pad) <= len(buf) && string(buf[end:end+len(pad)]) == pad {
+		return end + len(pad)
+	}
+	return end
 }
 
 // sortFound orders e.found as Reference does (offset, then format id, then
@@ -383,9 +455,10 @@ func (e *engine) sortFound() {
 // most frequent, every other byte as rarer than all of these.
 const sourceByteOrder = " etrnaiso0,lcuxfd.p1)(/m\"g:2=h_S{b}y4vA6TE3RIOC8PDXMk5FwLN7V9[B]U*-G\\H!W&<%+z|;YKq>'jQ`ZJ#^$?~@"
 
-// newAnchorCost is what an extra anchor byte (one more IndexByte pass per
-// chunk) costs, in frequency ranks.
-const newAnchorCost = 8
+// anchorPassPPM is what one more anchor byte (one more IndexByte pass per
+// region) costs, in anchor hits per million bytes: a pass reads memory at
+// ~20 GB/s, a hit restarts it for ~8 ns.
+const anchorPassPPM = 6000
 
 func byteRank(c byte) int {
 	if c == '\t' || c == '\n' {
@@ -397,47 +470,70 @@ func byteRank(c byte) int {
 	return len(sourceByteOrder)
 }
 
-// chooseAnchors picks each prefix's anchor (its rarest byte, preferring a
-// byte already chosen for another prefix) and builds one group per anchor
-// byte.
+// chooseAnchors picks the anchor bytes by greedy set cover: repeatedly the
+// byte whose estimated cost (its frequency in source text, bytePPM, plus a
+// pass, anchorPassPPM) per literal it anchors is lowest, among the literals
+// not yet anchored (ties: the smaller byte). Each literal anchors on the
+// first occurrence of its byte, and there is one group per anchor byte.
+// So literals share anchors where that saves passes: the ten BIP-32
+// prefixes share 'v', the Microsoft signatures and "ATATT3" share 'A'.
 func chooseAnchors(pes []prefixEntry) []anchorGroup {
 	var groups []anchorGroup
-	index := map[byte]int{}
-	for i := range pes {
-		pe := &pes[i]
-		best, bestScore := 0, -1<<31
-		for k := 0; k < len(pe.p); k++ {
-			score := byteRank(pe.p[k]) // higher = rarer
-			if _, ok := index[pe.p[k]]; !ok {
-				score -= newAnchorCost
-			}
-			if score > bestScore {
-				best, bestScore = k, score
+	left := make([]int, len(pes))
+	for i := range left {
+		left[i] = i
+	}
+	for len(left) > 0 {
+		var count [256]int
+		for _, i := range left {
+			var seen [256]bool
+			for k := 0; k < len(pes[i].lit); k++ {
+				if c := pes[i].lit[k]; !seen[c] {
+					seen[c] = true
+					count[c]++
+				}
 			}
 		}
-		pe.anchor, pe.k = pe.p[best], best
-		gi, ok := index[pe.anchor]
-		if !ok {
-			gi = len(groups)
-			index[pe.anchor] = gi
-			groups = append(groups, anchorGroup{b: pe.anchor, minK: best, maxK: best})
+		best, bestCost := 0, math.Inf(1)
+		for c := range 256 {
+			if count[c] == 0 {
+				continue
+			}
+			if cost := (bytePPM(byte(c)) + anchorPassPPM) / float64(count[c]); cost < bestCost {
+				best, bestCost = c, cost
+			}
 		}
-		groups[gi].add(pe)
+		b := byte(best)
+		groups = append(groups, anchorGroup{b: b, minK: math.MaxInt, reachLo: math.MaxInt})
+		g := &groups[len(groups)-1]
+		rest := left[:0]
+		for _, i := range left {
+			pe := &pes[i]
+			k := strings.IndexByte(pe.lit, b)
+			if k < 0 {
+				rest = append(rest, i)
+				continue
+			}
+			pe.anchor, pe.k = b, k
+			g.add(pe)
+		}
+		left = rest
 	}
 	return groups
 }
 
-// add widens the group's ranges and tables for one prefix.
+// add widens the group's ranges and tables for one literal.
 func (g *anchorGroup) add(pe *prefixEntry) {
 	g.minK, g.maxK = min(g.minK, pe.k), max(g.maxK, pe.k)
-	g.after = max(g.after, len(pe.p)-pe.k)
+	g.reachLo, g.reachHi = min(g.reachLo, pe.leadMin+pe.k), max(g.reachHi, pe.leadMax+pe.k)
+	g.after = max(g.after, len(pe.lit)-pe.k)
 	if pe.k == 0 {
 		g.prevAny = true
 	} else {
-		g.prev[pe.p[pe.k-1]] = true
+		g.prev[pe.lit[pe.k-1]] = true
 	}
-	if pe.k+1 < len(pe.p) {
-		g.next[pe.p[pe.k+1]] = true
+	if pe.k+1 < len(pe.lit) {
+		g.next[pe.lit[pe.k+1]] = true
 		return
 	}
 	for c := 0; c < 256; c++ {

@@ -178,11 +178,43 @@ func trickyCatalog(tb testing.TB) *patterns.Catalog {
 		patterns.Format{ID: "t-crc", Prefixes: []string{"cc_"}, Alphabet: "0-9a-f", BodyMin: 1, BodyMax: 3,
 			Checksum: patterns.Checksum{Algorithm: patterns.AlgoCRC32IEEE, Encoding: patterns.EncHex, Length: 8}},
 		patterns.Format{ID: "t-upper", Prefixes: []string{"ATAT"}, Alphabet: "A-Z", BodyMin: 2, BodyMax: 2},
+		// Prefix-less formats anchored on a signature: from the start, from
+		// the end (variable length), and a Marvin32 one with '=' padding.
+		patterns.Format{ID: "t-sig", Alphabet: "a-d", BodyMin: 4, BodyMax: 6,
+			Signature: patterns.Signature{Text: "cab", Offset: 1}},
+		patterns.Format{ID: "t-sigend", Alphabet: "0-9a-d", BodyMin: 5, BodyMax: 8,
+			Signature: patterns.Signature{Text: "d9d", Offset: 4, FromEnd: true}},
+		trickyMarvin(),
 	)
 	if err != nil {
 		tb.Fatalf("tricky catalog: %v", err)
 	}
 	return c
+}
+
+// trickyMarvin is a small Marvin32 format: 4 body characters with "ZZZ" at
+// 1, 6 checksum characters, "==" padding.
+func trickyMarvin() patterns.Format {
+	f := patterns.Format{ID: "t-marvin", Alphabet: "0-9A-Za-z+/", BodyMin: 4, BodyMax: 4,
+		Signature: patterns.Signature{Text: "ZZZ", Offset: 1},
+		Checksum: patterns.Checksum{Algorithm: patterns.AlgoMarvin32, Encoding: patterns.EncBase64,
+			Length: 6, Seeds: []string{"Default0"}}}
+	f.TruePositives = []string{f.WithChecksum("", "aZZZ"), f.WithChecksum("", "/ZZZ")}
+	f.FalsePositives = []string{f.WithChecksum("", "aZZZ")[1:]}
+	return f
+}
+
+// sampleToken builds a valid token of any format from body: the format's
+// first prefix and body, or, for a signature format, body with the
+// signature written at its place.
+func sampleToken(f *patterns.Format, body string) string {
+	if !f.HasSignature() {
+		return f.WithChecksum(f.Prefixes[0], body)
+	}
+	b := []byte(body[:f.BodyMin])
+	at := f.SignatureAt(f.TailMin())
+	copy(b[at:], f.Signature.Text)
+	return f.WithChecksum("", string(b))
 }
 
 // token builds a checksum-valid token of a default-catalog format.
@@ -423,8 +455,11 @@ func TestEmptyCatalog(t *testing.T) {
 func FuzzScan(f *testing.F) {
 	def := patterns.Default()
 	for i, fm := range def.Formats() {
-		p := fm.Prefixes[i%len(fm.Prefixes)]
-		tok := fm.WithChecksum(p, strings.Repeat("a1B", fm.BodyMin)[:fm.BodyMin])
+		tok := sampleToken(fm, strings.Repeat("a1B", fm.BodyMin))
+		if !fm.HasSignature() {
+			p := fm.Prefixes[i%len(fm.Prefixes)]
+			tok = fm.WithChecksum(p, strings.Repeat("a1B", fm.BodyMin)[:fm.BodyMin])
+		}
 		f.Add([]byte("x=" + tok + tok + "\n " + lookAlike(tok) + " # gitleaks:allow"))
 		// A true positive glued to itself, then followed by '_', then by
 		// '.': which of them are tokens depends on the format's alphabet.
@@ -434,7 +469,9 @@ func FuzzScan(f *testing.F) {
 			f.Add([]byte("\r\n\x00" + s.Reveal() + "\xff"))
 		}
 	}
-	for _, s := range []string{"", "abc_dd ", "xabc_d.", "a-b1-2 _-_9", "ATATXY", "____abc_abcd____", "cc_1\nleakguard:allow"} {
+	m := trickyMarvin()
+	for _, s := range []string{"", "abc_dd ", "xabc_d.", "a-b1-2 _-_9", "ATATXY", "____abc_abcd____", "cc_1\nleakguard:allow",
+		"acabd.cabddd acab", "12d9d0 d9dd9d", m.TruePositives[0] + " " + strings.TrimRight(m.TruePositives[1], "=") + "=x"} {
 		f.Add([]byte(s))
 	}
 	// Encoded tokens (decode.go), and runs that only look encoded.
@@ -459,7 +496,7 @@ func TestScanConcurrent(t *testing.T) {
 	s := NewWithOptions(c, Options{ChunkSize: 256})
 	var inputs [][]byte
 	for i, fm := range c.Formats() {
-		tok := fm.WithChecksum(fm.Prefixes[0], strings.Repeat("Zq9", fm.BodyMin)[:fm.BodyMin])
+		tok := sampleToken(fm, strings.Repeat("Zq9", fm.BodyMin))
 		inputs = append(inputs, []byte(strings.Repeat("line of text_with_underscores\n", i*7)+"k="+tok+"\n"+lookAlike(tok)))
 	}
 	want := make([][]got, len(inputs))

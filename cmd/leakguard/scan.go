@@ -23,14 +23,14 @@ import (
 
 // scanOptions are the flags and arguments of `leakguard scan`.
 type scanOptions struct {
-	format, output, logLevel         string
-	config, baseline                 string
-	db, server, redis                string
-	rangeSpec, checkpoint            string
-	quiet, diff, staged, git         bool
+	format, output, logLevel                   string
+	config, baseline                           string
+	db, server, redis                          string
+	rangeSpec, checkpoint                      string
+	quiet, diff, staged, git                   bool
 	revoke, allowMissing, noArchives, noDecode bool
-	others                           othersFlags
-	paths                            []string
+	others                                     othersFlags
+	paths                                      []string
 }
 
 // newScanFlags declares the flags of `leakguard scan` into o.

@@ -51,7 +51,7 @@ func TestScanWhereTokensHide(t *testing.T) {
 		"k8s/secret.yaml": "apiVersion: v1\nkind: Secret\ndata:\n  token: " + b64(ours) + "\n  github: " + b64(pat) + "\n",
 		"k8s/registry.yaml": "apiVersion: v1\nkind: Secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: " +
 			b64(dockercfg) + "\n",
-		"home/.docker/config.json": dockercfg + "\n",
+		"home/.docker/config.json":  dockercfg + "\n",
 		"vendor/left-pad-1.3.0.tgz": tgz.String(),
 		"dist/site.zip":             string(zipWith(t, "lib/app.jar", string(jarWith(t, "application.properties", "github.token="+pat+"\n")))),
 	}

@@ -1,8 +1,9 @@
 // Package archive opens archives and compressed files for the scanner: the
 // zip family (zip, jar, war, ear, whl, apk, nupkg, docx/xlsx/pptx, ...),
-// tar, and gzip, bzip2 and zstd streams (a .tar.gz, .tgz, .tar.bz2 or
-// .tar.zst is one archive: the tar inside the compression). Formats are
-// recognised by their first bytes (Detect), never by the file's name.
+// tar, and gzip, bzip2, zstd and xz streams (a .tar.gz, .tgz, .tar.bz2,
+// .tar.zst or .tar.xz is one archive: the tar inside the compression), and
+// container image configs (imageconfig.go). Formats are recognised by their
+// first bytes (Detect), never by the file's name.
 //
 // Everything is streamed: an entry is handed out as an io.Reader over the
 // archive being read, once, in archive order; zip files are read through
@@ -13,9 +14,11 @@
 //
 // A Budget bounds the work one top-level file may cause (Limits): bytes
 // unpacked, the ratio of unpacked to read bytes, entries per archive and
-// nesting depth. Every limit hit, skipped entry and corrupt archive is a
-// problem (Budget.Problems), so the caller can say that something was left
-// unread. The package knows nothing of tokens, HTTP, SQL or Redis.
+// nesting depth; decompressors' memory is bounded too (zstd windows of at
+// most 8 MiB, xz dictionaries of at most 64 MiB). Every limit hit, skipped
+// entry and corrupt archive is a problem (Budget.Problems), so the caller
+// can say that something was left unread. The package knows nothing of
+// tokens, HTTP, SQL or Redis.
 package archive
 
 import (
@@ -35,8 +38,7 @@ import (
 // Kind is a container format recognised by Detect.
 type Kind uint8
 
-// The kinds Detect recognises. xz has no reader in the standard library
-// and is not one of them: an .xz file is scanned as plain bytes.
+// The kinds Detect recognises.
 const (
 	None Kind = iota
 	Zip
@@ -44,10 +46,12 @@ const (
 	Gzip
 	Bzip2
 	Zstd
+	Xz
+	ImageConfig // a container image's config (JSON), see imageconfig.go
 )
 
 func (k Kind) String() string {
-	return [...]string{"none", "zip", "tar", "gzip", "bzip2", "zstd"}[k]
+	return [...]string{"none", "zip", "tar", "gzip", "bzip2", "zstd", "xz", "image config"}[k]
 }
 
 // HeadLen is how many leading bytes Detect needs to recognise every kind
@@ -56,7 +60,9 @@ const HeadLen = 512
 
 // Detect says which kind of archive head, the first bytes of a file,
 // starts; None when it is no archive (or when head is shorter than the
-// format's signature). It only compares a few bytes.
+// format's signature). It compares a few bytes, except for JSON that
+// mentions "rootfs" and "diff_ids", which it decodes to see whether head
+// is a whole container image config (ImageConfig).
 func Detect(head []byte) Kind {
 	if len(head) < 4 {
 		return None
@@ -68,10 +74,14 @@ func Detect(head []byte) Kind {
 		return Gzip
 	case head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd:
 		return Zstd
+	case head[0] == 0xfd && len(head) >= len(xzMagic) && string(head[:len(xzMagic)]) == xzMagic:
+		return Xz
 	case head[0] == 'B' && isBzip2(head):
 		return Bzip2
 	case len(head) >= HeadLen && string(head[257:262]) == "ustar" && tarChecksumOK(head):
 		return Tar
+	case isImageConfig(head):
+		return ImageConfig
 	}
 	return None
 }
@@ -300,7 +310,8 @@ type Visit func(path string, content io.Reader)
 // for each regular entry, at path + "!" + its name. A compressed stream
 // that holds a tar is walked as that tar; any other is one entry, named
 // after path without its compression suffix ("app.log.gz" holds
-// "app.log"). Directories, symbolic and hard links and devices are
+// "app.log"). An image config's entries are its string values, named by
+// their JSON paths ("config.Env[1]"). Directories, symbolic and hard links and devices are
 // skipped (links are never followed). Problems are recorded in the budget
 // and end the walk of the archive where continuing is impossible.
 func (b *Budget) Walk(r io.Reader, k Kind, path string, visit Visit) {
@@ -309,8 +320,10 @@ func (b *Budget) Walk(r io.Reader, k Kind, path string, visit Visit) {
 		b.walkZip(r, path, visit)
 	case Tar:
 		b.walkTar(r, path, visit)
-	case Gzip, Bzip2, Zstd:
+	case Gzip, Bzip2, Zstd, Xz:
 		b.walkStream(r, k, path, visit)
+	case ImageConfig:
+		b.walkImageConfig(r, path, visit)
 	}
 }
 
@@ -336,9 +349,16 @@ func (b *Budget) walkStream(r io.Reader, k Kind, p string, visit Visit) {
 }
 
 // decompressor opens a compressed stream. zstd decodes on the caller's
-// goroutine with a window of at most 8 MiB.
+// goroutine with a window of at most 8 MiB; xz refuses dictionaries over
+// 64 MiB (xz.go).
 func decompressor(r io.Reader, k Kind) (io.Reader, func(), error) {
 	switch k {
+	case Xz:
+		x, err := newXZReader(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		return x, func() {}, nil
 	case Gzip:
 		z, err := gzip.NewReader(r)
 		if err != nil {
@@ -361,7 +381,7 @@ func streamName(p string) string {
 	base := path.Base(strings.ReplaceAll(p[strings.LastIndexByte(p, '!')+1:], "\\", "/"))
 	lower := strings.ToLower(base)
 	for _, s := range [...][2]string{{".tgz", ".tar"}, {".tbz2", ".tar"}, {".tbz", ".tar"}, {".tzst", ".tar"},
-		{".gz", ""}, {".bz2", ""}, {".zst", ""}, {".zstd", ""}} {
+		{".txz", ".tar"}, {".gz", ""}, {".bz2", ""}, {".zst", ""}, {".zstd", ""}, {".xz", ""}} {
 		if strings.HasSuffix(lower, s[0]) && len(base) > len(s[0]) {
 			return base[:len(base)-len(s[0])] + s[1]
 		}

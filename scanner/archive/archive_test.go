@@ -48,6 +48,8 @@ func FuzzWalk(f *testing.F) {
 	f.Add(gb.Bytes())
 	f.Add([]byte("PK\x03\x04"))
 	f.Add([]byte("BZh91AY&SY"))
+	f.Add([]byte("\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4\x46\x02\x00\x21\x01\x16\x00\x00\x00\x74\x2f\xe5\xa3"))
+	f.Add([]byte(`{"config":{"Env":["A=1"]},"history":[{"created_by":"x"}],"rootfs":{"diff_ids":[]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		k := Detect(data)
 		if k == None {
@@ -100,7 +102,12 @@ func TestDetect(t *testing.T) {
 		{"zstd", "\x28\xb5\x2f\xfd\x00", Zstd},
 		{"bzip2", "BZh91AY&SY", Bzip2},
 		{"text starting BZh9", "BZh9 is not bzip2", None},
-		{"xz is not opened", "\xfd7zXZ\x00", None},
+		{"xz", "\xfd7zXZ\x00\x00\x04", Xz},
+		{"xz magic cut short", "\xfd7zXZ", None},
+		{"image config", `{"architecture":"amd64","config":{"Env":["A=b"]},"rootfs":{"type":"layers","diff_ids":[]}}`, ImageConfig},
+		{"image manifest", `{"schemaVersion":2,"config":{"digest":"sha256:00"},"layers":[]}`, None},
+		{"json naming rootfs and diff_ids, not a config", `{"doc":"\"rootfs\" has \"diff_ids\""}`, None},
+		{"image config cut short", `{"rootfs":{"type":"layers","diff_ids":[`, None},
 		{"text", "package main\n", None},
 		{"short", "PK", None},
 	}
@@ -113,7 +120,8 @@ func TestDetect(t *testing.T) {
 
 func TestStreamName(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{"a/app.log.gz": "app.log", "x.tgz": "x.tar", "d.zip!b/c.TAR.BZ2": "c.TAR", "noext": "noext", ".gz": ".gz"} {
+	for in, want := range map[string]string{"a/app.log.gz": "app.log", "x.tgz": "x.tar", "d.zip!b/c.TAR.BZ2": "c.TAR", "noext": "noext", ".gz": ".gz",
+		"b.tar.xz": "b.tar", "b.txz": "b.tar"} {
 		if got := streamName(in); got != want {
 			t.Errorf("streamName(%q) = %q, want %q", in, got, want)
 		}
