@@ -28,6 +28,9 @@ type Match struct {
 	// ("base64/percent"). Offset, Line and Column then point at the
 	// encoded form of the token's first byte.
 	Encoding string
+	// Entry is set by ScanBlob for a token inside an archive: the "!" path
+	// below the scanned blob ("!lib/app.jar!config.yml").
+	Entry string
 }
 
 // Redacted is the report form of the token: prefix, "…", last 4; for a

@@ -2,6 +2,8 @@ package scanner
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -39,6 +41,8 @@ type unpacker struct {
 	includeAllowed bool
 	out            []Finding
 	opened         bool
+	// emit, if set, takes each match with its path instead of out.
+	emit func(m Match, path string) error
 }
 
 // scanArchives scans the top-level file cr at path, opening archives.
@@ -63,6 +67,9 @@ func (s *Scanner) scanArchives(cr *countingReader, path string, opts *WalkOption
 func (u *unpacker) scan(r io.Reader, path string, depth int) error {
 	open := func(head []byte, rest io.Reader) (bool, error) { return u.open(head, rest, path, depth) }
 	return u.s.scanOpen(r, open, func(m Match) error {
+		if u.emit != nil {
+			return u.emit(m, path)
+		}
 		if !m.Allowed || u.includeAllowed {
 			u.out = append(u.out, NewFinding(m, leakguard.SourceFile, path))
 		}
@@ -96,4 +103,51 @@ func (u *unpacker) open(head []byte, rest io.Reader, path string, depth int) (bo
 		}
 	})
 	return true, nil
+}
+
+// ScanBlob scans one blob of a repository's history, at path, like
+// ScanBytes, and when lim is not nil and the blob is an archive
+// (archive.Detect), opens it as ScanPaths opens files: a match inside has
+// Entry set to its "!" path below the blob ("!lib/app.jar!config.yml").
+// Problems met inside (a budget hit, a corrupt or encrypted entry, each an
+// *archive.Error naming where) come back together in the error after
+// every match has been reported, as does a *DecodeBudgetError; any other
+// error is fn's or a read error.
+func (s *Scanner) ScanBlob(data []byte, path string, lim *archive.Limits, fn func(Match) error) error {
+	if lim == nil || archive.Detect(data[:min(len(data), archive.HeadLen)]) == archive.None {
+		return s.ScanBytes(data, fn)
+	}
+	return s.ScanBlobReader(bytes.NewReader(data), path, lim, fn)
+}
+
+// ScanBlobReader is ScanBlob for a blob too large to hold in memory.
+func (s *Scanner) ScanBlobReader(r io.Reader, path string, lim *archive.Limits, fn func(Match) error) error {
+	if lim == nil {
+		return s.Scan(r, fn)
+	}
+	cr := &countingReader{ctx: context.Background(), r: r}
+	u := unpacker{s: s, read: cr, path: path, lim: lim.OrDefault(), emit: func(m Match, p string) error {
+		m.Entry = strings.TrimPrefix(p, path)
+		return fn(m)
+	}}
+	err := u.scan(cr, path, 0)
+	if !u.opened {
+		return err
+	}
+	if err != nil {
+		var ae *archive.Error
+		if !errors.As(err, &ae) && !isDecodeBudget(err) {
+			return err // fn's, or reading the blob
+		}
+		u.budget.Problem(path, err)
+	}
+	if ps := u.budget.Problems(); len(ps) > 0 {
+		return problems(ps)
+	}
+	return nil
+}
+
+func isDecodeBudget(err error) bool {
+	var de *DecodeBudgetError
+	return errors.As(err, &de)
 }

@@ -272,3 +272,42 @@ func TestScanZipBomb(t *testing.T) {
 		t.Errorf("allocated %d MiB", alloc>>20)
 	}
 }
+
+// TestScanBlob: a blob that is an archive is opened (a jar in a zip), its
+// matches carry the "!" path below the blob, and a corrupt archive's
+// problem comes back after the matches; a plain blob is scanned as bytes,
+// and without limits nothing is opened.
+func TestScanBlob(t *testing.T) {
+	t.Parallel()
+	tok := token(t, "github-pat", body30)
+	s := New(patterns.Default())
+	inner := zipOf(t, zip.Deflate, member{name: "application.properties", data: []byte("a=1\nt=" + tok + "\n")})
+	site := zipOf(t, zip.Deflate, member{name: "lib/app.jar", data: inner}, member{name: "README", data: []byte(tok)})
+	lim := &archive.Limits{}
+	tests := []struct {
+		name    string
+		data    []byte
+		lim     *archive.Limits
+		want    []string
+		problem bool
+	}{
+		{"jar-in-zip", site, lim, []string{"!README:1", "!lib/app.jar!application.properties:2"}, false},
+		{"plain", []byte("x " + tok), lim, []string{":1"}, false},
+		{"not-opened", site, nil, nil, false},
+		{"corrupt", append(site[:60:60], site[len(site)-30:]...), lim, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			err := s.ScanBlob(tc.data, "dist/site.zip", tc.lim, func(m Match) error {
+				got = append(got, fmt.Sprintf("%s:%d", m.Entry, m.Line))
+				return nil
+			})
+			slices.Sort(got)
+			var ae *archive.Error
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) || errors.As(err, &ae) != tc.problem || (err != nil) != tc.problem {
+				t.Errorf("got %v, err %v; want %v, problem %v", got, err, tc.want, tc.problem)
+			}
+		})
+	}
+}
