@@ -339,3 +339,29 @@ func TestEncodedSignatureKey(t *testing.T) {
 		t.Fatalf("got %v", toGot(ms))
 	}
 }
+
+// FuzzDecodings runs every decoder over arbitrary runs: no panic, and
+// every decoded byte maps back inside the run, in order.
+func FuzzDecodings(f *testing.F) {
+	for _, s := range []string{`\u006c\u0067`, "%6C%67%", "&#108;&#x67;&lowbar;&bogus;&", "bGd1X2FiYw==", "6c67755f", `\x6c\\\/\u12`, "&#99999999999;"} {
+		f.Add([]byte(s))
+	}
+	d := newDecoder([]string{"lgu_"}, 4, 40, DefaultDecodeBudget, false)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		decodings(d, b, 0, len(b), func(dec []byte, m posMap, name string, escaped bool) {
+			prev := -1
+			for i := 0; i <= len(dec); i++ {
+				var at int
+				if i < len(dec) {
+					at = m.at(i)
+				} else {
+					at = m.end(i)
+				}
+				if at < prev || at < 0 || at > len(b) {
+					t.Fatalf("%s: decoded byte %d of %d maps to %d (previous %d), run of %d", name, i, len(dec), at, prev, len(b))
+				}
+				prev = at
+			}
+		})
+	})
+}
