@@ -1,5 +1,30 @@
 #include "textflag.h"
 
+// CLASSSETUP loads the class tables from R8 (t[0] into Y10, t[1] into
+// Y11), zeroes Y14 and sets every byte of Y15 to 0x0f; VEX encodings only,
+// as a legacy-SSE instruction after the 256-bit loads would pay an SSE/AVX
+// transition on every call.
+#define CLASSSETUP \
+	VMOVDQU 0(R8), Y10 \
+	VMOVDQU 32(R8), Y11 \
+	VPXOR   Y14, Y14, Y14 \
+	MOVQ    $0x0f0f0f0f0f0f0f0f, AX \
+	VMOVQ   AX, X15 \
+	VPBROADCASTQ X15, Y15
+
+// CLASSMASK sets AX to the mask of the bytes of Y1 outside the class: a
+// byte is in it when its low-nibble (Y10) and high-nibble (Y11) groups
+// share a bit. Clobbers Y1 and Y2.
+#define CLASSMASK \
+	VPSRLW  $4, Y1, Y2 \
+	VPAND   Y15, Y1, Y1 \
+	VPAND   Y15, Y2, Y2 \
+	VPSHUFB Y1, Y10, Y1 \
+	VPSHUFB Y2, Y11, Y2 \
+	VPAND   Y1, Y2, Y1 \
+	VPCMPEQB Y14, Y1, Y1 \
+	VPMOVMSKB Y1, AX
+
 // func sampleRunAVX2(s []byte, t *[2][32]byte) int
 //
 // Samples s for long runs of class bytes: it looks only at the 16-byte
@@ -17,26 +42,14 @@ TEXT ·sampleRunAVX2(SB), NOSPLIT, $0-40
 	MOVQ t+24(FP), R8
 	MOVQ SI, R10
 	LEAQ -48(SI)(BX*1), R11 // a step at SI reads s[SI-base+32:+16]: SI <= R11
-	VMOVDQU 0(R8), Y10
-	VMOVDQU 32(R8), Y11
-	VPXOR   Y14, Y14, Y14
-	MOVQ    $0x0f0f0f0f0f0f0f0f, AX
-	VMOVQ   AX, X15
-	VPBROADCASTQ X15, Y15
+	CLASSSETUP
 
 loop:
 	CMPQ SI, R11
 	JG   none
 	VMOVDQU    (SI), X1
 	VINSERTI128 $1, 32(SI), Y1, Y1
-	VPSRLW  $4, Y1, Y2
-	VPAND   Y15, Y1, Y1
-	VPAND   Y15, Y2, Y2
-	VPSHUFB Y1, Y10, Y1
-	VPSHUFB Y2, Y11, Y2
-	VPAND   Y1, Y2, Y1
-	VPCMPEQB Y14, Y1, Y1
-	VPMOVMSKB Y1, AX
+	CLASSMASK
 	TESTL   $0xffff, AX
 	JZ      first
 	TESTL   $0xffff0000, AX
@@ -70,25 +83,13 @@ TEXT ·classSpanAVX2(SB), NOSPLIT, $0-40
 	MOVQ SI, R10
 	ANDQ $-32, BX
 	LEAQ (SI)(BX*1), R11
-	VMOVDQU 0(R8), Y10
-	VMOVDQU 32(R8), Y11
-	VPXOR   Y14, Y14, Y14
-	MOVQ    $0x0f0f0f0f0f0f0f0f, AX
-	VMOVQ   AX, X15
-	VPBROADCASTQ X15, Y15
+	CLASSSETUP
 
 spanloop:
 	CMPQ SI, R11
 	JAE  spanall
 	VMOVDQU (SI), Y1
-	VPSRLW  $4, Y1, Y2
-	VPAND   Y15, Y1, Y1
-	VPAND   Y15, Y2, Y2
-	VPSHUFB Y1, Y10, Y1
-	VPSHUFB Y2, Y11, Y2
-	VPAND   Y1, Y2, Y1
-	VPCMPEQB Y14, Y1, Y1
-	VPMOVMSKB Y1, AX
+	CLASSMASK
 	TESTL   AX, AX
 	JNZ     spanout
 	ADDQ    $32, SI
