@@ -3,14 +3,19 @@
 
 The tree starts as a copy of a real source tree (default: the Go
 distribution's src/, ~11k files), then COMMITS commits each edit a few files;
-every PLANT_EVERY commits a valid token is added in a new file and deleted a
-few commits later (so only history holds it), look-alikes (one checksum
-character changed) are sprinkled in edits, and one token sits on a side branch
-that is merged. The planted valid tokens' SHA-256 hashes go to argv[2].
+every PLANT_EVERY commits (or, with --tokens N, N times spread evenly over the
+commits) a valid token is added in a new file of its own and deleted a few
+commits later (so only history holds it; --keep leaves the files in place),
+look-alikes (one checksum character changed) are sprinkled in edits, and one
+token sits on a side branch that is merged and whose ref is deleted. The
+planted valid tokens' SHA-256 hashes go to PLANTED_HASHES_FILE.
 
-usage: git-history-gen.py SRC_DIR PLANTED_HASHES_FILE [COMMITS] [PLANT_EVERY] > stream
+usage: git-history-gen.py SRC_DIR PLANTED_HASHES_FILE [COMMITS] [PLANT_EVERY]
+                          [--tokens N] [--keep] > stream
+e.g.   git-history-gen.py "$(go env GOROOT)/src" planted 2000 --tokens 200 | git fast-import
+       (2,000 commits, 200 tokens in 200 files, plus the side branch's)
 """
-import hashlib, os, random, sys, zlib
+import argparse, hashlib, os, random, sys, zlib
 
 ALPHA = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -32,10 +37,26 @@ def lookalike(tok):
     return tok[:-1] + ("A" if tok[-1] != "A" else "B")
 
 
+def plant_at(commits, every, tokens):
+    """The commits (1-based) that add a token."""
+    if tokens is None:
+        return set(range(every, commits + 1, every))
+    if tokens > commits:
+        sys.exit("--tokens cannot exceed COMMITS (one token file per commit at most)")
+    return {commits * (k + 1) // tokens for k in range(tokens)}
+
+
 def main():
-    src, hashes_path = sys.argv[1], sys.argv[2]
-    commits = int(sys.argv[3]) if len(sys.argv) > 3 else 3000
-    every = int(sys.argv[4]) if len(sys.argv) > 4 else 100
+    ap = argparse.ArgumentParser(description="git fast-import stream of a history with planted tokens")
+    ap.add_argument("src")
+    ap.add_argument("hashes")
+    ap.add_argument("commits", nargs="?", type=int, default=3000)
+    ap.add_argument("every", nargs="?", type=int, default=100, help="a token every EVERY commits")
+    ap.add_argument("--tokens", type=int, help="plant this many tokens, spread evenly (overrides EVERY)")
+    ap.add_argument("--keep", action="store_true", help="do not delete the token files afterwards")
+    a = ap.parse_args()
+    src, hashes_path, commits = a.src, a.hashes, a.commits
+    planting = plant_at(commits, a.every, a.tokens)
     rnd = random.Random(42)
     out = sys.stdout.buffer
     mark = [0]
@@ -84,14 +105,15 @@ def main():
             lines.insert(pos, extra)
             files[p] = b"\n".join(lines)
             ch += b"M 100644 :%d %s\n" % (blob(files[p]), p.encode())
-        if i % every == 0:
+        if i in planting:
             tok = token(rnd)
             planted.append(tok)
             name = "config/secret_%d.env" % i
             ch += b"M 100644 :%d %s\n" % (blob(b"API_URL=https://api.example.org\nTOKEN=%s\n" % tok.encode()), name.encode())
-            pending[i + 7] = name
-        if i in pending:
-            ch += b"D %s\n" % pending.pop(i).encode()
+            if not a.keep:
+                pending.setdefault(i + 7, []).append(name)
+        for name in pending.pop(i, []):
+            ch += b"D %s\n" % name.encode()
         head = commit("refs/heads/main", "change %d" % i, ch, (head,), "dev%d@example.org" % (i % 17))
     tok = token(rnd)
     planted.append(tok)

@@ -35,16 +35,7 @@ func (j *Job) scanPaths(ctx context.Context, paths []string) error {
 	}
 	opts := scanner.WalkOptions{
 		IncludeAllowed: true, // the collector drops and counts them
-		OnError: func(path string, err error) {
-			if ctx.Err() != nil {
-				return // cut short by the interruption, which Run reports
-			}
-			if strings.Contains(err.Error(), path) {
-				j.Errorf("%v", err)
-			} else {
-				j.Errorf("%s: %v", path, err)
-			}
-		},
+		OnError:        func(path string, err error) { j.problem(ctx, path, err) },
 		OnFile: func(path string, size int64) {
 			j.stats.inputs.Add(1)
 			j.stats.bytes.Add(size)
@@ -59,6 +50,19 @@ func (j *Job) scanPaths(ctx context.Context, paths []string) error {
 		return nil // every failed path went through OnError
 	}
 	return err
+}
+
+// problem reports what could not be read at path (a warning naming the
+// path, and exit 2), unless the run was interrupted, which Run reports.
+func (j *Job) problem(ctx context.Context, path string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	if strings.Contains(err.Error(), path) {
+		j.Errorf("%v", err)
+	} else {
+		j.Errorf("%s: %v", path, err)
+	}
 }
 
 // scanStdin scans standard input (source "stdin", no path) until its end
@@ -162,8 +166,13 @@ func (j *Job) scanGit(ctx context.Context) error {
 	if repo == "" {
 		repo = "."
 	}
-	return gitsource.ScanHistory(ctx, gitsource.HistoryOptions{
+	ho := gitsource.HistoryOptions{
 		Repo: repo, Range: j.o.Range, Paths: paths, Checkpoint: j.o.Checkpoint,
 		Stderr: j.o.Stderr, Progress: j.o.GitProgress, BaseEnv: j.o.BaseEnv, Missing: &j.missing,
-	}, j.sc, j.col.add)
+		OnProblem: func(path string, err error) { j.problem(ctx, path, err) },
+	}
+	if !j.o.NoArchives {
+		ho.Archives = &archive.Limits{} // the defaults
+	}
+	return gitsource.ScanHistory(ctx, ho, j.sc, j.col.add)
 }

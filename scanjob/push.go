@@ -106,7 +106,9 @@ func (p *Push) Verdict(w io.Writer) (accept bool) {
 
 // Auditor is a resolver that can add an event to the audit trail of a
 // token of ours: the revoker over a --db store (package
-// scanjob/resolveropen). A --server has no such route.
+// scanjob/resolveropen). A --server has no such route: POST
+// /v1/tokens/leaks revokes, and nothing appends an event without revoking;
+// docs/cli.md ("A bypass through --server") says what one would need.
 type Auditor interface {
 	// RecordLeak adds a leak_reported event to the audit trail of the
 	// token with id tokenID.
@@ -116,13 +118,13 @@ type Auditor interface {
 // recordBypass records a pre-receive bypass on each token of ours that
 // res resolved (outs), as a leak_reported event naming the pusher, the
 // reason and the push — the store's audit trail is per token, so there is
-// no place for an event about the push itself. Without an Auditor it
-// says the bypass is not recorded.
+// no place for an event about the push itself. Without an Auditor (a
+// --server) it says the bypass is not recorded, and why.
 func (j *Job) recordBypass(ctx context.Context, res revoker.Resolver, outs []revoker.Outcome) {
 	p := j.o.Push
 	a, ok := res.(Auditor)
 	if !ok {
-		j.o.warn("bypass by %s not recorded: this store or server keeps no audit trail the hook can write", p.pusher())
+		j.o.warn("bypass by %s not recorded: the server's API has no route that records an event without revoking", p.pusher())
 		return
 	}
 	detail := j.Catalog().RedactTokens(report.Escape(fmt.Sprintf("push bypassed by %s: %s (%s)", p.pusher(), p.Bypass, p.location())))

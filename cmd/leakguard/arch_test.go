@@ -173,7 +173,7 @@ var allowedImports = map[string][]string{
 	"scanner/archive":      {},
 	"scanner/diff":         {},
 	"scanner/ignore":       {"."},
-	"scanner/gitsource":    {".", "internal/budget", "scanner"},
+	"scanner/gitsource":    {".", "internal/budget", "scanner", "scanner/archive"},
 	"scanner/report":       {".", "patterns", "scanner"},
 	"scanner/orgscan":      {".", "internal/dirlock", "patterns", "scanner", "scanner/gitsource"},
 	"store":                {"."},

@@ -40,6 +40,13 @@ func NewBatchReader(r io.Reader) *BatchReader {
 	return &BatchReader{r: bufio.NewReaderSize(r, 256<<10)}
 }
 
+// HeaderBuffered reports whether the next header line is already read
+// from the stream, so that Next returns without waiting for git.
+func (b *BatchReader) HeaderBuffered() bool {
+	buf, _ := b.r.Peek(b.r.Buffered())
+	return bytes.IndexByte(buf, '\n') >= 0
+}
+
 // Next reads the next header; io.EOF at a clean end. The caller must then
 // read exactly h.Size bytes with Body (unless h.Missing).
 func (b *BatchReader) Next() (Header, error) {
@@ -173,12 +180,35 @@ func (g Git) startCatFile(ctx context.Context) (*catFile, error) {
 		if c.in, err = cmd.StdinPipe(); err != nil {
 			return err
 		}
-		c.out, err = cmd.StdoutPipe()
-		return err
+		if c.out, err = cmd.StdoutPipe(); err != nil {
+			return err
+		}
+		growPipe(c.in)
+		growPipe(c.out)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	c.proc = p
 	return c, nil
+}
+
+// startCatFiles starts n cat-file processes (startCatFile); when one
+// cannot start, those already started are stopped.
+func (g Git) startCatFiles(ctx context.Context, n int) ([]*catFile, error) {
+	cats := make([]*catFile, 0, n)
+	for range n {
+		c, err := g.startCatFile(ctx)
+		if err != nil {
+			for _, started := range cats {
+				_ = started.in.Close()
+				_ = started.proc.cmd.Process.Kill()
+				_ = started.proc.wait()
+			}
+			return nil, err
+		}
+		cats = append(cats, c)
+	}
+	return cats, nil
 }

@@ -12,7 +12,7 @@ import (
 
 // historyBenchRepo builds, with `git fast-import`, a history of commits
 // commits each rewriting perCommit of 1,000 files; every tenth commit adds
-// a token, so the scan also runs attribution batches. It returns the
+// a token, so the scan also runs its attribution pass. It returns the
 // repository and the bytes of blob content its history holds.
 func historyBenchRepo(b *testing.B, commits, perCommit int) (string, int64) {
 	b.Helper()
@@ -49,20 +49,24 @@ func historyBenchRepo(b *testing.B, commits, perCommit int) (string, int64) {
 }
 
 // BenchmarkScanHistory: a whole-history scan of 200 commits (4,000 blob
-// versions, 20 tokens to attribute).
+// versions, 20 tokens to attribute), with one cat-file process and with
+// two reading by path (HistoryOptions.CatFiles).
 func BenchmarkScanHistory(b *testing.B) {
 	dir, size := historyBenchRepo(b, 200, 20)
 	sc := newScanner()
-	b.SetBytes(size)
-	b.ResetTimer()
-	for b.Loop() {
-		n := 0
-		err := ScanHistory(b.Context(), HistoryOptions{Repo: dir}, sc, func(scanner.Finding) error { n++; return nil })
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n != 20 {
-			b.Fatalf("%d findings, want 20", n)
-		}
+	for _, catFiles := range []int{1, 2} {
+		b.Run(fmt.Sprintf("cat-files=%d", catFiles), func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				n := 0
+				err := ScanHistory(b.Context(), HistoryOptions{Repo: dir, CatFiles: catFiles}, sc, func(scanner.Finding) error { n++; return nil })
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n != 20 {
+					b.Fatalf("%d findings, want 20", n)
+				}
+			}
+		})
 	}
 }

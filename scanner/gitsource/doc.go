@@ -4,10 +4,13 @@
 //
 // History scans enumerate every unique blob reachable from the selected
 // revisions once with `git rev-list --objects`, read them through one
-// long-lived `git cat-file --batch` process and scan them in parallel with a
-// bounded in-flight byte budget. Only the rare blobs that hold a token are
-// attributed to the commit that introduced them at their path, in batches of
-// one `git log` each.
+// long-lived `git cat-file --batch` process (or several, each taking the
+// blobs of some paths: HistoryOptions.CatFiles) and scan them in parallel,
+// in batches, with a bounded in-flight byte budget. Only the rare blobs
+// that hold a token are attributed to the commit that introduced them at
+// their path, all of them in one `git log` pass once the blobs are read
+// (none when nothing was found), which stops as soon as every one has its
+// commit.
 //
 // Invariants:
 //   - Every git process runs with hooks, fsmonitor and lazy fetches disabled

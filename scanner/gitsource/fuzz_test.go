@@ -128,12 +128,24 @@ func FuzzParseHunkHeader(f *testing.F) {
 	})
 }
 
-// FuzzParseRaw: the raw and log parsers never panic on arbitrary input.
+// FuzzParseRaw: the raw and log parsers never panic on arbitrary input,
+// and the attribution reader only ever attributes a pair it was asked for,
+// to a commit the output named.
 func FuzzParseRaw(f *testing.F) {
 	f.Add([]byte(":100644 100644 aaa bbb M\x00a.txt\x00:000000 100644 000 ccc R100\x00old\x00new\x00"))
 	f.Add([]byte("\x01abc\x00a@x\x00\n:000000 100644 0 bbb A\x00b.txt\x00"))
+	f.Add([]byte("\x01abc\x00a@x\x00\n:000000 100644 0 bbb D\x00b.txt\x00\x01def\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_ = parseRaw(data)
-		_ = parseOrigins(data, map[blobAt]bool{{"bbb", "b.txt"}: true})
+		want := map[blobAt]bool{{"bbb", "b.txt"}: true, {"ccc", "c.txt"}: true}
+		found, err := readOrigins(bytes.NewReader(data), want)
+		if err != nil {
+			return
+		}
+		for k, o := range found {
+			if !want[k] || !bytes.Contains(data, []byte("\x01"+o.commit)) {
+				t.Fatalf("%q: attributed %+v to %+v", data, k, o)
+			}
+		}
 	})
 }

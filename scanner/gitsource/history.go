@@ -14,6 +14,7 @@ import (
 
 	"github.com/leakguard/leakguard/internal/budget"
 	"github.com/leakguard/leakguard/scanner"
+	"github.com/leakguard/leakguard/scanner/archive"
 )
 
 // HistoryOptions selects what a history scan reads.
@@ -26,6 +27,7 @@ type HistoryOptions struct {
 	Progress   io.Writer     // where a live status line goes (a terminal); nil = none
 	Stats      *HistoryStats // if set, counts what the scan reads (for callers' progress)
 	Workers    int           // parallel scanners (0 = GOMAXPROCS)
+	CatFiles   int           // cat-file processes reading blobs in parallel, by path (0 = 1)
 	MaxMemory  int64         // in-flight blob bytes (0 = 64 MiB)
 	MaxBlob    int64         // larger blobs are streamed, not buffered (0 = 8 MiB)
 	BaseEnv    []string      // environment git starts from, before hardening (nil = the process's; Git.BaseEnv)
@@ -34,6 +36,38 @@ type HistoryOptions struct {
 	// trees): they are skipped, never fetched, and the checkpoint is then
 	// not updated. Nil: a missing object is an error (ErrGit), as before.
 	Missing *atomic.Int64
+	// Archives, if set, opens the archives blobs are (zip, jar, tgz, ...,
+	// scanner.ScanBlob) within these limits: a token inside is reported at
+	// the blob's path, "!" and the entry's name per level
+	// ("dist/site.zip!lib/app.jar!config.yml"). Nil scans blobs as bytes.
+	Archives *archive.Limits
+	// OnProblem is told what a blob left unread (a problem inside one of
+	// its archives, or the decoding budget passed), with the blob's path;
+	// the scan goes on. Nil: such a problem ends the scan as an error.
+	OnProblem func(path string, err error)
+}
+
+// blobScanner scans blobs as HistoryOptions say.
+type blobScanner struct {
+	sc        *scanner.Scanner
+	archives  *archive.Limits
+	onProblem func(path string, err error)
+}
+
+// check passes a blob's scan error on, unless it is only a problem of
+// what the blob held (an archive's, or the decoding budget) and there is
+// someone to tell: then it is told and the scan goes on.
+func (bs blobScanner) check(oid, path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *archive.Error
+	var de *scanner.DecodeBudgetError
+	if bs.onProblem != nil && (errors.As(err, &ae) || errors.As(err, &de)) {
+		bs.onProblem(path, err)
+		return nil
+	}
+	return fmt.Errorf("git: scan blob %s: %w", oid, err)
 }
 
 // blob is one object to scan.
@@ -51,11 +85,19 @@ type hit struct {
 
 // ScanHistory scans every unique blob reachable from the selected
 // revisions once and emits a Finding (source "git") per token, attributed to
-// the commit that introduced the blob at its path. emit is called from one
-// goroutine at a time.
+// the commit that introduced the blob at its path: the first commit, in
+// topological order from the oldest, whose diff against one of its parents
+// (any parent of a merge; renames not followed) sets that path to that
+// blob. The blobs holding tokens are attributed together in one pass once
+// every blob is read; a scan that finds nothing runs no attribution at all.
+// emit is called from one goroutine at a time.
 func ScanHistory(ctx context.Context, o HistoryOptions, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
+	return scanHistory(ctx, Git{Dir: o.Repo, BaseEnv: o.BaseEnv}.Cached(), o, sc, emit)
+}
+
+// scanHistory is ScanHistory with the git processes run through g.
+func scanHistory(ctx context.Context, g Git, o HistoryOptions, sc *scanner.Scanner, emit func(scanner.Finding) error) error {
 	o.defaults()
-	g := Git{Dir: o.Repo, BaseEnv: o.BaseEnv}.Cached()
 	args, err := ParseRange(o.Range)
 	if err != nil {
 		return err
@@ -101,6 +143,9 @@ func (o *HistoryOptions) defaults() {
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
+	if o.CatFiles <= 0 {
+		o.CatFiles = 1
+	}
 	if o.MaxMemory <= 0 {
 		o.MaxMemory = 64 << 20
 	}
@@ -112,7 +157,7 @@ func (o *HistoryOptions) defaults() {
 	}
 }
 
-// scanRevisions runs the pipeline rev-list → cat-file → scanners →
+// scanRevisions runs the pipeline rev-list → cat-file → scanners, then
 // attribution → emit, failing on the first error of any stage. It returns
 // the number of missing objects skipped (only when o.Missing is set).
 func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions, sc *scanner.Scanner, emit func(scanner.Finding) error) (int64, error) {
@@ -129,18 +174,17 @@ func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions,
 	if err != nil {
 		return 0, err
 	}
-	cat, err := g.startCatFile(ctx)
+	cats, err := g.startCatFiles(ctx, o.CatFiles)
 	if err != nil {
 		_ = revList.cmd.Process.Kill()
 		_ = revList.wait()
 		return 0, err
 	}
-	mem := budget.New(o.MaxMemory)
-	pool := &sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
-	blobs := make(chan blob, o.Workers*2)
-	hits := make(chan hit, 64)
-
-	grp.Go(func() error { return feedCatFile(revOut, cat.in, lst.missing) })
+	ins := make([]io.WriteCloser, len(cats))
+	for i, c := range cats {
+		ins[i] = c.in
+	}
+	grp.Go(func() error { return feedCatFiles(revOut, ins, lst.missing) })
 	prog := o.Stats
 	if prog == nil {
 		prog = new(HistoryStats)
@@ -149,26 +193,49 @@ func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions,
 	progDone := make(chan struct{})
 	go func() { defer close(progDone); prog.show(progCtx, o.Progress) }()
 	defer func() { stopProg(); <-progDone }()
-	grp.Go(func() error { return readObjects(ctx, cat, sc, o.MaxBlob, mem, pool, prog, lst.missing, blobs, hits) })
-	var workers sync.WaitGroup
-	for range o.Workers {
-		workers.Add(1)
-		grp.Go(func() error {
-			defer workers.Done()
-			return scanBlobs(ctx, sc, mem, pool, blobs, hits)
-		})
-	}
-	go func() { workers.Wait(); close(hits) }()
+	hits := make(chan hit, 64)
+	startScanners(ctx, &grp, o, cats, sc, prog, lst.missing, hits)
 	grp.Go(func() error { return attribute(ctx, g, revs, hits, emit) })
 
 	err = grp.Wait()
-	if err = pipelineError(err, revList.wait(), cat.proc.wait()); err != nil {
+	procs := []error{revList.wait()}
+	for _, c := range cats {
+		procs = append(procs, c.proc.wait())
+	}
+	if err = pipelineError(err, procs...); err != nil {
 		return 0, err
 	}
 	if lst.missing == nil {
 		return 0, nil
 	}
 	return lst.missing.Load(), nil
+}
+
+// startScanners starts, in grp, one reader per cat-file process and
+// o.Workers scanners sharing the memory budget and the blob buffers; hits
+// is closed once every scanner is done.
+func startScanners(ctx context.Context, grp *group, o HistoryOptions, cats []*catFile, sc *scanner.Scanner, prog *HistoryStats, missing *atomic.Int64, hits chan<- hit) {
+	bs := blobScanner{sc: sc, archives: o.Archives, onProblem: o.OnProblem}
+	mem := budget.New(o.MaxMemory)
+	pool := new(buffers)
+	blobs := make(chan []blob, o.Workers*2)
+	var readers, workers sync.WaitGroup
+	for _, cat := range cats {
+		readers.Add(1)
+		grp.Go(func() error {
+			defer readers.Done()
+			return readObjects(ctx, cat, bs, o.MaxBlob, mem, pool, prog, missing, blobs, hits)
+		})
+	}
+	go func() { readers.Wait(); close(blobs) }()
+	for range o.Workers {
+		workers.Add(1)
+		grp.Go(func() error {
+			defer workers.Done()
+			return scanBlobs(ctx, bs, mem, pool, blobs, hits)
+		})
+	}
+	go func() { workers.Wait(); close(hits) }()
 }
 
 // pipelineError picks the error to report: a git process that failed with
@@ -228,24 +295,33 @@ func startRevList(ctx context.Context, g Git, revs Revisions, paths []string, ls
 	p, err := g.start(ctx, args, func(cmd *exec.Cmd) error {
 		cmd.Stdin = bytesReader(revs.stdin())
 		var err error
-		out, err = cmd.StdoutPipe()
-		return err
+		if out, err = cmd.StdoutPipe(); err != nil {
+			return err
+		}
+		growPipe(out)
+		return nil
 	})
 	return p, out, err
 }
 
-// feedCatFile copies rev-list's "oid path" lines of blobs to cat-file's
-// stdin (commit lines have no path and are dropped) and closes it. With
-// missing set, it counts the "?oid" lines of missing objects.
-func feedCatFile(revOut io.Reader, catIn io.WriteCloser, missing *atomic.Int64) error {
+// feedCatFiles copies rev-list's "oid path" lines of blobs to the stdin of
+// the cat-file processes (commit lines have no path and are dropped) and
+// closes them. A path always goes to the same process, so each keeps the
+// versions of its files together in its delta base cache. With missing
+// set, it counts the "?oid" lines of missing objects.
+func feedCatFiles(revOut io.Reader, catIns []io.WriteCloser, missing *atomic.Int64) error {
 	in := bufio.NewReaderSize(revOut, 256<<10)
-	w := bufio.NewWriterSize(catIn, 256<<10)
+	ws := make([]*bufio.Writer, len(catIns))
+	for i, c := range catIns {
+		ws[i] = bufio.NewWriterSize(c, 256<<10)
+	}
 	for {
 		line, err := in.ReadSlice('\n')
 		if missing != nil && isMissingLine(line) {
 			missing.Add(1)
 		}
 		if len(line) > 0 && isBlobLine(line) {
+			w := ws[pathShard(line, len(ws))]
 			if _, werr := w.Write(line); werr != nil {
 				return fmt.Errorf("%w cat-file: write: %v", ErrGit, werr)
 			}
@@ -261,10 +337,29 @@ func feedCatFile(revOut io.Reader, catIn io.WriteCloser, missing *atomic.Int64) 
 			break
 		}
 	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("%w cat-file: write: %v", ErrGit, err)
+	for i, w := range ws {
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("%w cat-file: write: %v", ErrGit, err)
+		}
+		if err := catIns[i].Close(); err != nil {
+			return fmt.Errorf("%w cat-file: close: %v", ErrGit, err)
+		}
 	}
-	return catIn.Close()
+	return nil
+}
+
+// pathShard picks one of n cat-file processes for a rev-list line
+// "<oid> <path>\n" by an FNV-1a hash of its path.
+func pathShard(line []byte, n int) int {
+	if n == 1 {
+		return 0
+	}
+	i := bytes.IndexByte(line, ' ')
+	h := uint32(2166136261)
+	for _, c := range bytes.TrimSuffix(line[i+1:], []byte{'\n'}) {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return int(h % uint32(n))
 }
 
 // isBlobLine reports whether a rev-list line is "<hex oid> <path>".
@@ -288,18 +383,49 @@ func isMissingLine(line []byte) bool {
 
 func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
+// Blobs go to the scanners in batches of up to batchBlobs blobs or
+// batchBytes bytes: most blobs are a few KiB, which a scanner reads in
+// about a microsecond, less than handing one over between goroutines
+// costs (a wake-up, often a context switch).
+const (
+	batchBlobs = 128
+	batchBytes = 1 << 20
+)
+
 // readObjects reads cat-file's output; blobs up to maxBlob go to the
-// scanners through the memory budget, larger ones are streamed here.
-// Other objects (trees, tags: listed when missing objects are counted)
-// are skipped. A missing object is counted in missing, or an error when
-// missing is nil.
-func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob int64, b *budget.Bytes, pool *sync.Pool, prog *HistoryStats, missing *atomic.Int64, blobs chan<- blob, hits chan<- hit) error {
-	defer close(blobs)
+// scanners in batches through the memory budget, larger ones are streamed
+// here. Other objects (trees, tags: listed when missing objects are
+// counted) are skipped. A missing object is counted in missing, or an
+// error when missing is nil.
+func readObjects(ctx context.Context, cat *catFile, bs blobScanner, maxBlob int64, b *budget.Bytes, pool *buffers, prog *HistoryStats, missing *atomic.Int64, blobs chan<- []blob, hits chan<- hit) error {
+	var batch []blob
+	var held int64
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		select {
+		case blobs <- batch:
+			batch, held = nil, 0
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	r := NewBatchReader(cat.out)
 	for {
+		// The next header may have to wait for git: hand the batch over
+		// first. Its blobs hold budget that another reader (CatFiles > 1)
+		// may be waiting for, while this one's cat-file waits for requests
+		// the feeder cannot write until that reader drains its own.
+		if !r.HeaderBuffered() {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 		h, err := r.Next()
 		if err == io.EOF {
-			return nil
+			return flush()
 		}
 		if err != nil {
 			return err
@@ -318,35 +444,43 @@ func readObjects(ctx context.Context, cat *catFile, sc *scanner.Scanner, maxBlob
 		}
 		prog.add(h.Size)
 		if h.Size > maxBlob {
-			if err := streamBlob(ctx, r, h, sc, hits); err != nil {
+			if err := streamBlob(ctx, r, h, bs, hits); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := b.Acquire(ctx, h.Size); err != nil {
-			return err
+		if !b.TryAcquire(h.Size) {
+			// The batch held here must reach the scanners before
+			// waiting for them to release memory.
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := b.Acquire(ctx, h.Size); err != nil {
+				return err
+			}
 		}
-		buf := pool.Get().(*[]byte)
+		buf := pool.get(h.Size)
 		data, err := r.ReadBody(h, *buf)
 		if err != nil {
 			return err
 		}
 		*buf = data
-		select {
-		case blobs <- blob{oid: h.OID, path: h.Rest, data: data, buf: buf}:
-		case <-ctx.Done():
-			return ctx.Err()
+		batch = append(batch, blob{oid: h.OID, path: h.Rest, data: data, buf: buf})
+		if held += h.Size; len(batch) >= batchBlobs || held >= batchBytes {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
 }
 
 // streamBlob scans one large blob straight from the cat-file stream.
-func streamBlob(ctx context.Context, r *BatchReader, h Header, sc *scanner.Scanner, hits chan<- hit) error {
+func streamBlob(ctx context.Context, r *BatchReader, h Header, bs blobScanner, hits chan<- hit) error {
 	var ms []scanner.Match
 	body := r.Body(h)
-	err := sc.Scan(body, func(m scanner.Match) error { ms = append(ms, m); return nil })
+	err := bs.check(h.OID, h.Rest, bs.sc.ScanBlobReader(body, h.Rest, bs.archives, func(m scanner.Match) error { ms = append(ms, m); return nil }))
 	if err != nil {
-		return fmt.Errorf("git: scan blob %s: %w", h.OID, err)
+		return err
 	}
 	if _, err := io.Copy(io.Discard, body); err != nil {
 		return err
@@ -355,21 +489,31 @@ func streamBlob(ctx context.Context, r *BatchReader, h Header, sc *scanner.Scann
 }
 
 // scanBlobs is one scanner worker.
-func scanBlobs(ctx context.Context, sc *scanner.Scanner, b *budget.Bytes, pool *sync.Pool, blobs <-chan blob, hits chan<- hit) error {
-	for bl := range blobs {
-		var ms []scanner.Match
-		err := sc.ScanBytes(bl.data, func(m scanner.Match) error { ms = append(ms, m); return nil })
-		b.Release(int64(len(bl.data)))
-		*bl.buf = (*bl.buf)[:0]
-		pool.Put(bl.buf)
-		if err != nil {
-			return fmt.Errorf("git: scan blob %s: %w", bl.oid, err)
-		}
-		if err := sendHit(ctx, hits, hit{oid: bl.oid, path: bl.path, matches: ms}); err != nil {
-			return err
+func scanBlobs(ctx context.Context, bs blobScanner, b *budget.Bytes, pool *buffers, blobs <-chan []blob, hits chan<- hit) error {
+	for batch := range blobs {
+		for i, bl := range batch {
+			var ms []scanner.Match
+			err := bs.check(bl.oid, bl.path, bs.sc.ScanBlob(bl.data, bl.path, bs.archives, func(m scanner.Match) error { ms = append(ms, m); return nil }))
+			b.Release(int64(len(bl.data)))
+			pool.put(bl.buf)
+			if err == nil {
+				err = sendHit(ctx, hits, hit{oid: bl.oid, path: bl.path, matches: ms})
+			}
+			if err != nil {
+				release(b, pool, batch[i+1:])
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// release gives back the memory and buffers of blobs left unscanned.
+func release(b *budget.Bytes, pool *buffers, rest []blob) {
+	for _, bl := range rest {
+		b.Release(int64(len(bl.data)))
+		pool.put(bl.buf)
+	}
 }
 
 func sendHit(ctx context.Context, hits chan<- hit, h hit) error {

@@ -3,10 +3,12 @@ package gitsource
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/leakguard/leakguard/patterns"
@@ -78,6 +80,8 @@ func TestScanHistory(t *testing.T) {
 	}{
 		{"defaults", HistoryOptions{}},
 		{"one worker, tiny budget, streamed large blobs", HistoryOptions{Workers: 1, MaxMemory: 1024, MaxBlob: 64 << 10}},
+		{"three cat-file processes", HistoryOptions{CatFiles: 3}},
+		{"three cat-file processes, one worker, tiny budget", HistoryOptions{CatFiles: 3, Workers: 1, MaxMemory: 1024, MaxBlob: 64 << 10}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -246,3 +250,62 @@ func TestScanHistoryEmitError(t *testing.T) {
 		t.Fatalf("err = %v after %d emits, want the emit error after 1", err, n)
 	}
 }
+
+// TestFeedCatFiles: blob lines go to the cat-file chosen by their path
+// (every version of a path to the same one), commit lines nowhere, and
+// missing objects are counted.
+func TestFeedCatFiles(t *testing.T) {
+	t.Parallel()
+	const a, b, c = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222", "3333333333333333333333333333333333333333"
+	list := a + "\n" + b + " src/x.go\n" + c + " docs/y.md\n?" + a + "\n" + a + " src/x.go\n" + b + " path with spaces.txt\n"
+	for _, n := range []int{1, 2, 3} {
+		t.Run(itoa(n), func(t *testing.T) {
+			t.Parallel()
+			outs := make([]*closeBuffer, n)
+			ins := make([]io.WriteCloser, n)
+			for i := range outs {
+				outs[i] = new(closeBuffer)
+				ins[i] = outs[i]
+			}
+			var missing atomic.Int64
+			if err := feedCatFiles(strings.NewReader(list), ins, &missing); err != nil {
+				t.Fatal(err)
+			}
+			if missing.Load() != 1 {
+				t.Errorf("missing = %d, want 1", missing.Load())
+			}
+			where := map[string]int{}
+			lines := 0
+			for i, o := range outs {
+				if !o.closed {
+					t.Errorf("cat-file %d: stdin not closed", i)
+				}
+				for _, line := range strings.Split(strings.TrimSuffix(o.String(), "\n"), "\n") {
+					if line == "" {
+						continue
+					}
+					lines++
+					_, path, ok := strings.Cut(line, " ")
+					if !ok {
+						t.Errorf("cat-file %d got %q, not a blob line", i, line)
+					}
+					if prev, seen := where[path]; seen && prev != i {
+						t.Errorf("%s went to cat-file %d and %d", path, prev, i)
+					}
+					where[path] = i
+				}
+			}
+			if lines != 4 {
+				t.Errorf("%d blob lines fed, want 4", lines)
+			}
+		})
+	}
+}
+
+// closeBuffer is a cat-file's standard input in tests.
+type closeBuffer struct {
+	bytes.Buffer
+	closed bool
+}
+
+func (c *closeBuffer) Close() error { c.closed = true; return nil }

@@ -38,9 +38,9 @@ type overrideCache struct {
 
 // Cached returns g with a cache of its repository's overrides, shared by
 // the copies of the value: the git processes of one scan (two for a
-// staged scan's common case, a few plus one per attribution batch for a
-// history scan) then start one `git config` between them. Without it,
-// every command lists the configuration again.
+// staged scan's common case, four for a history scan, five with findings)
+// then start one `git config` between them. Without it, every command
+// lists the configuration again.
 func (g Git) Cached() Git {
 	g.cache = &overrideCache{}
 	return g
