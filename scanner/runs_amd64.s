@@ -29,18 +29,23 @@
 //
 // Samples s for long runs of class bytes: it looks only at the 16-byte
 // blocks s[32k:32k+16], two per step (one 128-bit lane each), and returns
-// the offset 32k of the first one whose 16 bytes are all in the class, or
-// -1 if none is among those with 32k+48 <= len(s). Every run of at least
-// 47 class bytes lying in s holds one of these blocks whole, so none is
-// missed, at one classification per 64 bytes. t holds two 16-entry
-// tables, each repeated in both lanes: t[0] maps a byte's low nibble and
-// t[1] its high nibble to a bitmask of byte groups; a byte is in the class
-// when the two masks share a bit (as in indexPairsAVX2). Requires AVX2.
+// the offset 32k of the first one whose 16 bytes are all in the class and
+// which has 16 class bytes on one side too (s[32k-16:32k] or
+// s[32k+16:32k+32]; at the ends of s, where a side is not there, the block
+// alone), or -1 if none is among those with 32k+48 <= len(s). Every run
+// of at least 47 class bytes lying in s holds one of these blocks whole,
+// and with it 31 more bytes, so 16 on one side: none is missed, at one
+// classification per 64 bytes, and identifiers of 16 to 31 characters
+// cost no return. t holds two 16-entry tables, each repeated in both
+// lanes: t[0] maps a byte's low nibble and t[1] its high nibble to a
+// bitmask of byte groups; a byte is in the class when the two masks share
+// a bit (as in indexPairsAVX2). Requires AVX2.
 TEXT ·sampleRunAVX2(SB), NOSPLIT, $0-40
 	MOVQ s_base+0(FP), SI
 	MOVQ s_len+8(FP), BX
 	MOVQ t+24(FP), R8
 	MOVQ SI, R10
+	LEAQ (SI)(BX*1), R12    // the end of s
 	LEAQ -48(SI)(BX*1), R11 // a step at SI reads s[SI-base+32:+16]: SI <= R11
 	CLASSSETUP
 
@@ -50,20 +55,50 @@ loop:
 	VMOVDQU    (SI), X1
 	VINSERTI128 $1, 32(SI), Y1, Y1
 	CLASSMASK
+	MOVL    AX, DX
+	TESTL   $0xffff, DX
+	JNZ     second
+
+	// The block at SI: is a side all class too?
+	MOVQ    SI, DI
+	LEAQ    -16(DI), R9
+	CMPQ    R9, R10
+	JB      found
+	VMOVDQU -16(DI), Y1
+	CLASSMASK
 	TESTL   $0xffff, AX
-	JZ      first
-	TESTL   $0xffff0000, AX
-	JZ      second
+	JZ      found
+	VMOVDQU 16(DI), X1
+	CLASSMASK
+	TESTL   $0xffff, AX
+	JZ      found
+
+second:
+	TESTL   $0xffff0000, DX
+	JNZ     next
+
+	// The block at SI+32 (its before-side is the sampled step's).
+	LEAQ    32(SI), DI
+	LEAQ    32(DI), R9
+	CMPQ    R9, R12
+	JA      found
+	VMOVDQU -16(DI), X1
+	CLASSMASK
+	TESTL   $0xffff, AX
+	JZ      found
+	VMOVDQU 16(DI), X1
+	CLASSMASK
+	TESTL   $0xffff, AX
+	JZ      found
+
+next:
 	ADDQ    $64, SI
 	JMP     loop
 
-second:
-	ADDQ $32, SI
-
-first:
-	SUBQ R10, SI
+found:
+	SUBQ R10, DI
 	VZEROUPPER
-	MOVQ SI, ret+32(FP)
+	MOVQ DI, ret+32(FP)
 	RET
 
 none:
