@@ -84,10 +84,10 @@ func (e *engine) scanEncoded(buf []byte, from, to int) {
 // buf) that can hold a token starting at or after from.
 func (e *engine) decodeRun(buf []byte, rs, re, from int) {
 	ws := max(rs, from-decodeBackPad, 0)
-	ws += ((rs-ws)%4 + 4) % 4 // on the run's base64 quad grid
-	if re-ws < e.s.dec.minRun && ws > rs {
-		ws = max(rs, 0)
+	if re-ws < e.s.dec.minRun {
+		ws = max(rs, 0) // a short run: all of what is in buf
 	}
+	ws += ((rs-ws)%4 + 4) % 4 // on the run's base64 quad grid
 	if e.s.dec.anchors.worth(buf[ws:re]) {
 		e.decodeSpan(buf, ws, re, 0)
 	}
