@@ -30,6 +30,10 @@ type RotateRequest struct {
 type Rotated struct {
 	Issued
 	Old *store.Token
+	// WasRevoked is set when the old token was already revoked (for a
+	// leak, most often): it was only linked to its successor, and any
+	// grace asked for was ignored.
+	WasRevoked bool
 }
 
 // ParseGrace reads a grace period: "", "0" or a positive duration as
@@ -57,15 +61,27 @@ func (p Policy) ParseGrace(s string) (time.Duration, error) {
 // (reason "rotated to <successor id>", a token.revoked notification);
 // with a grace its expiry moves to the end of the grace (never later than
 // it was), so the sweeper expires it then and verify shows rotate_by
-// meanwhile. Errors: store.ErrInvalid (no or both identifiers, a bad
-// grace, text that breaks the rules), ErrMalformed for a Secret that is
-// no token of ours, store.ErrNotFound for an unknown token,
-// store.ErrConflict for a token that is not active or was already
-// rotated, ErrPolicy when the policy gives no expiry, or the store's.
+// meanwhile.
+//
+// A token that is already revoked — the usual case after a leak: the
+// owner is told to rotate — can be rotated too: the successor is issued
+// and linked, and nothing else about the old token changes (its
+// revocation, reason and time stay; no grace applies, whatever was asked;
+// nobody is notified again). Rotated.WasRevoked says so.
+//
+// Errors: store.ErrInvalid (no or both identifiers, a bad grace, text
+// that breaks the rules), ErrMalformed for a Secret that is no token of
+// ours, store.ErrNotFound for an unknown token, store.ErrConflict for a
+// token that expired or was already rotated, ErrPolicy when the policy
+// gives no expiry, or the store's.
 func (m *Manager) Rotate(ctx context.Context, req RotateRequest) (Rotated, error) {
 	old, grace, err := m.rotateTarget(ctx, req)
 	if err != nil {
 		return Rotated{}, err
+	}
+	wasRevoked := old.State(m.Now()) == leakguard.StateRevoked
+	if wasRevoked {
+		grace = 0
 	}
 	life, err := m.policy.Lifetime("")
 	if err != nil {
@@ -80,22 +96,26 @@ func (m *Manager) Rotate(ctx context.Context, req RotateRequest) (Rotated, error
 	sreq := store.RotateRequest{OldID: old.ID, Successor: t, At: now, Reason: "rotated to " + t.ID,
 		Actor: actor, Source: source, Issued: store.Event{Kind: store.EventIssued, At: now, Actor: actor,
 			Source: source, Detail: issuedDetail(t) + "; replaces " + old.ID}}
-	if grace > 0 {
+	switch {
+	case wasRevoked: // only linked: no retirement, no notification
+	case grace > 0:
 		sreq.RetireAt = now.Add(grace)
-	} else if sreq.Notify, err = store.NewNotification(store.NotifyRevoked, old, sreq.Reason, source, now); err != nil {
-		return Rotated{}, err
+	default:
+		if sreq.Notify, err = store.NewNotification(store.NotifyRevoked, old, sreq.Reason, source, now); err != nil {
+			return Rotated{}, err
+		}
 	}
 	after, err := m.st.RotateToken(ctx, sreq)
 	if err != nil {
 		return Rotated{}, fmt.Errorf("rotate token %s: %w", old.ID, err)
 	}
 	m.log.Info().Str("token_id", old.ID).Str("successor", t.ID).Str("actor", actor).Str("source", source).
-		Str("grace", grace.String()).Msg("token rotated")
-	return Rotated{Issued: iss, Old: after}, nil
+		Str("grace", grace.String()).Bool("was_revoked", wasRevoked).Msg("token rotated")
+	return Rotated{Issued: iss, Old: after, WasRevoked: wasRevoked}, nil
 }
 
-// rotateTarget checks req and finds the token it names, active and not
-// yet rotated, and the grace asked.
+// rotateTarget checks req and finds the token it names, active or
+// revoked and not yet rotated, and the grace asked.
 func (m *Manager) rotateTarget(ctx context.Context, req RotateRequest) (*store.Token, time.Duration, error) {
 	if strings.TrimSpace(req.Actor) == "" {
 		return nil, 0, fmt.Errorf("%w: an actor is required", store.ErrInvalid)
@@ -128,8 +148,8 @@ func (m *Manager) rotateTarget(ctx context.Context, req RotateRequest) (*store.T
 	switch st := old.State(m.Now()); {
 	case old.ReplacedBy != "":
 		return nil, 0, fmt.Errorf("%w: token %s was already rotated (replaced by %s)", store.ErrConflict, old.ID, old.ReplacedBy)
-	case st != leakguard.StateActive:
-		return nil, 0, fmt.Errorf("%w: token %s is %s; only an active token can be rotated", store.ErrConflict, old.ID, st)
+	case st == leakguard.StateExpired:
+		return nil, 0, fmt.Errorf("%w: token %s is expired; only an active or revoked token can be rotated (issue a new one)", store.ErrConflict, old.ID)
 	}
 	return old, grace, nil
 }

@@ -92,21 +92,69 @@ func TestRotateAtOnce(t *testing.T) {
 	}
 }
 
+// TestRotateRevoked: a token revoked for a leak is rotated (the owner's
+// next step): the successor is issued with the same owner, name, type and
+// scopes, and nothing else about the revoked token changes — its reason
+// and time stay, a grace asked for is ignored, nobody is notified again.
+func TestRotateRevoked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m, clk := newRotateManager(t)
+	old, err := m.Issue(ctx, lifecycle.IssueRequest{Owner: "bob", Name: "ci", Type: patterns.TypeService,
+		Scopes: []string{"deploy"}, Actor: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, _, err := m.Revoke(ctx, lifecycle.RevokeRequest{ID: old.Token.ID, Reason: "leaked: file .env:3", Actor: "scanner",
+		Kind: store.EventLeakReported})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := m.Store()
+	if ns, err := st.ClaimNotifications(ctx, time.Now().Add(24*time.Hour*3650), 10, time.Hour); err != nil || len(ns) != 1 {
+		t.Fatalf("the leak's notification: %+v, %v", ns, err)
+	}
+	clk.Add(time.Hour)
+	rot, err := m.Rotate(ctx, lifecycle.RotateRequest{Secret: old.Secret, Grace: "24h", Actor: "cli:bob", Source: "cli"})
+	if err != nil {
+		t.Fatalf("Rotate of a revoked token: %v", err)
+	}
+	if !rot.WasRevoked || rot.Old.Valid || rot.Old.InvalidReason != rev.InvalidReason || !rot.Old.InvalidAt.Equal(*rev.InvalidAt) ||
+		!rot.Old.ExpiresAt.Equal(*rev.ExpiresAt) || rot.Old.ReplacedBy != rot.Token.ID {
+		t.Errorf("old after rotation = %+v (was %+v), want unchanged but linked", rot.Old, rev)
+	}
+	succ := rot.Token
+	if succ.Owner != "bob" || succ.Name != "ci" || succ.Type != patterns.TypeService || !slices.Equal(succ.Scopes, []string{"deploy"}) ||
+		succ.Replaces != old.Token.ID {
+		t.Errorf("successor = %+v", succ)
+	}
+	if v, err := m.Verify(ctx, rot.Secret); err != nil || !v.Valid {
+		t.Errorf("successor verify = %+v, %v", v, err)
+	}
+	if v, err := m.Verify(ctx, old.Secret); err != nil || v.Valid || v.Message == "" {
+		t.Errorf("old verify = %+v, %v; want still revoked", v, err)
+	}
+	if ns, err := st.ClaimNotifications(ctx, time.Now().Add(24*time.Hour*3650), 10, time.Hour); err != nil || len(ns) != 0 {
+		t.Errorf("outbox after the rotation = %+v, %v; want nothing new", ns, err)
+	}
+	if _, err := m.Rotate(ctx, lifecycle.RotateRequest{ID: old.Token.ID, Actor: "t"}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("second rotation: %v, want ErrConflict", err)
+	}
+}
+
 func TestRotateRejects(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m, _ := newRotateManager(t)
+	m, clk := newRotateManager(t)
 	live, err := m.Issue(ctx, lifecycle.IssueRequest{Owner: "bob", Name: "ci", Actor: "t"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead, err := m.Issue(ctx, lifecycle.IssueRequest{Owner: "bob", Name: "ci", Actor: "t"})
+	gone, err := m.Issue(ctx, lifecycle.IssueRequest{Owner: "bob", Name: "ci", ExpiresIn: "1h", Actor: "t"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := m.Revoke(ctx, lifecycle.RevokeRequest{ID: dead.Token.ID, Reason: "leaked", Actor: "t"}); err != nil {
-		t.Fatal(err)
-	}
+	clk.Add(2 * time.Hour) // gone has expired (the sweeper has not marked it)
 	tests := []struct {
 		name string
 		req  lifecycle.RotateRequest
@@ -119,7 +167,7 @@ func TestRotateRejects(t *testing.T) {
 		{"never grace", lifecycle.RotateRequest{ID: live.Token.ID, Grace: "never", Actor: "t"}, store.ErrInvalid},
 		{"malformed", lifecycle.RotateRequest{Secret: patterns.NewSecret("lgu_nope"), Actor: "t"}, lifecycle.ErrMalformed},
 		{"unknown", lifecycle.RotateRequest{ID: "tok_00000000000000000000000000000000", Actor: "t"}, store.ErrNotFound},
-		{"revoked", lifecycle.RotateRequest{ID: dead.Token.ID, Actor: "t"}, store.ErrConflict},
+		{"expired", lifecycle.RotateRequest{ID: gone.Token.ID, Actor: "t"}, store.ErrConflict},
 	}
 	for _, tc := range tests {
 		if _, err := m.Rotate(ctx, tc.req); !errors.Is(err, tc.want) {

@@ -145,7 +145,7 @@ func (m *Manager) Observe(v Verification) {
 		at = m.Now()
 	}
 	if v.Valid {
-		m.bg.touch(v.Token.ID, at)
+		m.bg.touch(v.Token.ID, v.Token.Hash, at)
 		return
 	}
 	m.bg.invalidSeen(v.Token.ID, at, v.Message)

@@ -13,7 +13,8 @@ import (
 // leak reports of Revoker and the explicit revocations of
 // lifecycle.Manager.Revoke. t is the token as just looked up; req carries
 // the reason, actor, source, event kind, time (At) and DeferSettle, and
-// RevokeToken fills in the id and the token.revoked notification.
+// RevokeToken fills in the id and the token.revoked notification (with
+// the rotate hint when the revocation is for a leak).
 //
 // A token that is no longer active is not revoked again: already is true
 // and, on most stores, no call is made. On a store.Settler (the Redis near
@@ -28,7 +29,7 @@ func RevokeToken(ctx context.Context, st Store, t *store.Token, req store.Revoke
 		return t, true, nil
 	}
 	req.ID, req.Hash = t.ID, ""
-	req.Notify, err = store.NewNotification(store.NotifyRevoked, t, req.Reason, req.Source, req.At)
+	req.Notify, err = store.NewRevokedNotification(t, req)
 	if err != nil {
 		return nil, false, err
 	}

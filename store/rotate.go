@@ -13,7 +13,10 @@ import (
 // event on it, and retires it: at once when RetireAt is not after At
 // (revoked with Reason, Actor and Source, a revoked event and Notify in
 // the outbox, as Revoke does), else by moving its ExpiresAt to RetireAt
-// when that is sooner, so that the sweeper expires it then.
+// when that is sooner, so that the sweeper expires it then. An old token
+// that is already revoked (for a leak, most often) is only linked: its
+// state, reason and expiry stay as they are, RetireAt, Reason and Notify
+// are ignored, and its rotated event says so.
 type RotateRequest struct {
 	OldID     string    // required
 	Successor *Token    // required; created as CreateToken does
@@ -53,20 +56,27 @@ func (r *RotateRequest) Prepare(now func() time.Time) (Event, error) {
 }
 
 // Retire returns old as the rotation leaves it and the events to append
-// to its trail, or ErrConflict when old is not active at r.At or was
-// already rotated. Adapters call it on the old token read in the
-// rotation's transaction (with a row lock where the database has them).
+// to its trail, or ErrConflict when old was already rotated or is neither
+// active nor revoked at r.At (an expired token is not rotated). Adapters
+// call it on the old token read in the rotation's transaction (with a row
+// lock where the database has them). A revoked old token comes back with
+// only ReplacedBy set: Retired reports whether its state changed.
 func (r *RotateRequest) Retire(old *Token) (*Token, []Event, error) {
+	st := old.State(r.At)
 	switch {
 	case old.ReplacedBy != "":
 		return nil, nil, fmt.Errorf("%w: token %s was already rotated (replaced by %s)", ErrConflict, old.ID, old.ReplacedBy)
-	case old.State(r.At) != leakguard.StateActive:
-		return nil, nil, fmt.Errorf("%w: token %s is %s, not active", ErrConflict, old.ID, old.State(r.At))
+	case st != leakguard.StateActive && st != leakguard.StateRevoked:
+		return nil, nil, fmt.Errorf("%w: token %s is %s, not active or revoked", ErrConflict, old.ID, st)
 	}
 	t := *old
 	t.ReplacedBy = r.Successor.ID
 	ev := Event{TokenID: t.ID, Kind: EventRotated, At: r.At, Actor: r.Actor, Source: r.Source,
 		Detail: "replaced by " + t.ReplacedBy}
+	if st == leakguard.StateRevoked {
+		ev.Detail += "; already revoked"
+		return &t, []Event{ev}, nil
+	}
 	if !r.RetireAt.After(r.At) {
 		t.Valid, t.InvalidAt, t.InvalidReason, t.RevokedBy = false, &r.At, r.Reason, r.Actor
 		rev := Event{TokenID: t.ID, Kind: EventRevoked, At: r.At, Actor: r.Actor, Source: r.Source, Detail: r.Reason}
@@ -79,3 +89,9 @@ func (r *RotateRequest) Retire(old *Token) (*Token, []Event, error) {
 	ev.Detail += "; valid until " + t.ExpiresAt.UTC().Format(time.RFC3339)
 	return &t, []Event{ev}, nil
 }
+
+// Retired reports whether a rotation of old (as read in its transaction,
+// before Retire) changes its validity or expiry: old was active. Then the
+// adapter appends it to the revocation log (RevocationFeed) and, when it
+// is retired at once, enqueues Notify. A revoked old token is only linked.
+func (r *RotateRequest) Retired(old *Token) bool { return old.Valid }

@@ -274,3 +274,25 @@ type BatchGetter interface {
 	// Duplicates are allowed.
 	TokensByHash(ctx context.Context, hashes []string) (toks []*Token, errs []error)
 }
+
+// Touch is one last use of a token, for BatchToucher.
+type Touch struct {
+	ID string
+	At time.Time
+	// Hash is the token's hash when the caller knows it (a cache in front
+	// of the store updates its copy by it); "" otherwise.
+	Hash string
+}
+
+// BatchToucher is an optional interface of a Store that records several
+// last uses at once, e.g. in one transaction (a durable commit per batch,
+// not per token). lifecycle's background writer uses it when verifying
+// many distinct tokens; callers check for it with a type assertion and
+// otherwise call TouchLastUsed per token.
+type BatchToucher interface {
+	// TouchLastUsedMany does TouchLastUsed for every touch (LastUsedAt
+	// never moves backwards; the latest of duplicates wins). Unknown ids
+	// are skipped, not an error: the batch is best effort, like the
+	// single call's callers treat it.
+	TouchLastUsedMany(ctx context.Context, ts []Touch) error
+}

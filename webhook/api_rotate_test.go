@@ -80,3 +80,35 @@ func TestAPIRotate(t *testing.T) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// TestAPIRotateRevoked: a token revoked for a leak (through the partner
+// endpoint) is rotated with 201; rotate_by is its revocation time (a
+// grace asked for does not apply), it stays revoked with the leak's
+// reason, the successor verifies, and a second rotation is a conflict.
+func TestAPIRotateRevoked(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	old := e.issue(t, patterns.TypeUser)
+	oldID := tokenID(t, e, old)
+	resp, body := e.api(t, "POST", "/v1/tokens/leaks", e.admin, `{"token_hash":"`+old.Hash()+`","source":"file","path":"app.env","line":3}`)
+	wantStatus(t, resp, body, http.StatusOK)
+	resp, body = e.api(t, "POST", "/v1/tokens/"+oldID+"/rotate", e.admin, `{"grace":"24h"}`)
+	wantStatus(t, resp, body, http.StatusCreated)
+	var rot webhook.CreateAnswer
+	if err := json.Unmarshal(body, &rot); err != nil {
+		t.Fatal(err)
+	}
+	if rot.Replaces != oldID || rot.RotateBy == nil || time.Since(*rot.RotateBy) < 0 {
+		t.Errorf("rotate = %s; want replaces and a rotate_by in the past", redact(string(body)))
+	}
+	resp, body = e.api(t, "POST", "/v1/tokens/verify", e.admin, `{"token":"`+old.Reveal()+`"}`)
+	if wantStatus(t, resp, body, http.StatusOK); !contains(body, `"valid":false`) || !contains(body, "leaked: file app.env:3") {
+		t.Errorf("old verify = %s", redact(string(body)))
+	}
+	resp, body = e.api(t, "POST", "/v1/tokens/verify", e.admin, `{"token":"`+rot.Token+`"}`)
+	if wantStatus(t, resp, body, http.StatusOK); !contains(body, `"valid":true`) {
+		t.Errorf("successor verify = %s", redact(string(body)))
+	}
+	resp, body = e.api(t, "POST", "/v1/tokens/"+oldID+"/rotate", e.admin, "")
+	wantStatus(t, resp, body, http.StatusConflict)
+}

@@ -78,8 +78,12 @@ func TestOpenAPINotifications(t *testing.T) {
 	e := newEnv(t, nil)
 	fx := newOpenAPIFixtures(t, e)
 	ctx := context.Background()
-	for _, s := range []patterns.Secret{fx.byToken, fx.byHash} {
-		if _, _, err := e.mgr.Revoke(ctx, lifecycle.RevokeRequest{Secret: s, Reason: "rotated", Actor: "test"}); err != nil {
+	for i, s := range []patterns.Secret{fx.byToken, fx.byHash} {
+		req := lifecycle.RevokeRequest{Secret: s, Reason: "rotated", Actor: "test"}
+		if i == 1 { // a leak: its notification carries the rotate hint
+			req.Reason, req.Kind = "leaked: file a.env:1", store.EventLeakReported
+		}
+		if _, _, err := e.mgr.Revoke(ctx, req); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -103,6 +107,15 @@ func TestOpenAPINotifications(t *testing.T) {
 	got := rec.all()
 	if len(got) == 0 {
 		t.Fatal("no notification was delivered")
+	}
+	hints := 0
+	for _, r := range got {
+		if bytes.Contains(r.body, []byte(`"rotate":{"command":"leakguard token rotate --id `)) {
+			hints++
+		}
+	}
+	if hints != 1 {
+		t.Errorf("%d notifications carry the rotate hint, want 1 (the leak's)", hints)
 	}
 	route := &routers.Route{Spec: doc, Path: "tokenEvent", PathItem: hook, Method: http.MethodPost, Operation: hook.Post}
 	for i, r := range got {
@@ -469,7 +482,9 @@ func openAPICases(t testing.TB, e, down *env, fx openAPIFixtures) []openAPICase 
 		{name: "rotated events", method: "GET", path: "/v1/tokens/" + fx.rotateGrace + "/events", bearer: admin, status: 200},
 		{name: "rotate twice", method: "POST", path: "/v1/tokens/" + fx.rotateGrace + "/rotate", bearer: admin, status: 409,
 			body: []byte(`{"grace":"0"}`)},
-		{name: "rotate revoked", method: "POST", path: "/v1/tokens/" + fx.byIDID + "/rotate", bearer: admin, status: 409},
+		{name: "rotate revoked", method: "POST", path: "/v1/tokens/" + fx.byIDID + "/rotate", bearer: admin, status: 201,
+			body: []byte(`{"grace":"24h"}`)}, // a revoked token (here by an earlier case) is only linked; no grace
+		{name: "rotate revoked twice", method: "POST", path: "/v1/tokens/" + fx.byIDID + "/rotate", bearer: admin, status: 409},
 		{name: "rotate bad grace", method: "POST", path: "/v1/tokens/" + fx.leakedID + "/rotate", bearer: admin, status: 400,
 			body: []byte(`{"grace":"soon"}`)},
 		{name: "rotate unknown field", method: "POST", path: "/v1/tokens/" + fx.leakedID + "/rotate", bearer: admin, status: 400,

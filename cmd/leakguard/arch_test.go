@@ -214,6 +214,7 @@ var allowedImports = map[string][]string{
 	"internal/term":        {},
 	"internal/buildinfo":   {},
 	"benchmarks/bare":      {},
+	"benchmarks/mint":      {"lifecycle", "patterns", "store/sqlite"},
 	"benchmarks/plant":     {"patterns"},
 	"cmd/leakguard": {".", "github", "internal/demo", "issuers/issuersopen", "issuers/reportcli", "internal/dirlock", "internal/interrupt", "internal/logbuf", "internal/term", "internal/buildinfo",
 		"internal/progress", "internal/serve", "lifecycle", "lifecycle/tokencli", "orgscan", "patterns",

@@ -133,6 +133,10 @@ func TestServeEndToEnd(t *testing.T) {
 	if !bytes.Contains(nb, []byte(reason)) || bytes.Contains(nb, []byte(created.Token)) {
 		t.Errorf("notification body = %s", nb)
 	}
+	hint := `"rotate":{"command":"leakguard token rotate --id ` + created.ID + `","route":"POST /v1/tokens/` + created.ID + `/rotate"}`
+	if !bytes.Contains(nb, []byte(hint)) {
+		t.Errorf("leak notification body = %s, want the rotate hint %s", nb, hint)
+	}
 
 	if err := m.Close(); err != nil {
 		t.Fatal(err)

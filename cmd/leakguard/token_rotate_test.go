@@ -71,3 +71,33 @@ func TestTokenRotateCLI(t *testing.T) {
 	}
 	assertNoCanary(t, c, path)
 }
+
+// TestTokenRotateRevokedCLI: a token revoked for a leak is rotated (exit
+// 0, the successor on stdout); stderr says it was already revoked and
+// that the grace asked for was ignored; the old token stays revoked with
+// its leak reason.
+func TestTokenRotateRevokedCLI(t *testing.T) {
+	t.Parallel()
+	dsn, path := sqliteDSN(t)
+	c := newCLI(t, dsn)
+	old := c.issue("--type", "user")
+	if code, _, errOut := c.run(old, "token", "revoke", "--token-stdin", "--reason", "leaked: file app.env:3"); code != 0 {
+		t.Fatalf("revoke: exit %d: %s", code, errOut)
+	}
+	code, out, errOut := c.run(old, "token", "rotate", "--token-stdin", "--grace", "24h")
+	if code != 0 {
+		t.Fatalf("rotate of a revoked token: exit %d: %s", code, errOut)
+	}
+	if !strings.HasPrefix(out, "lgu_") || !strings.Contains(errOut, "was already revoked: leaked: file app.env:3") ||
+		!strings.Contains(errOut, "--grace ignored") {
+		t.Errorf("rotate printed %d bytes on stdout, stderr %q", len(out), errOut)
+	}
+	code, vout, _ := c.run(old, "token", "verify", "--format", "json")
+	if code != 1 || !strings.Contains(vout, "leaked: file app.env:3") {
+		t.Errorf("old token after rotation: exit %d, %s; want still revoked for the leak", code, vout)
+	}
+	if code, _, _ := c.run(strings.TrimSuffix(out, "\n"), "token", "verify"); code != 0 {
+		t.Errorf("successor: exit %d, want valid", code)
+	}
+	assertNoCanary(t, c, path)
+}

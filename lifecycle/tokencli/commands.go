@@ -146,8 +146,9 @@ func (c *Rotate) Prepare(ctx context.Context, stdin io.Reader) error {
 
 // Run rotates the token. The successor is printed once on stdout (text:
 // the token alone; JSON: the API's answer, token included) and a note on
-// stderr says until when the old one is valid. Exit 1: no such token, or
-// one that is not active or was already rotated.
+// stderr says until when the old one is valid (or that it was already
+// revoked, and a grace asked for was ignored). Exit 1: no such token, or
+// one that expired or was already rotated.
 func (c *Rotate) Run(ctx context.Context, mgr *lifecycle.Manager, o Output, s Streams) error {
 	rot, err := mgr.Rotate(ctx, lifecycle.RotateRequest{Secret: c.secret, ID: c.ID, Grace: c.Grace,
 		Actor: c.Actor, Source: "cli"})
@@ -165,6 +166,13 @@ func (c *Rotate) Run(ctx context.Context, mgr *lifecycle.Manager, o Output, s St
 	}
 	switch old := rot.Old; {
 	case o.Quiet:
+	case rot.WasRevoked:
+		ignored := ""
+		if g, err := mgr.Policy().ParseGrace(c.Grace); err == nil && g > 0 {
+			ignored = " (no grace for a revoked token: --grace ignored)"
+		}
+		note(s.Stderr, "rotated %s to %s (shown only once); %s was already revoked: %s%s", report.Escape(old.ID),
+			report.Escape(rot.Token.ID), report.Escape(old.ID), old.InvalidReason, ignored)
 	case old.Valid && old.ExpiresAt != nil:
 		note(s.Stderr, "rotated %s to %s (shown only once); %s stays valid until %s", report.Escape(old.ID),
 			report.Escape(rot.Token.ID), report.Escape(old.ID), old.ExpiresAt.UTC().Format(time.RFC3339))

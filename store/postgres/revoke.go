@@ -14,9 +14,10 @@ import (
 
 // Revoke invalidates the token named by req.ID or req.Hash (both must match
 // when both are given) in one transaction: a conditional UPDATE ... WHERE
-// valid, then its event and req.Notify. A concurrent revocation of the same
-// row waits for the first to commit and then reports already = true; an
-// already invalid token is returned unchanged and nothing is written.
+// valid, then its event, req.Notify and the revocation log entry. A
+// concurrent revocation of the same row waits for the first to commit and
+// then reports already = true; an already invalid token is returned
+// unchanged and nothing is written.
 func (s *Store) Revoke(ctx context.Context, req store.RevokeRequest) (*store.Token, bool, error) {
 	label := req.Label()
 	if err := req.Prepare(s.now); err != nil {
@@ -44,7 +45,10 @@ func (s *Store) Revoke(ctx context.Context, req store.RevokeRequest) (*store.Tok
 		if err := insertEvent(ctx, tx, req.Event(t.ID)); err != nil {
 			return err
 		}
-		return insertNotification(ctx, tx, req.Notify, req.At)
+		if err := insertNotification(ctx, tx, req.Notify, req.At); err != nil {
+			return err
+		}
+		return appendRevocation(ctx, tx, t.Hash, req.At) // last: see appendRevocation
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("postgres: revoke %s: %w", label, err)

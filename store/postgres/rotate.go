@@ -12,6 +12,7 @@ import (
 // RotateToken replaces req.OldID by req.Successor in one transaction. The
 // old row is locked first (SELECT ... FOR UPDATE), so a concurrent
 // rotation of the same token waits, then finds it rotated: ErrConflict.
+// An active old token's change goes to the revocation log.
 func (s *Store) RotateToken(ctx context.Context, req store.RotateRequest) (*store.Token, error) {
 	issued, err := req.Prepare(s.now)
 	if err != nil {
@@ -41,10 +42,15 @@ func (s *Store) RotateToken(ctx context.Context, req store.RotateRequest) (*stor
 			}
 		}
 		out = t
-		if t.Valid {
+		if !req.Retired(old) {
 			return nil
 		}
-		return insertNotification(ctx, tx, req.Notify, req.At)
+		if !t.Valid {
+			if err := insertNotification(ctx, tx, req.Notify, req.At); err != nil {
+				return err
+			}
+		}
+		return appendRevocation(ctx, tx, t.Hash, req.At) // last: see appendRevocation
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: rotate %s: %w", req.OldID, err)

@@ -210,3 +210,30 @@ func (s *Store) TouchLastUsed(ctx context.Context, id string, at time.Time) erro
 	}
 	return nil
 }
+
+var _ store.BatchToucher = (*Store)(nil)
+
+// TouchLastUsedMany is TouchLastUsed for each touch, in one statement;
+// unknown ids are skipped.
+func (s *Store) TouchLastUsedMany(ctx context.Context, ts []store.Touch) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	latest := make(map[string]time.Time, len(ts))
+	for _, t := range ts {
+		if cur, ok := latest[t.ID]; !ok || t.At.After(cur) {
+			latest[t.ID] = t.At
+		}
+	}
+	ids, ats := make([]string, 0, len(latest)), make([]time.Time, 0, len(latest))
+	for id, at := range latest {
+		ids, ats = append(ids, id), append(ats, at)
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE tokens t SET last_used_at = v.at
+		FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at)
+		WHERE t.id = v.id AND (t.last_used_at IS NULL OR t.last_used_at < v.at)`, ids, ats)
+	if err != nil {
+		return fmt.Errorf("postgres: touch %d tokens: %w", len(ts), mapErr(err))
+	}
+	return nil
+}

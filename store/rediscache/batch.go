@@ -3,7 +3,6 @@ package rediscache
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/store"
@@ -24,7 +23,7 @@ func (c *Cache) TokensByHash(ctx context.Context, hashes []string) ([]*store.Tok
 	idx := make([]int, 0, len(hashes)) // positions asked of Redis
 	keys := make([]string, 0, len(hashes))
 	for i, h := range hashes {
-		if !leakguard.ValidHash(h) || c.queue.has(h) {
+		if !leakguard.ValidHash(h) || c.bypass(h) {
 			toks[i], errs[i] = c.Store.TokenByHash(ctx, h)
 			continue
 		}
@@ -38,21 +37,23 @@ func (c *Cache) TokensByHash(ctx context.Context, hashes []string) ([]*store.Tok
 	if len(keys) == 0 {
 		return toks, errs
 	}
-	vals, sent, err := c.co.mget(ctx, keys)
+	tk := c.near.ticket() // before the MGET is sent (it is sent after mget is called)
+	vals, err := c.co.mget(ctx, keys)
 	for j, i := range idx {
 		if err != nil {
 			toks[i], errs[i] = c.readThrough(ctx, hashes[i], false)
 			continue
 		}
-		toks[i], errs[i] = c.fromValue(ctx, hashes[i], vals[j], sent)
+		toks[i], errs[i] = c.fromValue(ctx, hashes[i], vals[j], tk)
 	}
 	return toks, errs
 }
 
-// fromValue answers hash from one MGET value, sent at sent: nil is a miss
-// (read next and fill), a string is an entry (decoded and kept in the near
-// cache if valid, or read from next without a fill when it cannot be).
-func (c *Cache) fromValue(ctx context.Context, hash string, v any, sent time.Time) (*store.Token, error) {
+// fromValue answers hash from one MGET value, read after tk was taken:
+// nil is a miss (read next and fill), a string is an entry (decoded and
+// kept in the near cache if valid, or read from next without a fill when
+// it cannot be).
+func (c *Cache) fromValue(ctx context.Context, hash string, v any, tk nearTicket) (*store.Token, error) {
 	// A nil value is MGET's form of redis.Nil.
 	s, ok := v.(string)
 	if !ok {
@@ -66,6 +67,6 @@ func (c *Cache) fromValue(ctx context.Context, hash string, v any, sent time.Tim
 	case !found:
 		return nil, fmt.Errorf("rediscache: token by hash: %w", store.ErrNotFound)
 	}
-	c.near.put(hash, t, sent)
+	c.near.put(hash, t, tk)
 	return t, nil
 }

@@ -15,15 +15,18 @@ import (
 )
 
 // cmdCounter is a go-redis hook counting the commands the cache sends
-// (a pipeline counts once per command in it), the MGETs among them and
-// the keys of the largest MGET.
-type cmdCounter struct{ n, mgets, maxMGET atomic.Int64 }
+// (a pipeline counts once per command in it), the reads (GET, MGET) and
+// MGETs among them and the keys of the largest MGET.
+type cmdCounter struct{ n, reads, mgets, maxMGET atomic.Int64 }
 
 func (c *cmdCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (c *cmdCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		c.n.Add(1)
+		if cmd.Name() == "get" || cmd.Name() == "mget" {
+			c.reads.Add(1)
+		}
 		if cmd.Name() == "mget" {
 			c.mgets.Add(1)
 			k := int64(len(cmd.Args()) - 1)

@@ -20,26 +20,6 @@ var errSkipped = errors.New("rediscache: redis skipped (circuit open)")
 // closeFlushBudget bounds the last attempt to write queued entries on Close.
 const closeFlushBudget = time.Second
 
-// putScript overwrites a hash entry (KEYS[1]) and its id pointer (KEYS[2]),
-// except that a valid state (ARGV[3] == "1") never replaces an entry that
-// says the token is invalid. ARGV: value, ttl ms, valid flag, hash, pointer
-// ttl ms. Returns 1 when the entry was written, 0 when it was kept.
-var putScript = redis.NewScript(`
-if ARGV[3] == '1' then
-  local cur = redis.call('GET', KEYS[1])
-  if cur then
-    local ok, c = pcall(cjson.decode, cur)
-    if ok and type(c) == 'table' and c.found == true and type(c.token) == 'table' and c.token.valid == false then
-      redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
-      return 0
-    end
-  end
-end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
-return 1
-`)
-
 // Cache is a store.Store that answers TokenByHash and TokenByID from Redis
 // when it can and forwards everything else to the wrapped store. See the
 // package documentation for its correctness rules and staleness bound.
@@ -55,7 +35,9 @@ type Cache struct {
 	log       zerolog.Logger
 	memo      decodeMemo
 	co        coalescer
-	near      nearCache
+	near      *nearCache
+	ch        *channel
+	watch     *watcher // nil unless next keeps a revocation log
 
 	stop      chan struct{}
 	loopDone  chan struct{}
@@ -63,9 +45,12 @@ type Cache struct {
 	closeErr  error
 }
 
-// New wraps next with a Redis cache configured by opt. It does not contact
-// Redis: an unreachable Redis only means every lookup goes to next until it
-// answers. Close closes next, and the Redis client if New built it.
+// New wraps next with a Redis cache configured by opt. It does not wait
+// for Redis: an unreachable Redis only means every lookup goes to next
+// until it answers. When next keeps a revocation log
+// (store.RevocationFeed), New reads the recent part of it first (see
+// watcher), bounded by a few OpTimeouts. Close closes next, and the
+// Redis client if New built it.
 func New(next store.Store, opt Options) (*Cache, error) {
 	if next == nil {
 		return nil, errors.New("rediscache: nil next store")
@@ -87,9 +72,13 @@ func New(next store.Store, opt Options) (*Cache, error) {
 		Store: next, rdb: rdb, ownClient: own, opt: opt, keys: keys{prefix: opt.Prefix},
 		br: newBreaker(opt.Cooldown, opt.Now, opt.Logger), queue: newQueue(opt.MaxPending),
 		log: opt.Logger, stop: make(chan struct{}), loopDone: make(chan struct{}),
-		near: nearCache{ttl: opt.LocalTTL},
+		near: newNearCache(opt.LocalTTL, opt.LocalSize, opt.ChannelLease),
 	}
 	c.co.c = c
+	c.ch = newChannel(c)
+	if feed, ok := next.(store.RevocationFeed); ok {
+		c.watch = newWatcher(c, feed)
+	}
 	go c.retryLoop(c.stop, c.loopDone)
 	return c, nil
 }
@@ -111,7 +100,7 @@ func (c *Cache) do(parent context.Context, fn func(ctx context.Context) error) e
 // TokenByHash returns the token with that hash from Redis, or from next on
 // a miss, a queued overwrite or any Redis trouble.
 func (c *Cache) TokenByHash(ctx context.Context, hash string) (*store.Token, error) {
-	if !leakguard.ValidHash(hash) || c.queue.has(hash) {
+	if !leakguard.ValidHash(hash) || c.bypass(hash) {
 		// Anything but a well-formed hash (a plaintext token passed by
 		// mistake?) never reaches a Redis key.
 		return c.Store.TokenByHash(ctx, hash)
@@ -120,7 +109,7 @@ func (c *Cache) TokenByHash(ctx context.Context, hash string) (*store.Token, err
 		return t, nil
 	}
 	var val string
-	sent := time.Now() // near-cache lease start, before the GET is sent
+	tk := c.near.ticket() // before the GET is sent
 	err := c.do(ctx, func(ctx context.Context) error {
 		var e error
 		val, e = c.rdb.Get(ctx, c.keys.hash(hash)).Result()
@@ -134,24 +123,30 @@ func (c *Cache) TokenByHash(ctx context.Context, hash string) (*store.Token, err
 		case !found:
 			return nil, fmt.Errorf("rediscache: token by hash: %w", store.ErrNotFound)
 		default:
-			c.near.put(hash, t, sent)
+			c.near.put(hash, t, tk)
 			return t, nil
 		}
 	}
 	return c.readThrough(ctx, hash, errors.Is(err, redis.Nil))
 }
 
+// bypass reports whether lookups of hash must skip Redis: an overwrite of
+// its entry is queued (Redis may hold an older state), or this process
+// has not yet read the recent revocation log (watcher).
+func (c *Cache) bypass(hash string) bool {
+	return c.queue.has(hash) || (c.watch != nil && !c.watch.ready.Load())
+}
+
 // readThrough reads hash from next and, if fill is set and the read was
 // quick, caches the answer with SET NX.
 func (c *Cache) readThrough(ctx context.Context, hash string, fill bool) (*store.Token, error) {
 	start := c.opt.Now()
-	sent := time.Now() // near-cache lease start: before the read
+	tk := c.near.ticket() // before the read
 	t, err := c.Store.TokenByHash(ctx, hash)
 	if err == nil {
-		// The database is the system of record, so its answer may serve
-		// the lease like a Redis hit (see nearCache); this keeps hot
-		// tokens off the database while Redis is skipped.
-		c.near.put(hash, t, sent)
+		// The database is the system of record, so its answer may fill
+		// the near cache like a Redis hit (see nearCache).
+		c.near.put(hash, t, tk)
 	}
 	if !fill || (err != nil && !errors.Is(err, store.ErrNotFound)) || !c.fresh(start, hash) {
 		return t, err

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
@@ -32,6 +35,10 @@ func TestCanaryNoSecretsInRedis(t *testing.T) {
 	hashKey := regexp.MustCompile(`^` + regexp.QuoteMeta(prefix) + `tok:h:[0-9a-f]{64}$`)
 	idKey := regexp.MustCompile(`^` + regexp.QuoteMeta(prefix) + `tok:i:tok_[0-9a-f]{32}$`)
 	for _, k := range ks {
+		if k == prefix+"near:members" { // the near caches' membership: times by process id
+			checkMembers(t, rdb, k)
+			continue
+		}
 		v, err := rdb.Get(ctx, k).Bytes()
 		if err != nil {
 			t.Fatalf("get %s: %v", k, err)
@@ -126,4 +133,19 @@ func sortedKeys[V any](m map[string]V) string {
 	}
 	sort.Strings(ks)
 	return strings.Join(ks, ",")
+}
+
+// checkMembers asserts the members hash holds "born" and process ids, each
+// with a time in milliseconds.
+func checkMembers(t *testing.T, rdb *redis.Client, k string) {
+	t.Helper()
+	m, err := rdb.HGetAll(context.Background(), k).Result()
+	if err != nil {
+		t.Fatalf("%s: %v", k, err)
+	}
+	for f, v := range m {
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil || (f != "born" && !isID(f)) {
+			t.Errorf("%s: field %q = %q, want born or a process id, with a time", k, f, v)
+		}
+	}
 }

@@ -20,8 +20,7 @@ const maxPendingReqs = 4096
 // mgetReq is one caller's share of a coalesced MGET.
 type mgetReq struct {
 	keys []string
-	vals []any     // len(keys) values when err is nil
-	sent time.Time // when the MGET that answered was sent
+	vals []any // len(keys) values when err is nil
 	err  error
 	done chan struct{}
 	// abandoned is set when the caller stopped waiting (hedge or context);
@@ -48,13 +47,13 @@ type coalescer struct {
 }
 
 // mget returns the values of keys (nil for a missing key) as one MGET
-// shared with concurrent callers, and when that MGET was sent.
-func (co *coalescer) mget(ctx context.Context, keys []string) ([]any, time.Time, error) {
+// shared with concurrent callers, sent after mget was called.
+func (co *coalescer) mget(ctx context.Context, keys []string) ([]any, error) {
 	r := &mgetReq{keys: keys, done: make(chan struct{})}
 	co.mu.Lock()
 	if len(co.pending) >= maxPendingReqs {
 		co.mu.Unlock()
-		return nil, time.Time{}, errHedged
+		return nil, errHedged
 	}
 	co.pending = append(co.pending, r)
 	lead := !co.running
@@ -73,13 +72,13 @@ func (co *coalescer) mget(ctx context.Context, keys []string) ([]any, time.Time,
 	defer hedge.Stop()
 	select {
 	case <-r.done:
-		return r.vals, r.sent, r.err
+		return r.vals, r.err
 	case <-hedge.C:
 		r.abandoned.Store(true)
-		return nil, time.Time{}, errHedged
+		return nil, errHedged
 	case <-ctx.Done():
 		r.abandoned.Store(true)
-		return nil, time.Time{}, fmt.Errorf("rediscache: waiting for MGET: %w", ctx.Err())
+		return nil, fmt.Errorf("rediscache: waiting for MGET: %w", ctx.Err())
 	}
 }
 
@@ -132,7 +131,6 @@ func (co *coalescer) send(batch []*mgetReq, n int) {
 		keys = append(keys, r.keys...)
 	}
 	var vals []any
-	sent := time.Now() // before the request leaves: near-cache leases start here
 	err := co.c.do(context.Background(), func(ctx context.Context) error {
 		var e error
 		vals, e = co.c.rdb.MGet(ctx, keys...).Result()
@@ -143,7 +141,6 @@ func (co *coalescer) send(batch []*mgetReq, n int) {
 	})
 	off := 0
 	for _, r := range batch {
-		r.sent = sent
 		if err != nil {
 			r.err = err
 		} else {

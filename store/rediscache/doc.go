@@ -14,6 +14,11 @@
 //
 //	leakguard:tok:h:<sha256 hex>  JSON entry: {"v":3,"found":true,"token":{...}} or {"v":3,"found":false}
 //	leakguard:tok:i:<token id>    the token's hash (an id→hash pointer; immutable)
+//	leakguard:near:members        hash: "born" and, per process with a near cache, its membership's end (ms)
+//
+// and the pub/sub channels leakguard:near:inval (invalidations: a hash, the
+// revoking process's random id, a message id) and leakguard:near:ack:<id>
+// (acknowledgements to process <id>).
 //
 // The token object carries id, hash, type, format_id, owner, name, last4,
 // created_at, expires_at, last_used_at, valid, invalid_at, invalid_reason,
@@ -23,9 +28,10 @@
 // ends or a state change overwrites it. Use one prefix per database: a cache shared by
 // two different databases would mix their answers. The prefix comes from
 // Options.Prefix, else from a "prefix" query parameter of the URL
-// (redis://host:6379/0?prefix=acme:), else "leakguard:". Likewise a
-// "local_ttl" parameter (?local_ttl=20ms, or off) sets Options.LocalTTL,
-// the near cache's lease (at most 50 ms).
+// (redis://host:6379/0?prefix=acme:), else "leakguard:". Likewise
+// "local_ttl" (?local_ttl=10m, or off) sets Options.LocalTTL, how long the
+// near cache keeps a token, and "local_size" (?local_size=200000) sets
+// Options.LocalSize, how many it keeps.
 //
 // # Correctness rules
 //
@@ -64,17 +70,29 @@
 //     that was sent before they asked, so the rules above hold per request.
 //     Decoded entries are memoized by their exact value, which cannot go
 //     stale: a changed state is a different value.
-//   - Valid tokens read from Redis (or, when Redis could not answer, from
-//     next) are also kept in process for a short lease (Options.LocalTTL,
-//     default and maximum MaxLocalTTL, 50 ms; the near cache), so a token
-//     verified over and over costs no round trip within its lease. A lease
-//     counts from before the read was sent, and Revoke, after its Redis
-//     overwrite, waits MaxLocalTTL before it returns ("commit wait"; a
-//     batch sets RevokeRequest.DeferSettle and calls Settle once, see
-//     store.Settler), so every lease that could still say valid has ended,
-//     in every process, whatever lease each one uses. Unknown, revoked and
-//     expired answers are never kept in process. See nearCache for the
-//     argument.
+//   - Valid tokens read from Redis (or from next) are also kept in
+//     process, the near cache: for Options.LocalTTL (default 5 min), at
+//     most Options.LocalSize of them (default 100,000, least recently used
+//     out first), so that verifying them costs no round trip. Entries are
+//     dropped by push: a revocation overwrites the Redis entry and
+//     publishes an invalidation in one Lua script, every process drops the
+//     hash and acknowledges, and Revoke returns once every process that
+//     may hold it has acknowledged, or one Options.ChannelLease (default
+//     1 s) later when one does not answer. A process trusts its near cache
+//     only while its invalidation channel has proved live within the
+//     lease; when the channel may have lost messages (the subscription
+//     broke or was re-established) it empties the near cache and starts
+//     over. A batch sets RevokeRequest.DeferSettle and calls Settle once
+//     (store.Settler). Unknown, revoked and expired answers are never kept
+//     in process; last_used_at writes are not pushed (LastUsedAt may lag,
+//     see below). See nearCache for the argument.
+//   - When next keeps a revocation log (store.RevocationFeed; both
+//     database adapters do), every process reads it every
+//     Options.RevocationPoll (default 500 ms) and, for each revocation,
+//     writes the token's state to Redis (or queues the write, bypassing
+//     Redis for that hash) and drops it from its near cache: a revocation
+//     no cache was told of still takes effect everywhere (see watcher).
+//     New reads the log's last Options.TTL first.
 //   - A batched lookup waits for its MGET at most Options.HedgeAfter
 //     (default 20 ms) and then reads next instead, so a slow or paused
 //     Redis costs a request about HedgeAfter, not OpTimeout; the MGET
@@ -84,23 +102,37 @@
 //
 // # Staleness bound
 //
-// While Redis is healthy, no lookup that starts after Revoke or ExpireDue
-// has returned reports the token valid, in this process or any other
-// sharing the Redis database. When the post-commit overwrite failed:
+// While Redis is healthy (it answers the revocation's script), no lookup
+// that starts after Revoke has returned reports the token valid, in this
+// process or any other sharing the Redis database. Whatever Redis does —
+// paused, killed, restarted empty, unreachable from the revoking process
+// only — and whether or not the revoking process survives:
 //
-//   - this process still never reports the token valid (the queued hash
-//     bypasses Redis until the rewrite succeeds);
-//   - another process, or this one after a restart (the retry queue lives in
-//     memory, it is not durable), may read the stale "valid" entry for at
-//     most Options.TTL (plus at most MaxLocalTTL of near-cache lease) after the
-//     revocation, because that entry was filled before the revocation and
-//     expires TTL after its fill.
+//   - this process never reports the token valid once Revoke returned (the
+//     queued hash bypasses Redis until the rewrite succeeds, and its own
+//     near cache entry is gone);
+//   - every other process stops reporting it valid within about one
+//     RevocationPoll of the revocation's commit (plus the time to read the
+//     database and write Redis, each bounded by OpTimeout): its watcher
+//     reads the revocation log. The fault tests check 2 s from the
+//     revoking call.
 //
-// The same bound with Options.NegativeTTL applies to a token created while
-// Redis was unreachable being reported unknown by another process. Both
-// bounds assume Redis does not evict or rewrite our keys on its own, and
-// that no command sits in a paused server's socket buffer for longer than
-// Options.InvalidTTL. LastUsedAt in a cached entry may lag the database
-// while Redis is being skipped, by at most the entry's TTL (Options.TTL,
-// or Options.InvalidTTL for an invalid token).
+// That second bound assumes the process can read the database; without
+// a revocation log in next (a store of another kind), it is the older one:
+// another process, or this one after a restart, may read a stale "valid"
+// entry for at most Options.TTL after the revocation.
+//
+// A token created while Redis was unreachable may be reported unknown by
+// another process for at most Options.NegativeTTL (a negative entry's
+// life). These bounds assume Redis does not rewrite our keys on its own
+// (an evicted key is only a miss), and that no command sits in a paused
+// server's socket buffer for longer than Options.InvalidTTL.
+//
+// LastUsedAt in a cached entry may lag the database by at most the entry's
+// TTL (Options.TTL, or Options.InvalidTTL for an invalid token) when Redis
+// was being skipped as it was written, and in another process's near
+// cache by at most LocalTTL: last-use writes are not pushed. Batched ones
+// (TouchLastUsedMany, which lifecycle's background writer sends) update
+// this process's near copies and drop the valid Redis entries, which the
+// next reader refills; single ones rewrite the entries.
 package rediscache

@@ -26,15 +26,31 @@ func scanKeys(ctx context.Context, t testing.TB, rdb *redis.Client, prefix strin
 	return ks
 }
 
+// dataKeys lists the keys under prefix that hold token entries or
+// pointers: every key but the near caches' membership.
+func dataKeys(ctx context.Context, t testing.TB, rdb *redis.Client, prefix string) []string {
+	t.Helper()
+	var out []string
+	for _, k := range scanKeys(ctx, t, rdb, prefix) {
+		if k != prefix+"near:members" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // testOptions are short timings so fault tests run quickly. OpTimeout and
 // HedgeAfter are generous so that behaviour tests asserting raw Redis state
 // or database reads do not flake on a loaded machine (a hedged lookup
-// reads the database and skips its fill); fault tests shorten them.
+// reads the database and skips its fill); fault tests shorten them. The
+// channel lease is short so that a revocation Redis cannot take waits
+// little; tests that count near-cache hits lengthen it.
 func testOptions(prefix string) Options {
 	return Options{
 		Prefix: prefix, TTL: time.Minute, InvalidTTL: 10 * time.Minute, NegativeTTL: 10 * time.Second,
 		OpTimeout: 500 * time.Millisecond, Cooldown: 200 * time.Millisecond,
 		RetryInterval: 50 * time.Millisecond, HedgeAfter: 2 * time.Second, Logger: zerolog.Nop(),
+		ChannelLease: 300 * time.Millisecond, RevocationPoll: 100 * time.Millisecond,
 	}
 }
 

@@ -2,7 +2,11 @@ package rediscache
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"reflect"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,7 +16,20 @@ import (
 	"github.com/leakguard/leakguard/store"
 )
 
-// TestNearCacheHits: within its lease a valid token is answered in process,
+// waitTrusted waits until c's near cache is trusted (its channel proved
+// live), for up to 10 s.
+func waitTrusted(t testing.TB, c *Cache) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !c.near.trusted(c.near.now()) {
+		if time.Now().After(deadline) {
+			t.Fatal("near cache never trusted: the invalidation channel did not prove live")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestNearCacheHits: once trusted, a valid token is answered in process,
 // by TokenByHash and TokensByHash alike; with LocalTTL < 0 every lookup
 // reaches Redis; unknown and revoked answers are never kept in process.
 func TestNearCacheHits(t *testing.T) {
@@ -22,41 +39,31 @@ func TestNearCacheHits(t *testing.T) {
 		localTTL time.Duration
 		revoked  bool
 		unknown  bool
-		wantMax  int64 // Redis commands for 20 look-ups after the first
+		wantMax  int64 // Redis reads (GET, MGET) for 20 look-ups after the first
 		wantMin  int64
 	}{
-		{name: "valid, near cache on", localTTL: MaxLocalTTL, wantMax: 0},
+		{name: "valid, near cache on", localTTL: time.Minute, wantMax: 0},
 		{name: "valid, near cache off", localTTL: -1, wantMin: 20, wantMax: 20},
-		{name: "revoked is not kept", localTTL: MaxLocalTTL, revoked: true, wantMin: 20, wantMax: 20},
-		{name: "unknown is not kept", localTTL: MaxLocalTTL, unknown: true, wantMin: 20, wantMax: 20},
+		{name: "revoked is not kept", localTTL: time.Minute, revoked: true, wantMin: 20, wantMax: 20},
+		{name: "unknown is not kept", localTTL: time.Minute, unknown: true, wantMin: 20, wantMax: 20},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			db := newTestDB(t)
 			// A long hedge: on a loaded machine a hedged lookup would skip
-			// its fill and change the command count this test asserts.
+			// its fill and change the count this test asserts; a long
+			// lease keeps the near cache trusted throughout.
 			c, _, _ := newSharedCache(t, db, func(o *Options) {
-				o.LocalTTL, o.HedgeAfter, o.OpTimeout = tc.localTTL, 5*time.Second, 5*time.Second
+				o.LocalTTL, o.HedgeAfter, o.OpTimeout, o.ChannelLease = tc.localTTL, 5*time.Second, 5*time.Second, 10*time.Second
 			})
 			if c.near.on() {
-				c.near.ttl = time.Minute // longer than the test, so no lease ends mid-way
+				waitTrusted(t, c)
 			}
 			ctx := context.Background()
 			tok := create(t, c)
 			if tc.revoked {
-				// Revoke through another cache (its commit wait is
-				// MaxLocalTTL) so this test does not sleep a minute.
-				// A generous OpTimeout, and Close before counting: a queued
-				// retry of its overwrite must not land in the count.
-				other, err := New(db, Options{Client: c.rdb, Prefix: c.keys.prefix, LocalTTL: -1, OpTimeout: 5 * time.Second})
-				if err != nil {
-					t.Fatal(err)
-				}
-				revoke(t, other, tok)
-				if err := other.Close(); err != nil {
-					t.Fatal(err)
-				}
+				revoke(t, c, tok)
 			}
 			hash := tok.Hash
 			if tc.unknown {
@@ -87,19 +94,159 @@ func TestNearCacheHits(t *testing.T) {
 			for i := range 20 {
 				lookup(i)
 			}
-			if n := counter.n.Load(); n < tc.wantMin || n > tc.wantMax {
-				t.Errorf("%d Redis commands for 20 look-ups; want %d..%d", n, tc.wantMin, tc.wantMax)
+			if n := counter.reads.Load(); n < tc.wantMin || n > tc.wantMax {
+				t.Errorf("%d Redis reads for 20 look-ups; want %d..%d", n, tc.wantMin, tc.wantMax)
 			}
 		})
 	}
+}
+
+// testHash is a well-formed hash for unit tests of the near cache.
+func testHash(i int) string {
+	sum := sha256.Sum256([]byte(strconv.Itoa(i)))
+	return hex.EncodeToString(sum[:])
+}
+
+// trustedNear returns a near cache that is trusted for an hour.
+func trustedNear(maxAge time.Duration, size int) *nearCache {
+	n := newNearCache(maxAge, size, time.Hour)
+	now := n.now() + 1
+	n.extend(&n.pongUntil, now)
+	n.extend(&n.memberUntil, now)
+	return n
+}
+
+// TestNearCacheUnit: the near cache's own rules, without Redis.
+func TestNearCacheUnit(t *testing.T) {
+	t.Parallel()
+	tok := func(h string, valid bool) *store.Token {
+		return &store.Token{ID: "tok_" + h[:8], Hash: h, Valid: valid}
+	}
+	t.Run("bounded, least recently used out", func(t *testing.T) {
+		t.Parallel()
+		n := trustedNear(time.Hour, 2)
+		var same []string // hashes of one shard
+		for i := 0; len(same) < 3; i++ {
+			if h := testHash(i); n.shard(h) == n.shard(testHash(0)) {
+				same = append(same, h)
+			}
+		}
+		put := func(h string) { n.put(h, tok(h, true), n.ticket()) }
+		put(same[0])
+		put(same[1])
+		if _, ok := n.get(same[0]); !ok { // same[0] is now the most recent
+			t.Fatal("miss right after put")
+		}
+		put(same[2])
+		if _, ok := n.get(same[1]); ok {
+			t.Error("the least recently used entry was kept over the bound")
+		}
+		for _, h := range []string{same[0], same[2]} {
+			if _, ok := n.get(h); !ok {
+				t.Errorf("recent entry %s evicted", h[:8])
+			}
+		}
+		big := trustedNear(time.Hour, 1000)
+		for i := range 100000 {
+			h := testHash(i)
+			big.put(h, tok(h, true), big.ticket())
+		}
+		// A full cache evicts from the shard it inserts into; only an
+		// insert into an empty shard goes over.
+		if got := big.len(); got < 1000 || got > 1000+nearShards {
+			t.Errorf("%d entries held, bound 1000 (+%d)", got, nearShards)
+		}
+	})
+	t.Run("a copy is the token, field for field", func(t *testing.T) {
+		t.Parallel()
+		n := trustedNear(time.Hour, 100)
+		h := testHash(7)
+		at := func(s int64) *time.Time { v := time.Unix(1800000000+s, 123456000).UTC(); return &v }
+		in := &store.Token{ID: "tok_0123", Hash: h, Type: "service", FormatID: "leakguard-service", Owner: "bob@example.org",
+			Name: "ci é", Last4: "Ab9z", CreatedAt: *at(0), ExpiresAt: at(90), LastUsedAt: at(5), Valid: true,
+			Scopes: []string{"deploy:prod", "read"}, Replaces: "tok_old", ReplacedBy: ""}
+		for _, want := range []*store.Token{in, {ID: "tok_x", Hash: h, Type: "user", Owner: "o", CreatedAt: *at(1), Valid: true}} {
+			n.put(h, want, n.ticket())
+			got, ok := n.get(h)
+			if !ok || !reflect.DeepEqual(got, want) {
+				t.Errorf("near copy = %+v, want %+v", got, want)
+			}
+		}
+		later := time.Unix(1800000100, 0)
+		n.touched(h, later)
+		if got, _ := n.get(h); got.LastUsedAt == nil || !got.LastUsedAt.Equal(later) || got.ID != "tok_x" {
+			t.Errorf("after touched: %+v", got)
+		}
+	})
+	t.Run("entries age out", func(t *testing.T) {
+		t.Parallel()
+		n := trustedNear(30*time.Millisecond, 100)
+		h := testHash(1)
+		n.put(h, tok(h, true), n.ticket())
+		if _, ok := n.get(h); !ok {
+			t.Fatal("miss right after put")
+		}
+		time.Sleep(40 * time.Millisecond)
+		if _, ok := n.get(h); ok {
+			t.Error("entry answered past LocalTTL")
+		}
+	})
+	t.Run("reads racing an invalidation or reset are not kept", func(t *testing.T) {
+		t.Parallel()
+		n := trustedNear(time.Hour, 100)
+		h := testHash(1)
+		tk := n.ticket()
+		n.invalidate(testHash(2)) // any invalidation
+		n.put(h, tok(h, true), tk)
+		if _, ok := n.get(h); ok {
+			t.Error("a read that started before an invalidation was kept")
+		}
+		tk = n.ticket()
+		n.put(h, tok(h, true), tk)
+		n.reset()
+		n.extend(&n.pongUntil, tk.at) // sent before the reset: ignored
+		n.extend(&n.memberUntil, tk.at)
+		if n.trusted(n.now()) {
+			t.Error("trust extended by a proof sent before the reset")
+		}
+		now := n.now() + 1
+		n.extend(&n.pongUntil, now)
+		n.extend(&n.memberUntil, now)
+		if _, ok := n.get(h); ok || n.len() != 0 {
+			t.Error("an entry survived the reset")
+		}
+	})
+	t.Run("only valid tokens, only while trusted", func(t *testing.T) {
+		t.Parallel()
+		n := trustedNear(time.Hour, 100)
+		h, r := testHash(1), testHash(2)
+		n.put(r, tok(r, false), n.ticket())
+		if _, ok := n.get(r); ok {
+			t.Error("a revoked token was kept")
+		}
+		n.put(h, tok(h, true), n.ticket())
+		n.pongUntil.Store(0) // the channel's proof lapsed
+		if _, ok := n.get(h); ok {
+			t.Error("answered while untrusted")
+		}
+		n.extend(&n.pongUntil, n.now()+1) // proved again, nothing lost: the entry stands
+		if _, ok := n.get(h); !ok {
+			t.Error("entry lost although no reset happened")
+		}
+		off := newNearCache(-1, 100, time.Hour)
+		off.put(h, tok(h, true), off.ticket())
+		if _, ok := off.get(h); ok {
+			t.Error("a disabled near cache answered")
+		}
+	})
 }
 
 // TestNearCacheNoStaleValidAfterRevoke is the cross-process rule: "b" (another
 // process: its own Cache over the same database and Redis prefix) verifies a
 // token in a tight loop from several goroutines, keeping it in its near
 // cache, while "a" revokes it. No look-up in b that started after a's Revoke
-// returned may report the token valid. Run with Revoke's own commit wait and
-// with DeferSettle + Settle (the batch form).
+// returned may report the token valid. Run with Revoke's own wait and with
+// DeferSettle + Settle (the batch form).
 func TestNearCacheNoStaleValidAfterRevoke(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -107,7 +254,7 @@ func TestNearCacheNoStaleValidAfterRevoke(t *testing.T) {
 		deferred   bool
 		bWithRedis bool // else b cannot reach Redis: it reads the database
 		// second: a third process revokes the token while a is in its
-		// commit wait; its Revoke (already revoked) is the one timed.
+		// wait; its Revoke (already revoked) is the one timed.
 		second bool
 	}{
 		{"revoke waits", false, true, false},
@@ -120,7 +267,7 @@ func TestNearCacheNoStaleValidAfterRevoke(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			db := newTestDB(t)
-			a, _, prefix := newSharedCache(t, db, nil) // default LocalTTL
+			a, _, prefix := newSharedCache(t, db, nil)
 			o := testOptions(prefix)
 			if tc.bWithRedis {
 				o.Client = a.rdb
@@ -132,6 +279,9 @@ func TestNearCacheNoStaleValidAfterRevoke(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = b.Close() })
+			if tc.bWithRedis {
+				waitTrusted(t, b)
+			}
 			ctx := context.Background()
 			tok := create(t, a)
 
@@ -143,9 +293,7 @@ func TestNearCacheNoStaleValidAfterRevoke(t *testing.T) {
 				wg        sync.WaitGroup
 			)
 			for g := range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
+				wg.Go(func() {
 					for i := 0; !done.Load(); i++ {
 						after := returned.Load()
 						var got *store.Token
@@ -167,7 +315,7 @@ func TestNearCacheNoStaleValidAfterRevoke(t *testing.T) {
 							}
 						}
 					}
-				}()
+				})
 			}
 			time.Sleep(200 * time.Millisecond) // b is hot: its near cache answers
 			req := store.RevokeRequest{Hash: tok.Hash, Reason: "leaked in test", Actor: "tester", DeferSettle: deferred}
@@ -179,7 +327,7 @@ func TestNearCacheNoStaleValidAfterRevoke(t *testing.T) {
 				t.Cleanup(func() { _ = a2.Close() })
 				first := make(chan error, 1)
 				go func() { _, _, err := a.Revoke(ctx, req); first <- err }()
-				for { // until a's revocation is committed (a is now in its wait)
+				for { // until a's revocation is committed (a is now writing or waiting)
 					if cur, err := db.TokenByHash(ctx, tok.Hash); err == nil && !cur.Valid {
 						break
 					}
@@ -222,24 +370,19 @@ func TestNearCacheNoStaleValidAfterRevoke(t *testing.T) {
 // TestSettleWithoutRevocations returns at once and honours its context.
 func TestSettleWithoutRevocations(t *testing.T) {
 	t.Parallel()
-	n := nearCache{ttl: time.Hour}
-	if err := n.settle(context.Background()); err != nil {
-		t.Fatalf("settle with nothing deferred: %v", err)
+	c, _, _ := newSharedCache(t, newTestDB(t), func(o *Options) { o.ChannelLease = time.Hour })
+	start := time.Now()
+	if err := c.Settle(context.Background()); err != nil || time.Since(start) > time.Second {
+		t.Fatalf("settle with nothing deferred: %v after %v", err, time.Since(start))
 	}
-	n.commitWait(true) // defers an hour
+	c.ch.later(c.ch.blind()) // a revocation that could not be pushed: waits the lease (an hour)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
-	if err := n.settle(ctx); !errors.Is(err, context.DeadlineExceeded) {
+	if err := c.Settle(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("settle with an hour deferred and a 10 ms context: %v", err)
 	}
-	off := nearCache{ttl: -1}
-	off.commitWait(true) // no near cache here, but others may have one: still waits (deferred)
-	if off.settleUntil.IsZero() {
-		t.Fatal("a cache without a near cache recorded no commit wait")
-	}
-	off.put("h", &store.Token{Hash: "h", Valid: true}, time.Now())
-	if _, ok := off.get("h"); ok {
-		t.Fatal("disabled near cache kept an entry")
+	if len(c.ch.deferred) != 1 {
+		t.Errorf("%d deferred waits kept after a cut-short settle, want 1", len(c.ch.deferred))
 	}
 }
 
@@ -268,10 +411,10 @@ func TestHedgeOnPausedRedis(t *testing.T) {
 	}
 }
 
-// TestNearCacheKeepsDatabaseReads: while Redis cannot answer, a valid
-// token read from the database serves its lease from memory, so a hot
-// token does not hit the database on every request.
-func TestNearCacheKeepsDatabaseReads(t *testing.T) {
+// TestNearCacheOffWhileRedisDown: with Redis unreachable the invalidation
+// channel cannot prove itself live, so the near cache never answers: every
+// lookup reads the database (the defined behaviour of a lost channel).
+func TestNearCacheOffWhileRedisDown(t *testing.T) {
 	t.Parallel()
 	db := newTestDB(t)
 	c, err := New(db, func() Options {
@@ -282,20 +425,20 @@ func TestNearCacheKeepsDatabaseReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.near.ttl = time.Minute // longer than the test
 	t.Cleanup(func() { _ = c.Close() })
 	tok, _ := newToken(t)
 	if err := db.CreateToken(context.Background(), tok, store.Event{Kind: store.EventIssued, At: tok.CreatedAt}); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(2 * c.opt.ChannelLease)
 	for i := range 20 {
 		got, errs := c.TokensByHash(context.Background(), []string{tok.Hash})
 		if errs[0] != nil || got[0].ID != tok.ID {
 			t.Fatalf("lookup %d: %+v, %v", i, got[0], errs[0])
 		}
 	}
-	if n := db.hashReads.Load(); n != 1 {
-		t.Errorf("%d database reads for 20 look-ups of a valid token; want 1", n)
+	if n := db.hashReads.Load(); n != 20 {
+		t.Errorf("%d database reads for 20 look-ups; want 20 (no near cache without a live channel)", n)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -22,12 +23,20 @@ const (
 	DefaultRetryInterval = 500 * time.Millisecond
 	DefaultFillMaxAge    = time.Second
 	DefaultMaxPending    = 100000
-	// MaxLocalTTL caps the near cache's lease, and every revocation waits
-	// it out (see nearCache), whatever this process's own LocalTTL: so
-	// processes sharing a Redis database may set different leases, or none.
-	MaxLocalTTL       = 50 * time.Millisecond
-	DefaultLocalTTL   = MaxLocalTTL
-	DefaultHedgeAfter = 20 * time.Millisecond
+	// DefaultLocalTTL is how long a valid token may answer from the near
+	// cache after it was read (while the invalidation channel is live).
+	DefaultLocalTTL = 5 * time.Minute
+	// DefaultLocalSize caps the near cache's entries (about 700 bytes
+	// each: 70 MB when full).
+	DefaultLocalSize = 100000
+	// DefaultChannelLease is how long the near cache is trusted after the
+	// invalidation channel last proved live, and so the longest a
+	// revocation waits for a process that does not acknowledge it.
+	DefaultChannelLease = time.Second
+	// DefaultRevocationPoll is how often the database's revocation log is
+	// read (store.RevocationFeed).
+	DefaultRevocationPoll = 500 * time.Millisecond
+	DefaultHedgeAfter     = 20 * time.Millisecond
 )
 
 // Options configures a Cache. Exactly one of URL and Client is required;
@@ -63,13 +72,29 @@ type Options struct {
 	FillMaxAge time.Duration
 	// MaxPending caps the retry queue (default 100000).
 	MaxPending int
-	// LocalTTL (or the URL's local_ttl parameter, e.g. ?local_ttl=20ms or
-	// ?local_ttl=off) is the near cache's lease: how long a valid token
-	// read from Redis may answer lookups in this process without asking
-	// Redis again (default and maximum MaxLocalTTL, 50 ms; negative
-	// disables the near cache). A revocation waits MaxLocalTTL after its
-	// Redis overwrite before it returns, whatever this value. See nearCache.
+	// LocalTTL (or the URL's local_ttl parameter, e.g. ?local_ttl=10m or
+	// ?local_ttl=off) is how long a valid token read from Redis (or the
+	// database) may answer lookups from this process's memory, the near
+	// cache (default 5 min, like TTL; negative disables it). Entries are dropped by
+	// push when a token is revoked, and none answers while the
+	// invalidation channel is not proved live (ChannelLease). See
+	// nearCache.
 	LocalTTL time.Duration
+	// LocalSize (or the URL's local_size parameter) caps the near cache's
+	// entries, least recently used out first (default 100000).
+	LocalSize int
+	// ChannelLease is how long the near cache is trusted after the
+	// invalidation channel last proved live (a pong, a membership
+	// renewal), and so the longest a revocation waits for a process that
+	// does not acknowledge it (default 1 s). The channel is proved every
+	// fifth of it. Processes sharing a Redis database must use the same
+	// value.
+	ChannelLease time.Duration
+	// RevocationPoll is how often the wrapped store's revocation log
+	// (store.RevocationFeed) is read, so that a revocation this process
+	// was not told of over Redis takes effect here anyway (default
+	// 500 ms, at most 1 s).
+	RevocationPoll time.Duration
 	// HedgeAfter is how long a batched lookup waits for its MGET before it
 	// reads the database instead (default 20 ms, far above a healthy
 	// Redis's latency); OpTimeout still bounds the MGET itself and trips
@@ -99,6 +124,9 @@ func (o Options) withDefaults() (Options, error) {
 		if o.LocalTTL == 0 {
 			o.LocalTTL = p.localTTL
 		}
+		if o.LocalSize == 0 {
+			o.LocalSize = p.localSize
+		}
 	}
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
@@ -114,18 +142,28 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxPending == 0 {
 		o.MaxPending = DefaultMaxPending
 	}
-	if o.LocalTTL == 0 {
-		o.LocalTTL = DefaultLocalTTL
+	setDur(&o.LocalTTL, DefaultLocalTTL)
+	setDur(&o.ChannelLease, DefaultChannelLease)
+	setDur(&o.RevocationPoll, DefaultRevocationPoll)
+	if o.LocalSize == 0 {
+		o.LocalSize = DefaultLocalSize
 	}
-	if o.LocalTTL > MaxLocalTTL {
-		return o, fmt.Errorf("rediscache: LocalTTL %v is above the maximum %v (every revocation waits the maximum out)", o.LocalTTL, MaxLocalTTL)
+	if o.LocalSize < 0 {
+		return o, fmt.Errorf("rediscache: LocalSize %d is negative", o.LocalSize)
+	}
+	if o.ChannelLease < 5*time.Millisecond {
+		return o, fmt.Errorf("rediscache: ChannelLease %v is below 5ms", o.ChannelLease)
+	}
+	if o.RevocationPoll > time.Second {
+		return o, fmt.Errorf("rediscache: RevocationPoll %v is above 1s", o.RevocationPoll)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	for name, d := range map[string]time.Duration{"TTL": o.TTL, "InvalidTTL": o.InvalidTTL,
 		"NegativeTTL": o.NegativeTTL, "OpTimeout": o.OpTimeout, "Cooldown": o.Cooldown,
-		"RetryInterval": o.RetryInterval, "FillMaxAge": o.FillMaxAge, "HedgeAfter": o.HedgeAfter} {
+		"RetryInterval": o.RetryInterval, "FillMaxAge": o.FillMaxAge, "HedgeAfter": o.HedgeAfter,
+		"RevocationPoll": o.RevocationPoll} {
 		if d < time.Millisecond {
 			return o, fmt.Errorf("rediscache: %s %v is below 1ms", name, d)
 		}
@@ -179,20 +217,22 @@ func redactURLError(err error) error {
 // urlParams are the query parameters of a Redis URL that configure the
 // Cache rather than the client.
 type urlParams struct {
-	url      string // the URL without them
-	prefix   string
-	localTTL time.Duration // 0: not given
+	url       string // the URL without them
+	prefix    string
+	localTTL  time.Duration // 0: not given
+	localSize int           // 0: not given
 }
 
-// splitParams takes "prefix" and "local_ttl" (a Go duration; "off" or a
-// negative value disables the near cache) out of a Redis URL.
+// splitParams takes "prefix", "local_ttl" (a Go duration; "off" or a
+// non-positive value disables the near cache) and "local_size" (a
+// positive number of entries) out of a Redis URL.
 func splitParams(raw string) (urlParams, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return urlParams{}, fmt.Errorf("rediscache: parse redis URL: %w", redactURLError(err))
 	}
 	q := u.Query()
-	if !q.Has("prefix") && !q.Has("local_ttl") {
+	if !q.Has("prefix") && !q.Has("local_ttl") && !q.Has("local_size") {
 		return urlParams{url: raw}, nil
 	}
 	p := urlParams{prefix: q.Get("prefix")}
@@ -202,17 +242,24 @@ func splitParams(raw string) (urlParams, error) {
 		case v == "off" || v == "0":
 			p.localTTL = -1
 		case err != nil:
-			return urlParams{}, fmt.Errorf("rediscache: redis URL parameter local_ttl=%q: want a duration up to %v such as 20ms, or off", v, MaxLocalTTL)
+			return urlParams{}, fmt.Errorf("rediscache: redis URL parameter local_ttl=%q: want a duration such as 10m, or off", v)
 		case d <= 0:
 			p.localTTL = -1
-		case d > MaxLocalTTL:
-			return urlParams{}, fmt.Errorf("rediscache: redis URL parameter local_ttl=%q is above the maximum %v", v, MaxLocalTTL)
 		default:
 			p.localTTL = d
 		}
 	}
+	if q.Has("local_size") {
+		v := q.Get("local_size")
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return urlParams{}, fmt.Errorf("rediscache: redis URL parameter local_size=%q: want a positive number of entries", v)
+		}
+		p.localSize = n
+	}
 	q.Del("prefix")
 	q.Del("local_ttl")
+	q.Del("local_size")
 	u.RawQuery = q.Encode()
 	p.url = u.String()
 	return p, nil

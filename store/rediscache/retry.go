@@ -109,7 +109,15 @@ func (c *Cache) flush(ctx context.Context) int {
 		if !ok {
 			continue
 		}
-		err := c.do(ctx, func(ctx context.Context) error { return c.writeEntry(ctx, out) })
+		err := c.do(ctx, func(ctx context.Context) error {
+			if out.valid {
+				return c.writeEntry(ctx, out)
+			}
+			// A revocation that reaches Redis late: tell the near caches
+			// too (the revoking call waited its lease and returned).
+			_, err := c.ch.push(ctx, out, false)
+			return err
+		})
 		if err != nil {
 			break
 		}

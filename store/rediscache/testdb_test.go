@@ -15,7 +15,8 @@ import (
 // in a temporary directory, with counters and a hook so tests can see
 // which calls reached "the database" and can stop a read between its
 // database access and its return. Embedding the interface hides the
-// adapter's optional store.BatchGetter.
+// adapter's optional store.BatchGetter; its revocation log
+// (store.RevocationFeed) is forwarded, as every adapter has one.
 type testDB struct {
 	store.Store
 
@@ -62,4 +63,14 @@ func (m *testDB) TokenByID(ctx context.Context, id string) (*store.Token, error)
 func (m *testDB) Close() error {
 	m.closed.Store(true)
 	return nil
+}
+
+var _ store.RevocationFeed = (*testDB)(nil)
+
+func (m *testDB) RevocationHead(ctx context.Context) (int64, error) {
+	return m.Store.(store.RevocationFeed).RevocationHead(ctx)
+}
+
+func (m *testDB) Revocations(ctx context.Context, q store.RevocationQuery) ([]store.Revocation, error) {
+	return m.Store.(store.RevocationFeed).Revocations(ctx, q)
 }

@@ -122,17 +122,19 @@ func TestLocalTTLFromURL(t *testing.T) {
 		opt      time.Duration
 		wantURL  string
 		want     time.Duration
+		wantSize int
 		wantFail bool
 	}{
 		{url: "redis://127.0.0.1:6379/15", wantURL: "redis://127.0.0.1:6379/15", want: DefaultLocalTTL},
 		{url: "redis://127.0.0.1:6379/15?local_ttl=20ms", wantURL: "redis://127.0.0.1:6379/15", want: 20 * time.Millisecond},
-		{url: "redis://127.0.0.1:6379/15?local_ttl=200ms", wantFail: true}, // above MaxLocalTTL
+		{url: "redis://127.0.0.1:6379/15?local_ttl=10m&local_size=5000", wantURL: "redis://127.0.0.1:6379/15", want: 10 * time.Minute, wantSize: 5000},
 		{url: "redis://127.0.0.1:6379/15?local_ttl=off&prefix=a:", wantURL: "redis://127.0.0.1:6379/15", want: -1},
 		{url: "redis://127.0.0.1:6379/15?local_ttl=0", wantURL: "redis://127.0.0.1:6379/15", want: -1},
 		{url: "redis://127.0.0.1:6379/15?local_ttl=-5ms&dial_timeout=1s", wantURL: "redis://127.0.0.1:6379/15?dial_timeout=1s", want: -1},
 		{url: "redis://127.0.0.1:6379/15?local_ttl=20ms", opt: 10 * time.Millisecond, wantURL: "redis://127.0.0.1:6379/15", want: 10 * time.Millisecond},
-		{url: "redis://127.0.0.1:6379/15", opt: time.Second, wantFail: true},
 		{url: "redis://127.0.0.1:6379/15?local_ttl=soon", wantFail: true},
+		{url: "redis://127.0.0.1:6379/15?local_size=0", wantFail: true},
+		{url: "redis://127.0.0.1:6379/15?local_size=many", wantFail: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
@@ -140,15 +142,18 @@ func TestLocalTTLFromURL(t *testing.T) {
 			o, err := Options{URL: tt.url, LocalTTL: tt.opt}.withDefaults()
 			if tt.wantFail {
 				if err == nil || !strings.Contains(strings.ToLower(err.Error()), "local") {
-					t.Fatalf("want an error naming the local TTL, got %v", err)
+					t.Fatalf("want an error naming the local option, got %v", err)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if o.URL != tt.wantURL || o.LocalTTL != tt.want {
-				t.Errorf("got %q %v, want %q %v", o.URL, o.LocalTTL, tt.wantURL, tt.want)
+			if tt.wantSize == 0 {
+				tt.wantSize = DefaultLocalSize
+			}
+			if o.URL != tt.wantURL || o.LocalTTL != tt.want || o.LocalSize != tt.wantSize {
+				t.Errorf("got %q %v %d, want %q %v %d", o.URL, o.LocalTTL, o.LocalSize, tt.wantURL, tt.want, tt.wantSize)
 			}
 		})
 	}

@@ -10,7 +10,7 @@ import (
 
 // dumpTables lists the tables Dump writes, in order.
 func dumpTables() []string {
-	return []string{"schema_migrations", "tokens", "events", "notices", "outbox", "issuer_reports"}
+	return []string{"schema_migrations", "tokens", "events", "notices", "outbox", "issuer_reports", "revocations"}
 }
 
 // Dump writes every row of every table as text, one line per row

@@ -13,8 +13,9 @@ import (
 
 // Revoke invalidates the token named by req.ID or req.Hash (both must match
 // when both are given) in one write transaction: a conditional update on
-// valid = 1, then its event and req.Notify. A token that is already invalid
-// is returned unchanged with already = true and nothing is written.
+// valid = 1, then its event, req.Notify and the revocation log entry. A
+// token that is already invalid is returned unchanged with already = true
+// and nothing is written.
 func (s *Store) Revoke(ctx context.Context, req store.RevokeRequest) (*store.Token, bool, error) {
 	label := req.Label()
 	if err := req.Prepare(s.now); err != nil {
@@ -42,7 +43,10 @@ func (s *Store) Revoke(ctx context.Context, req store.RevokeRequest) (*store.Tok
 		if err := insertEvent(ctx, tx, req.Event(t.ID)); err != nil {
 			return err
 		}
-		return insertNotification(ctx, tx, req.Notify, req.At)
+		if err := insertNotification(ctx, tx, req.Notify, req.At); err != nil {
+			return err
+		}
+		return appendRevocation(ctx, tx, t.Hash, req.At)
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("sqlite: revoke %s: %w", label, err)

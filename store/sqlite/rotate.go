@@ -10,7 +10,8 @@ import (
 
 // RotateToken replaces req.OldID by req.Successor in one write
 // transaction (SQLite serialises writers, so concurrent rotations of one
-// token see each other's link and all but the first get ErrConflict).
+// token see each other's link and all but the first get ErrConflict). An
+// active old token's change goes to the revocation log.
 func (s *Store) RotateToken(ctx context.Context, req store.RotateRequest) (*store.Token, error) {
 	issued, err := req.Prepare(s.now)
 	if err != nil {
@@ -27,9 +28,9 @@ func (s *Store) RotateToken(ctx context.Context, req store.RotateRequest) (*stor
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE tokens SET replaced_by = ?, expires_at = ?, valid = ?,
-			invalid_at = ?, invalid_reason = ?, revoked_by = ? WHERE id = ? AND replaced_by IS NULL AND valid = 1`,
+			invalid_at = ?, invalid_reason = ?, revoked_by = ? WHERE id = ? AND replaced_by IS NULL AND valid = ?`,
 			t.ReplacedBy, fmtTimePtr(t.ExpiresAt), boolInt(t.Valid), fmtTimePtr(t.InvalidAt), t.InvalidReason,
-			t.RevokedBy, t.ID)
+			t.RevokedBy, t.ID, boolInt(old.Valid))
 		if err != nil {
 			return err
 		}
@@ -45,6 +46,12 @@ func (s *Store) RotateToken(ctx context.Context, req store.RotateRequest) (*stor
 			}
 		}
 		out = t
+		if !req.Retired(old) {
+			return nil
+		}
+		if err := appendRevocation(ctx, tx, t.Hash, req.At); err != nil {
+			return err
+		}
 		if t.Valid {
 			return nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,6 +105,18 @@ func TestFileModeAndPragmas(t *testing.T) {
 	}
 	if mode != "wal" || sync != 2 {
 		t.Errorf("journal_mode=%s synchronous=%d, want wal and 2 (FULL)", mode, sync)
+	}
+	// A batch of last-use writes commits with synchronous=NORMAL, and the
+	// writer is back to FULL for every other commit.
+	tok := &store.Token{ID: "tok_1", Hash: strings.Repeat("a", 64), Type: "user", Owner: "o", Valid: true}
+	if err := s.CreateToken(context.Background(), tok, store.Event{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchLastUsedMany(context.Background(), []store.Touch{{ID: tok.ID, At: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, sync, err := s.Pragmas(context.Background()); err != nil || sync != 2 {
+		t.Errorf("after a batched touch: synchronous=%d, %v; want 2 (FULL)", sync, err)
 	}
 }
 

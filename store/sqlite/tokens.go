@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -237,4 +238,62 @@ func (s *Store) TouchLastUsed(ctx context.Context, id string, at time.Time) erro
 		return fmt.Errorf("sqlite: touch %s: %w", id, err)
 	}
 	return nil
+}
+
+var _ store.BatchToucher = (*Store)(nil)
+
+// TouchLastUsedMany is TouchLastUsed for each touch, in one write
+// transaction; unknown ids are skipped. That transaction alone commits
+// with synchronous=NORMAL: last-use times are best effort, so it skips
+// the fsync every other commit makes (WAL mode keeps the database
+// consistent either way, and the next durable commit syncs it too), which
+// is most of its cost when many distinct tokens are verified.
+func (s *Store) TouchLastUsedMany(ctx context.Context, ts []store.Touch) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	if err := s.touchMany(ctx, ts); err != nil {
+		return fmt.Errorf("sqlite: touch %d tokens: %w", len(ts), mapErr(err))
+	}
+	return nil
+}
+
+// touchMany runs TouchLastUsedMany's transaction on the writer connection
+// with synchronous=NORMAL, and restores FULL after it; a connection whose
+// setting cannot be restored is discarded (database/sql opens a new one,
+// with FULL from the DSN), so no other commit ever skips its fsync.
+func (s *Store) touchMany(ctx context.Context, ts []store.Touch) (err error) {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		_, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL")
+		if rerr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, rerr)
+		}
+		_ = conn.Close()
+	}()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+		return err
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	st, err := tx.PrepareContext(ctx, `UPDATE tokens SET last_used_at = ?
+		WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`)
+	if err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	defer st.Close()
+	for _, t := range ts {
+		if _, err := st.ExecContext(ctx, fmtTime(t.At), t.ID, fmtTime(t.At)); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
 }

@@ -118,10 +118,6 @@ func testRotateRefused(t *testing.T, h *harness) {
 	if _, err := h.s.RotateToken(h.ctx, h.rotateReq(rotated, after(2*time.Hour))); err != nil {
 		t.Fatal(err)
 	}
-	revoked := h.create()
-	if _, _, err := h.s.Revoke(h.ctx, store.RevokeRequest{ID: revoked.ID, Reason: "leaked", At: base()}); err != nil {
-		t.Fatal(err)
-	}
 	expired := h.create(withExpiry(after(time.Minute))) // unmarked at after(1h)
 	tests := []struct {
 		name string
@@ -129,7 +125,6 @@ func testRotateRefused(t *testing.T, h *harness) {
 		want error
 	}{
 		{"already rotated", rotated, store.ErrConflict},
-		{"revoked", revoked, store.ErrConflict},
 		{"expired", expired, store.ErrConflict},
 		{"unknown", &store.Token{ID: "tok_00000000000000000000000000000000", Owner: "x", Name: "x"}, store.ErrNotFound},
 	}
@@ -183,5 +178,46 @@ func testRotateConcurrent(t *testing.T, h *harness) {
 	}
 	if n := len(kinds(h.events(old.ID), store.EventRotated)); n != 1 {
 		t.Errorf("rotated events = %d, want 1", n)
+	}
+}
+
+// testRotateRevoked: a revoked token (here for a leak) can be rotated
+// once: the successor is issued and linked, and nothing else about the
+// old token changes: no grace, no revoked event, no notification.
+func testRotateRevoked(t *testing.T, h *harness) {
+	old := h.create(withExpiry(after(90 * 24 * time.Hour)))
+	rev, _, err := h.s.Revoke(h.ctx, store.RevokeRequest{ID: old.ID, Reason: "leaked: file app.env:3",
+		Actor: "scanner", Kind: store.EventLeakReported, At: after(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.drainOutbox()                              // the leak's own notification, leased away
+	req := h.rotateReq(rev, after(25*time.Hour)) // a grace asked for is ignored
+	got, err := h.s.RotateToken(h.ctx, req)
+	if err != nil {
+		t.Fatalf("RotateToken of a revoked token: %v", err)
+	}
+	want := *rev
+	want.ReplacedBy = req.Successor.ID
+	assertToken(t, got, &want)
+	assertToken(t, h.byID(old.ID), &want)
+	if byHash, err := h.s.TokenByHash(h.ctx, old.Hash); err != nil || byHash.Valid || byHash.ReplacedBy != req.Successor.ID {
+		t.Errorf("old by hash = %+v, %v; want still revoked, linked", byHash, err)
+	}
+	succ := *req.Successor
+	succ.Replaces = old.ID
+	assertToken(t, h.byID(succ.ID), &succ)
+	evs := h.events(old.ID)
+	if rot := kinds(evs, store.EventRotated); len(rot) != 1 || rot[0].Detail != "replaced by "+succ.ID+"; already revoked" {
+		t.Errorf("rotated events = %+v", rot)
+	}
+	if n := len(kinds(evs, store.EventRevoked)); n != 0 {
+		t.Errorf("revoked events = %d, want 0 (the leak report revoked it)", n)
+	}
+	if ns := h.drainOutbox(); len(ns) != 0 {
+		t.Errorf("outbox = %+v, want nothing new", ns)
+	}
+	if _, err := h.s.RotateToken(h.ctx, h.rotateReq(rev, time.Time{})); !isErr(err, store.ErrConflict) {
+		t.Errorf("second rotation: %v, want ErrConflict", err)
 	}
 }

@@ -225,3 +225,38 @@ func testPing(t *testing.T, h *harness) {
 		t.Errorf("Ping: %v", err)
 	}
 }
+
+// testTouchLastUsedMany: a batch moves each token's LastUsedAt forward
+// only (the latest of duplicates wins), skips unknown ids, and changes
+// nothing else.
+func testTouchLastUsedMany(t *testing.T, h *harness) {
+	bt, ok := h.s.(store.BatchToucher)
+	if !ok {
+		t.Skip("store has no batch touch (store.BatchToucher)")
+	}
+	a, b, untouched := h.create(withLastUsed(after(time.Hour))), h.create(), h.create()
+	err := bt.TouchLastUsedMany(h.ctx, []store.Touch{
+		{ID: a.ID, At: after(time.Minute)}, // older than a's: ignored
+		{ID: b.ID, At: after(time.Minute)},
+		{ID: "tok_00000000000000000000000000000000", At: after(time.Minute)}, // unknown: skipped
+		{ID: b.ID, At: after(2 * time.Minute)},
+		{ID: b.ID, At: after(90 * time.Second)}, // an older duplicate
+	})
+	if err != nil {
+		t.Fatalf("TouchLastUsedMany: %v", err)
+	}
+	for _, c := range []struct {
+		tok  *store.Token
+		want *time.Time
+	}{{a, ptr(after(time.Hour))}, {b, ptr(after(2 * time.Minute))}, {untouched, nil}} {
+		got := h.byID(c.tok.ID)
+		if !sameTime(got.LastUsedAt, c.want) || !got.Valid {
+			t.Errorf("token %s: LastUsedAt = %v, want %v", c.tok.ID, got.LastUsedAt, c.want)
+		}
+	}
+	if err := bt.TouchLastUsedMany(h.ctx, nil); err != nil {
+		t.Errorf("empty batch: %v", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
