@@ -178,9 +178,34 @@ func (s *Scanner) ScanBytes(data []byte, fn func(Match) error) error {
 	}
 	e := s.getEngine()
 	defer s.putEngine(e)
+	return e.scanBytes(data, fn)
+}
+
+// ScanRanges is ScanBytes over data[r[0]:r[1]] for each r of ranges, in
+// turn, with one engine: each range is scanned as if it were the whole
+// input (a match's Offset and Line count from the range's start), and fn
+// is told the range's index. It is for many small pieces of one buffer,
+// where taking an engine per piece would cost more than scanning it. A
+// range's *DecodeBudgetError ends the scan.
+func (s *Scanner) ScanRanges(data []byte, ranges [][2]int, fn func(i int, m Match) error) error {
+	if len(s.prefixes) == 0 {
+		return nil
+	}
+	e := s.getEngine()
+	defer s.putEngine(e)
+	for i, r := range ranges {
+		if err := e.scanBytes(data[r[0]:r[1]], func(m Match) error { return fn(i, m) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanBytes is ScanBytes with e.
+func (e *engine) scanBytes(data []byte, fn func(Match) error) error {
 	e.reset()
 	for from := 0; from < len(data); {
-		to := min(from+s.chunk, len(data))
+		to := min(from+e.s.chunk, len(data))
 		e.scanRegion(data, from, to)
 		if err := e.emit(data, 0, to, fn); err != nil {
 			return err

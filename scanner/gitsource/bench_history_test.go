@@ -3,6 +3,7 @@ package gitsource
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"testing"
 
@@ -65,6 +66,28 @@ func BenchmarkScanHistory(b *testing.B) {
 				}
 				if n != 20 {
 					b.Fatalf("%d findings, want 20", n)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkScanHistoryRepo scans a repository of the caller's choice
+// (LEAKGUARD_BENCH_REPO, revisions LEAKGUARD_BENCH_RANGE) by walking its
+// packs and through cat-file only, for profiles of a real history
+// (benchmarks/README.md); skipped without it.
+func BenchmarkScanHistoryRepo(b *testing.B) {
+	repo := os.Getenv("LEAKGUARD_BENCH_REPO")
+	if repo == "" {
+		b.Skip("LEAKGUARD_BENCH_REPO not set")
+	}
+	sc := newScanner()
+	for _, catFileOnly := range []bool{false, true} {
+		b.Run(fmt.Sprintf("cat-file-only=%v", catFileOnly), func(b *testing.B) {
+			for b.Loop() {
+				o := HistoryOptions{Repo: repo, Range: os.Getenv("LEAKGUARD_BENCH_RANGE"), CatFileOnly: catFileOnly}
+				if err := ScanHistory(b.Context(), o, sc, func(scanner.Finding) error { return nil }); err != nil {
+					b.Fatal(err)
 				}
 			}
 		})

@@ -30,7 +30,11 @@ type HistoryOptions struct {
 	CatFiles   int           // cat-file processes reading blobs in parallel, by path (0 = 1)
 	MaxMemory  int64         // in-flight blob bytes (0 = 64 MiB)
 	MaxBlob    int64         // larger blobs are streamed, not buffered (0 = 8 MiB)
-	BaseEnv    []string      // environment git starts from, before hardening (nil = the process's; Git.BaseEnv)
+	// CatFileOnly reads every blob through cat-file instead of walking
+	// the repository's packs (docs/git-history.md#pack-walk): the
+	// reference the walk is tested against, and a way around it.
+	CatFileOnly bool
+	BaseEnv     []string // environment git starts from, before hardening (nil = the process's; Git.BaseEnv)
 	// Missing, if set, counts the objects the selected history holds that
 	// the repository does not have (a partial clone's unfetched blobs, or
 	// trees): they are skipped, never fetched, and the checkpoint is then
@@ -170,31 +174,74 @@ func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions,
 	if err != nil {
 		return 0, err
 	}
-	revList, revOut, err := startRevList(ctx, g, revs, o.Paths, lst)
-	if err != nil {
-		return 0, err
-	}
-	cats, err := g.startCatFiles(ctx, o.CatFiles)
-	if err != nil {
-		_ = revList.cmd.Process.Kill()
-		_ = revList.wait()
-		return 0, err
-	}
-	ins := make([]io.WriteCloser, len(cats))
-	for i, c := range cats {
-		ins[i] = c.in
-	}
-	grp.Go(func() error { return feedCatFiles(revOut, ins, lst.missing) })
 	prog := o.Stats
 	if prog == nil {
 		prog = new(HistoryStats)
+	}
+	bs := blobScanner{sc: sc, archives: o.Archives, onProblem: o.OnProblem}
+	var pw *packWalker
+	if !o.CatFileOnly {
+		if pw, err = openPackWalker(ctx, g, o, bs, prog); err != nil {
+			return 0, err
+		}
+	}
+	if pw != nil {
+		defer pw.close()
+	}
+	revList, revOut, err := startRevList(ctx, g, revs, o.Paths, lst)
+	if err != nil {
+		return 0, err
 	}
 	progCtx, stopProg := context.WithCancel(ctx)
 	progDone := make(chan struct{})
 	go func() { defer close(progDone); prog.show(progCtx, o.Progress) }()
 	defer func() { stopProg(); <-progDone }()
 	hits := make(chan hit, 64)
-	startScanners(ctx, &grp, o, cats, sc, prog, lst.missing, hits)
+	var cats []*catFile
+	if pw != nil {
+		// The walk needs the whole listing to know which deltas lead to
+		// a wanted blob; rev-list is a small part of a scan's time.
+		listed, err := io.ReadAll(revOut)
+		if err != nil {
+			_ = revList.cmd.Process.Kill()
+			return 0, pipelineError(fmt.Errorf("%w rev-list: read: %v", ErrGit, err), revList.wait())
+		}
+		if lst.missing != nil {
+			for line := range bytes.Lines(listed) {
+				if isMissingLine(line) {
+					lst.missing.Add(1)
+				}
+			}
+		}
+		roots, wants, rest := pw.plan(listed)
+		grp.Go(func() error {
+			more, err := pw.walk(ctx, roots, wants, hits)
+			if err != nil {
+				close(hits)
+				return err
+			}
+			if rest = append(rest, more...); len(rest) == 0 {
+				close(hits)
+				return nil
+			}
+			// What the walk left: cat-file reads it as below.
+			if cats, err = g.startCatFiles(ctx, o.CatFiles); err != nil {
+				close(hits)
+				return err
+			}
+			grp.Go(func() error { return feedCatFiles(bytesReader(rest), catInputs(cats), nil) })
+			startScanners(ctx, &grp, bs, o, cats, prog, lst.missing, hits)
+			return nil
+		})
+	} else {
+		if cats, err = g.startCatFiles(ctx, o.CatFiles); err != nil {
+			_ = revList.cmd.Process.Kill()
+			_ = revList.wait()
+			return 0, err
+		}
+		grp.Go(func() error { return feedCatFiles(revOut, catInputs(cats), lst.missing) })
+		startScanners(ctx, &grp, bs, o, cats, prog, lst.missing, hits)
+	}
 	grp.Go(func() error { return attribute(ctx, g, revs, hits, emit) })
 
 	err = grp.Wait()
@@ -211,11 +258,19 @@ func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions,
 	return lst.missing.Load(), nil
 }
 
+// catInputs are the standard inputs of cats.
+func catInputs(cats []*catFile) []io.WriteCloser {
+	ins := make([]io.WriteCloser, len(cats))
+	for i, c := range cats {
+		ins[i] = c.in
+	}
+	return ins
+}
+
 // startScanners starts, in grp, one reader per cat-file process and
 // o.Workers scanners sharing the memory budget and the blob buffers; hits
 // is closed once every scanner is done.
-func startScanners(ctx context.Context, grp *group, o HistoryOptions, cats []*catFile, sc *scanner.Scanner, prog *HistoryStats, missing *atomic.Int64, hits chan<- hit) {
-	bs := blobScanner{sc: sc, archives: o.Archives, onProblem: o.OnProblem}
+func startScanners(ctx context.Context, grp *group, bs blobScanner, o HistoryOptions, cats []*catFile, prog *HistoryStats, missing *atomic.Int64, hits chan<- hit) {
 	mem := budget.New(o.MaxMemory)
 	pool := new(buffers)
 	blobs := make(chan []blob, o.Workers*2)

@@ -1,0 +1,544 @@
+package gitsource
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/leakguard/leakguard/scanner"
+	"github.com/leakguard/leakguard/scanner/archive"
+	"github.com/leakguard/leakguard/scanner/gitsource/gitpack"
+)
+
+// The pack walk (docs/git-history.md#pack-walk) reads the blobs of a
+// history scan from the repository's pack files itself instead of through
+// `git cat-file`: every delta tree is walked from its base once, each
+// object rebuilt from its base in memory, and a blob made by a delta is
+// scanned only where the delta changed it. The rest of its matches are
+// its base's, moved to where the delta copied them.
+//
+// Why that is the same as scanning the whole blob: whether the scanner
+// finds a token, and how it reports it, depends only on the line that
+// holds it (docs/findings.md#lines): a token, an encoded run and an
+// inline-allow marker never span a newline, and columns count from the
+// line's start. So a line of the blob that the delta copied whole from
+// its base — with the newline before it (or the start of both objects)
+// and its own newline (or the end of both) — has exactly the matches that
+// line has in the base; every other line is scanned. Archives (whose
+// matches are not line-bound), blobs whose base is one, and blobs whose
+// base's scan was cut short by the decoding budget are scanned whole.
+//
+// Anything the walk cannot do is left to cat-file, never skipped: an
+// object not in a pack (loose, or in an alternate), a delta whose base is
+// in another pack, a blob larger than HistoryOptions.MaxBlob, a delta
+// chain deeper than maxChain or whose ancestors would hold more than the
+// walk's memory, and any object the walk could not read (cat-file then
+// reads it, or reports git's own error).
+
+// defaultMinClean is the shortest run of copied lines whose matches are
+// moved from the base rather than scanned: scanning a few hundred bytes
+// costs less than starting and ending a range of the scan around them.
+const defaultMinClean = 256
+
+// maxChain bounds a delta chain (git's own limit is 4095).
+const maxChain = 4096
+
+// packWalker reads blobs from the packs of one repository.
+type packWalker struct {
+	packs   []*gitpack.Pack
+	hashLen int
+	bs      blobScanner
+	maxBlob int64 // larger blobs go to cat-file (streamed)
+	hold    int64 // bytes of rebuilt ancestors one worker may keep
+	workers int
+	// minClean is the shortest run of copied lines whose matches are
+	// moved rather than scanned (defaultMinClean; tests lower it).
+	minClean int
+	prog     *HistoryStats
+	pool     buffers
+}
+
+// pwNode is one pack entry the walk needs: a wanted blob, or a base of
+// one.
+type pwNode struct {
+	pack     *gitpack.Pack
+	obj      gitpack.Object
+	parent   *pwNode
+	children []*pwNode
+	want     []wanted // rev-list lines naming this object
+	needed   bool     // it, or something below it, is wanted
+	done     bool     // its wanted blobs were scanned or handed back
+}
+
+// wanted is one rev-list line: a blob and the path it was listed at.
+type wanted struct {
+	line []byte // "<oid> <path>\n", as rev-list printed it
+	oid  string
+	path string
+}
+
+// openPackWalker opens the packs of g's repository; nil when it has none
+// usable (the caller then reads every blob through cat-file).
+func openPackWalker(ctx context.Context, g Git, o HistoryOptions, bs blobScanner, prog *HistoryStats) (*packWalker, error) {
+	out, err := g.Output(ctx, nil, "rev-parse", "--show-object-format", "--git-path", "objects")
+	if err != nil {
+		return nil, err
+	}
+	f := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(f) != 2 {
+		return nil, fmt.Errorf("%w rev-parse: unexpected answer %q", ErrGit, out)
+	}
+	hashLen := map[string]int{"sha1": 20, "sha256": 32}[f[0]]
+	if hashLen == 0 {
+		return nil, nil
+	}
+	dir := f[1]
+	if !filepath.IsAbs(dir) && g.Dir != "" {
+		dir = filepath.Join(g.Dir, dir)
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "pack", "*.pack"))
+	w := &packWalker{hashLen: hashLen, bs: bs, maxBlob: o.MaxBlob,
+		hold: max(2*o.MaxMemory, 64<<20), workers: o.Workers, minClean: defaultMinClean, prog: prog}
+	for _, name := range names {
+		p, err := gitpack.Open(name, hashLen)
+		if err != nil {
+			// A pack we cannot read is cat-file's to read (or to
+			// report): its objects are simply not found here.
+			continue
+		}
+		w.packs = append(w.packs, p)
+	}
+	if len(w.packs) == 0 {
+		return nil, nil
+	}
+	return w, nil
+}
+
+// close unmaps the packs.
+func (w *packWalker) close() {
+	for _, p := range w.packs {
+		_ = p.Close()
+	}
+}
+
+// plan finds the wanted blobs of rev-list's output in the packs and
+// builds their delta trees. It returns the trees' roots, in pack order,
+// the nodes of wanted blobs, and the lines of the blobs not in a pack,
+// left to cat-file.
+func (w *packWalker) plan(revOut []byte) (roots, wants []*pwNode, rest []byte) {
+	nodes := make([]map[int64]*pwNode, len(w.packs))
+	for i := range nodes {
+		nodes[i] = map[int64]*pwNode{}
+	}
+	packIndex := make(map[*gitpack.Pack]int, len(w.packs))
+	for i, p := range w.packs {
+		packIndex[p] = i
+	}
+	get := func(p *gitpack.Pack, off int64) (*pwNode, bool, error) {
+		m := nodes[packIndex[p]]
+		if n := m[off]; n != nil {
+			return n, false, nil
+		}
+		obj, err := p.Object(off)
+		if err != nil {
+			return nil, false, err
+		}
+		n := &pwNode{pack: p, obj: obj}
+		m[off] = n
+		return n, true, nil
+	}
+	raw := make([]byte, w.hashLen)
+	for line := range bytes.Lines(revOut) {
+		if !isBlobLine(line) {
+			continue
+		}
+		if line[len(line)-1] != '\n' {
+			line = append(line[:len(line):len(line)], '\n')
+		}
+		sp := bytes.IndexByte(line, ' ')
+		if sp != 2*w.hashLen {
+			rest = append(rest, line...)
+			continue
+		}
+		if _, err := hex.Decode(raw, line[:sp]); err != nil {
+			rest = append(rest, line...)
+			continue
+		}
+		var node *pwNode
+		var err error
+		for _, p := range w.packs {
+			if off, ok := p.Find(raw); ok {
+				if node, _, err = get(p, off); err != nil {
+					node = nil
+				}
+				break
+			}
+		}
+		if node == nil {
+			rest = append(rest, line...)
+			continue
+		}
+		if len(node.want) == 0 {
+			wants = append(wants, node)
+		}
+		node.want = append(node.want, wanted{line: line, oid: string(line[:sp]),
+			path: string(bytes.TrimSuffix(line[sp+1:], []byte{'\n'}))})
+		// Climb to the root, linking each entry under its base, until an
+		// entry already linked.
+		for n, depth := node, 0; !n.needed; depth++ {
+			n.needed = true
+			if n.obj.Type != gitpack.OfsDelta && n.obj.Type != gitpack.RefDelta {
+				roots = append(roots, n)
+				break
+			}
+			if depth >= maxChain {
+				break // not linked: handed back below
+			}
+			var base *pwNode
+			switch n.obj.Type {
+			case gitpack.OfsDelta:
+				base, _, err = get(n.pack, n.obj.Base)
+			case gitpack.RefDelta:
+				if off, ok := n.pack.Find(n.obj.BaseOID); ok {
+					base, _, err = get(n.pack, off)
+				}
+			}
+			if err != nil || base == nil {
+				break // a base elsewhere, or unreadable: handed back below
+			}
+			n.parent = base
+			base.children = append(base.children, n)
+			n = base
+		}
+	}
+	slices.SortFunc(roots, func(a, b *pwNode) int {
+		if a.pack != b.pack {
+			return packIndex[a.pack] - packIndex[b.pack]
+		}
+		return int(a.obj.Offset - b.obj.Offset)
+	})
+	return roots, wants, rest
+}
+
+// walk scans the wanted blobs under roots with w.workers goroutines,
+// sending their hits, and returns the lines of those it could not read,
+// for cat-file: wants is every wanted node, to find those no walk reached
+// (a chain with a base elsewhere, too deep, or a cycle of deltas naming
+// each other).
+func (w *packWalker) walk(ctx context.Context, roots, wants []*pwNode, hits chan<- hit) ([]byte, error) {
+	next := make(chan *pwNode)
+	var mu sync.Mutex
+	var rest []wanted
+	var firstErr error
+	var wg sync.WaitGroup
+	for range max(1, w.workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ws pwWorker
+			ws.w = w
+			for root := range next {
+				if err := ws.visit(ctx, root, nil, hits); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+			mu.Lock()
+			rest = append(rest, ws.rest...)
+			mu.Unlock()
+		}()
+	}
+feed:
+	for _, r := range roots {
+		select {
+		case next <- r:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var lines []byte
+	for _, wt := range rest {
+		lines = append(lines, wt.line...)
+	}
+	for _, n := range wants {
+		if !n.done {
+			for _, wt := range n.want {
+				lines = append(lines, wt.line...)
+			}
+		}
+	}
+	return lines, nil
+}
+
+// pwWorker is one goroutine of the walk.
+type pwWorker struct {
+	w     *packWalker
+	delta []byte // the current delta's data
+	held  int64  // bytes of ancestors' content kept by this worker
+	rest  []wanted
+	segs  []segment
+	dirty [][2]int // the current blob's lines to scan
+}
+
+// parentState is what a node's children need of it.
+type parentState struct {
+	data    []byte
+	matches []scanner.Match // sorted by Offset
+	whole   bool            // its children must be scanned whole
+}
+
+// segment is a delta's copy: n bytes at at came from the base's from.
+type segment struct{ at, from, n int }
+
+// visit rebuilds n from its parent's content (or inflates it, for a
+// root), scans it, reports its wanted blobs, and visits its children.
+// Errors other than the context's or emitting's hand n's subtree back.
+func (pw *pwWorker) visit(ctx context.Context, n *pwNode, parent *parentState, hits chan<- hit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := pw.w
+	data, segs, buf, err := pw.rebuild(n, parent)
+	if err != nil {
+		pw.handBack(n)
+		return nil
+	}
+	defer w.pool.put(buf)
+	st := &parentState{data: data}
+	if err := pw.scan(n, parent, st, segs); err != nil {
+		return err
+	}
+	for _, wt := range n.want {
+		w.prog.add(int64(len(data)))
+		if err := sendHit(ctx, hits, hit{oid: wt.oid, path: wt.path, matches: st.matches}); err != nil {
+			return err
+		}
+	}
+	n.done = true
+	kids := n.children
+	if len(kids) == 0 {
+		return nil
+	}
+	if pw.held+int64(len(data)) > w.hold {
+		for _, c := range kids {
+			pw.handBack(c)
+		}
+		return nil
+	}
+	pw.held += int64(len(data))
+	defer func() { pw.held -= int64(len(data)) }()
+	slices.SortFunc(kids, func(a, b *pwNode) int { return int(a.obj.Offset - b.obj.Offset) })
+	for _, c := range kids {
+		if !c.needed {
+			continue
+		}
+		if err := pw.visit(ctx, c, st, hits); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rebuild returns n's content in a pooled buffer, with, for a delta, its
+// copies merged where they continue each other. A blob above maxBlob, a
+// root that is not a blob, and any read failure are errors.
+func (pw *pwWorker) rebuild(n *pwNode, parent *parentState) (data []byte, segs []segment, buf *[]byte, err error) {
+	w := pw.w
+	if parent == nil {
+		if n.obj.Type != gitpack.Blob {
+			return nil, nil, nil, errors.New("not a blob")
+		}
+		buf = w.pool.get(n.obj.Size)
+		data, err = n.pack.Inflate(n.obj, *buf, w.maxBlob)
+		if err != nil {
+			w.pool.put(buf)
+			return nil, nil, nil, err
+		}
+		return data, nil, buf, nil
+	}
+	pw.delta, err = n.pack.Inflate(n.obj, pw.delta, w.maxBlob+w.maxBlob/2+1<<16)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	d, err := gitpack.ParseDelta(pw.delta)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if d.Size > w.maxBlob {
+		return nil, nil, nil, gitpack.ErrTooLarge
+	}
+	buf = w.pool.get(d.Size)
+	segs = pw.segs[:0]
+	data, err = d.Apply(parent.data, *buf, func(at, from, n int) {
+		if k := len(segs) - 1; k >= 0 && segs[k].at+segs[k].n == at && segs[k].from+segs[k].n == from {
+			segs[k].n += n
+			return
+		}
+		segs = append(segs, segment{at: at, from: from, n: n})
+	})
+	pw.segs = segs
+	if err != nil {
+		w.pool.put(buf)
+		return nil, nil, nil, err
+	}
+	return data, segs, buf, nil
+}
+
+// handBack leaves n's wanted blobs, and those below it, to cat-file.
+func (pw *pwWorker) handBack(n *pwNode) {
+	stack := []*pwNode{n}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if !n.done {
+			pw.rest = append(pw.rest, n.want...)
+			n.done = true
+		}
+		stack = append(stack, n.children...)
+	}
+}
+
+// scan sets st.matches (and st.whole) for n, whose content is st.data:
+// whole, for a root, an archive, or a child of a parent that must not be
+// inherited from; else its base's matches on the lines the delta copied
+// and a scan of the others.
+func (pw *pwWorker) scan(n *pwNode, parent *parentState, st *parentState, segs []segment) error {
+	bs := pw.w.bs
+	path := ""
+	if len(n.want) > 0 {
+		path = n.want[0].path
+	}
+	isArchive := bs.archives != nil && archive.Detect(st.data[:min(len(st.data), archive.HeadLen)]) != archive.None
+	if parent == nil || parent.whole || isArchive {
+		return pw.scanWhole(n, path, st, isArchive)
+	}
+	// The lines the delta did not copy whole are scanned (in one go:
+	// there are many small ones), the base's matches on the others moved.
+	dirty := pw.dirty[:0]
+	var ms []scanner.Match
+	pos := 0 // st.data[:pos] is placed
+	for _, s := range segs {
+		start, end := cleanLines(st.data, len(parent.data), s)
+		if end-start < max(pw.w.minClean, 1) {
+			continue // scanned with the lines around it
+		}
+		if pos < start {
+			dirty = append(dirty, [2]int{pos, start})
+		}
+		lo, hi := int64(s.from+(start-s.at)), int64(s.from+(end-s.at))
+		i, _ := slices.BinarySearchFunc(parent.matches, lo, func(m scanner.Match, off int64) int {
+			return cmp.Compare(m.Offset, off)
+		})
+		for ; i < len(parent.matches) && parent.matches[i].Offset < hi; i++ {
+			m := parent.matches[i]
+			m.Offset += int64(s.at - s.from)
+			ms = append(ms, m)
+		}
+		pos = end
+	}
+	if pos < len(st.data) {
+		dirty = append(dirty, [2]int{pos, len(st.data)})
+	}
+	pw.dirty = dirty
+	err := bs.sc.ScanRanges(st.data, dirty, func(i int, m scanner.Match) error {
+		m.Offset += int64(dirty[i][0])
+		ms = append(ms, m)
+		return nil
+	})
+	if err != nil {
+		return pw.scanWhole(n, path, st, false)
+	}
+	if len(ms) > 0 {
+		slices.SortStableFunc(ms, func(a, b scanner.Match) int { return cmp.Compare(a.Offset, b.Offset) })
+		lines := lineCounter{data: st.data}
+		for i := range ms {
+			ms[i].Line = lines.line(int(ms[i].Offset))
+		}
+	}
+	st.matches = ms
+	return nil
+}
+
+// scanWhole scans n's content whole, as the cat-file path does. Its
+// children are scanned whole too when it is an archive or its scan was
+// cut short (its matches are then not all its lines').
+func (pw *pwWorker) scanWhole(n *pwNode, path string, st *parentState, isArchive bool) error {
+	bs := pw.w.bs
+	var ms []scanner.Match
+	err := bs.sc.ScanBlob(st.data, path, bs.archives, func(m scanner.Match) error { ms = append(ms, m); return nil })
+	st.matches, st.whole = ms, isArchive || err != nil
+	slices.SortStableFunc(st.matches, func(a, b scanner.Match) int { return cmp.Compare(a.Offset, b.Offset) })
+	if err != nil && len(n.want) > 0 {
+		return bs.check(n.want[0].oid, path, err)
+	}
+	var de *scanner.DecodeBudgetError
+	if err != nil && !errors.As(err, &de) {
+		var ae *archive.Error
+		if !errors.As(err, &ae) {
+			return fmt.Errorf("git: scan blob base at %s:%d: %w", filepath.Base(n.pack.Path), n.obj.Offset, err)
+		}
+	}
+	return nil
+}
+
+// cleanLines returns the part [start, end) of data made of whole lines
+// that the copy s took whole from its base (of baseLen bytes), with the
+// newline before each (or the start of both objects) and its own (or the
+// end of both): those lines are the base's lines. start == end: none.
+func cleanLines(data []byte, baseLen int, s segment) (start, end int) {
+	a, b := s.at, s.at+s.n
+	if a == 0 && s.from == 0 {
+		start = 0
+	} else {
+		i := bytes.IndexByte(data[a:b], '\n')
+		if i < 0 {
+			return 0, 0
+		}
+		start = a + i + 1
+	}
+	if b == len(data) && s.from+s.n == baseLen {
+		end = b
+	} else {
+		i := bytes.LastIndexByte(data[a:b], '\n')
+		if i < 0 {
+			return 0, 0
+		}
+		end = a + i + 1
+	}
+	return start, end
+}
+
+// lineCounter answers the 1-based line of offsets in data, counting
+// newlines only as far as asked, and only once for increasing offsets.
+type lineCounter struct {
+	data  []byte
+	pos   int // newlines before pos are counted
+	count int
+}
+
+func (l *lineCounter) line(off int) int {
+	if off < l.pos {
+		l.pos, l.count = 0, 0
+	}
+	l.count += bytes.Count(l.data[l.pos:off], []byte{'\n'})
+	l.pos = off
+	return l.count + 1
+}
