@@ -27,6 +27,14 @@
 //     revocations (token revoke, the API) record kind revoked instead. Reports
 //     of a token that is already revoked or expired write nothing: a replay
 //     changes nothing and notifies nobody again.
+//   - A pre-receive bypass (a push let through with a reason) is recorded,
+//     not revoked: BypassRecorder.RecordBypass adds one leak_reported
+//     event to a token of ours in any state, with the detail "push
+//     bypassed by <pusher>: <reason> (push <repository> <ref>)"
+//     (BypassDetail: each field cleaned and bounded as a location, tokens
+//     redacted), and no notification. *Revoker and webhook.Client (POST
+//     /v1/tokens/bypasses) implement it; resolvertest.RunBypass holds
+//     both to the same event. An unknown hash writes nothing.
 //   - Concurrency safety comes from store.Store.Revoke's conditional update:
 //     two racing reports give one revocation, one event, one notification.
 //   - RevokeToken is the one step "revoke this known token", shared with

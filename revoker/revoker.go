@@ -17,9 +17,11 @@ import (
 // Store is the part of store.Store the revoker consumes. Revoke must be a
 // conditional update: concurrent calls on one token yield exactly one
 // revocation, and its Notify is enqueued only by the call that revokes.
+// AppendEvent records a pre-receive bypass (RecordBypass).
 type Store interface {
 	TokenByHash(ctx context.Context, hash string) (*store.Token, error)
 	Revoke(ctx context.Context, req store.RevokeRequest) (*store.Token, bool, error)
+	AppendEvent(ctx context.Context, ev store.Event) error
 }
 
 // Report is one sighting of a possibly leaked token, from any source.
