@@ -20,12 +20,14 @@ const (
 	maxLeakURL  = 2048
 )
 
-// scanRoutes registers the routes `leakguard scan --server` uses. Both take
-// token hashes only, so a scanning machine never sends a plaintext token,
-// and both admit service tokens (CI scanners hold those, not admin ones).
+// scanRoutes registers the routes `leakguard scan --server` and `leakguard
+// hook pre-receive --server` use. All take token hashes only, so a
+// scanning machine never sends a plaintext token, and all admit service
+// tokens (CI scanners and git servers hold those, not admin ones).
 func (s *Server) scanRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /v1/tokens/status", s.authed(true, s.tokenStatus))
 	mux.Handle("POST /v1/tokens/leaks", s.authed(true, s.reportLeak))
+	mux.Handle("POST /v1/tokens/bypasses", s.authed(true, s.reportBypass))
 }
 
 type statusRequest struct {

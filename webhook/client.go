@@ -18,8 +18,9 @@ import (
 )
 
 // Client is a typed client of a leakguard server's scan routes (POST
-// /v1/tokens/status and POST /v1/tokens/leaks, docs/openapi.yaml): the
-// remote revoker.Resolver, sharing its wire types with the handlers that
+// /v1/tokens/status, POST /v1/tokens/leaks and POST /v1/tokens/bypasses,
+// docs/openapi.yaml): the remote revoker.Resolver and
+// revoker.BypassRecorder, sharing its wire types with the handlers that
 // serve it. It sends token hashes and locations only, never a token, with a
 // bearer token (a service token suffices), and never follows a redirect.
 type Client struct {
@@ -128,6 +129,32 @@ func (c *Client) reportLeaks(ctx context.Context, reps []revoker.Report, outs []
 			outs[i].Action = leakguard.ActionRevoked
 		}
 	}
+}
+
+// RecordBypass implements revoker.BypassRecorder through POST
+// /v1/tokens/bypasses: the hash and the push's fields are sent, and the
+// server builds the event's detail and records it with its caller as the
+// actor (b.Actor is not sent: the server names who called it).
+func (c *Client) RecordBypass(ctx context.Context, b revoker.Bypass) (revoker.BypassOutcome, error) {
+	h := strings.ToLower(strings.TrimSpace(b.Hash))
+	out := revoker.BypassOutcome{Hash: leakguard.Hash(h), State: leakguard.StateUnknown}
+	if !leakguard.ValidHash(h) {
+		return out, revoker.ErrNoToken
+	}
+	src := b.Source
+	if src == "" {
+		src = leakguard.SourceGit
+	}
+	req := bypassRequest{TokenHash: h, Source: src, Repository: b.Repository, Ref: b.Ref, Pusher: b.Pusher, Reason: b.Reason}
+	var resp bypassResponse
+	if err := c.post(ctx, "/v1/tokens/bypasses", req, &resp); err != nil {
+		return out, err // "server: POST /v1/tokens/bypasses: <status>: <code>: <message>"
+	}
+	if resp.TokenHash != h {
+		return out, errors.New("server: POST /v1/tokens/bypasses: the answer is for another hash")
+	}
+	out.State, out.Recorded = stateOf(string(resp.Status)), resp.Recorded
+	return out, nil
 }
 
 // stateOf maps a server's status word to a state; anything else is unknown.

@@ -15,12 +15,15 @@
 //
 // The token API (api.go) authenticates "Authorization: Bearer <token>" with
 // our own admin and service tokens through the same lifecycle.Manager.Verify
-// as any token; service tokens may only verify and use the two scan routes
-// (api_leaks.go): POST /v1/tokens/status (statuses of up to 500 token
-// hashes) and POST /v1/tokens/leaks (a leak report by hash, revoked through
-// the revoker with a reason built from its location fields), which let
-// `leakguard scan --server` work without a plaintext token ever leaving the
-// scanning machine. Bad input (malformed JSON,
+// as any token; service tokens may only verify and use the three scan
+// routes (api_leaks.go, api_bypass.go): POST /v1/tokens/status (statuses of
+// up to 500 token hashes), POST /v1/tokens/leaks (a leak report by hash,
+// revoked through the revoker with a reason built from its location
+// fields) and POST /v1/tokens/bypasses (a pre-receive bypass by hash,
+// recorded as a leak_reported event with a detail built from its fields;
+// never a revocation or a notification), which let `leakguard scan
+// --server` and `leakguard hook pre-receive --server` work without a
+// plaintext token ever leaving the scanning machine. Bad input (malformed JSON,
 // unknown fields, wrong types, trailing data, oversize bodies, wrong token
 // format, missing reason) is a 4xx before anything is written.
 //

@@ -19,6 +19,7 @@ import (
 	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
+	"github.com/leakguard/leakguard/revoker/resolvertest"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/sqlite"
 	"github.com/leakguard/leakguard/webhook"
@@ -217,6 +218,31 @@ func (e *env) do(t testing.TB, req *http.Request) (*http.Response, []byte) {
 		t.Fatal(err)
 	}
 	return resp, b
+}
+
+// token is the stored record of the token with that hash.
+func (e *env) token(t testing.TB, hash string) *store.Token {
+	t.Helper()
+	tok, err := e.raw.TokenByHash(context.Background(), hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// events is the audit trail of the token with that hash, in the
+// conformance suites' terms.
+func (e *env) events(t testing.TB, hash string) []resolvertest.Event {
+	t.Helper()
+	evs, err := e.raw.Events(context.Background(), e.token(t, hash).ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]resolvertest.Event, len(evs))
+	for i, ev := range evs {
+		out[i] = resolvertest.Event{Kind: string(ev.Kind), Actor: ev.Actor, Source: ev.Source, Detail: ev.Detail}
+	}
+	return out
 }
 
 // outbox returns every notification waiting in the outbox.

@@ -407,6 +407,10 @@ func openAPICases(t testing.TB, e, down *env, fx openAPIFixtures) []openAPICase 
 	revoke := func(field, value string) []byte {
 		return jsonBody(t, map[string]string{field: value, "reason": "rotated"})
 	}
+	bypass := func(hash, reason string) []byte {
+		return jsonBody(t, map[string]string{"token_hash": hash, "source": "git", "repository": "/srv/git/app.git",
+			"ref": "refs/heads/main", "pusher": "alice", "reason": reason})
+	}
 	// one active token of ours (twice: one feedback entry), one of GitHub's
 	batchBody := batch(t, item(fx.user.Reveal(), "https://github.com/acme/app/blob/main/.env"),
 		item(fx.vendor.Reveal(), "https://github.com/acme/app/blob/main/ci.yml"),
@@ -528,6 +532,27 @@ func openAPICases(t testing.TB, e, down *env, fx openAPIFixtures) []openAPICase 
 		{name: "leak bad source", method: "POST", path: "/v1/tokens/leaks", bearer: fx.service, status: 400, offSpec: true,
 			body: jsonBody(t, map[string]any{"token_hash": fx.leaked.Hash(), "source": "github-webhook"})},
 		{name: "leak events", method: "GET", path: "/v1/tokens/" + fx.leakedID + "/events", bearer: admin, status: 200},
+
+		// POST /v1/tokens/bypasses
+		{name: "bypass of a revoked token", method: "POST", path: "/v1/tokens/bypasses", bearer: fx.service, status: 200,
+			body: bypass(fx.leaked.Hash(), "test fixture")},
+		{name: "bypass of an active token", method: "POST", path: "/v1/tokens/bypasses", bearer: admin, status: 200,
+			body: bypass(fx.user.Hash(), "test fixture")},
+		{name: "bypass unknown", method: "POST", path: "/v1/tokens/bypasses", bearer: fx.service, status: 200,
+			body: bypass(fx.unknown.Hash(), "test fixture")},
+		{name: "bypass blank reason", method: "POST", path: "/v1/tokens/bypasses", bearer: fx.service, status: 400,
+			body: bypass(fx.user.Hash(), "   ")},
+		{name: "bypass empty reason", method: "POST", path: "/v1/tokens/bypasses", bearer: fx.service, status: 400, offSpec: true,
+			body: bypass(fx.user.Hash(), "")},
+		{name: "bypass bad hash", method: "POST", path: "/v1/tokens/bypasses", bearer: fx.service, status: 400, offSpec: true,
+			body: bypass("not-a-hash", "test fixture")},
+		{name: "bypass as user", method: "POST", path: "/v1/tokens/bypasses", bearer: fx.user, status: 403,
+			body: bypass(fx.user.Hash(), "test fixture")},
+		{name: "bypass unauthorised", method: "POST", path: "/v1/tokens/bypasses", status: 401, offSpec: true,
+			body: bypass(fx.user.Hash(), "test fixture")},
+		{name: "bypass too large", method: "POST", path: "/v1/tokens/bypasses", bearer: fx.service, status: 413,
+			body: bypass(fx.user.Hash(), strings.Repeat("x", 70<<10))},
+		{name: "bypass events", method: "GET", path: "/v1/tokens/" + fx.leakedID + "/events", bearer: admin, status: 200},
 
 		// POST /v1/github/secret-scanning
 		{name: "partner batch", method: "POST", path: "/v1/github/secret-scanning", status: 200,

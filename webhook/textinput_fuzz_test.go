@@ -293,6 +293,52 @@ func FuzzLeakText(f *testing.F) {
 	})
 }
 
+// FuzzBypassText sends v as each text field of a bypass report: too long
+// or invalid UTF-8 is refused, as a reason, repository or ref blank once
+// cleaned; anything else is recorded on the token, with no token shape
+// left in the answer, the stored event or the log.
+func FuzzBypassText(f *testing.F) {
+	fz := newAPIFuzz(f)
+	max := map[string]int{"repository": 4096, "ref": 4096, "pusher": 2048, "reason": 2048}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, field := range []string{"repository", "ref", "pusher", "reason"} {
+			victims := fz.issueVictim(t)
+			w := want{status: http.StatusOK}
+			if !utf8.ValidString(v) || len(v) > max[field] || (field != "pusher" && labelBlank(v)) {
+				w = wantBadRequest
+			}
+			fields := map[string]string{"repository": `"/srv/git/app.git"`, "ref": `"refs/heads/main"`,
+				"pusher": `"alice"`, "reason": `"test fixture"`, field: jsonString(v)}
+			out := fz.call(t, "", w, func(e *textEnv) (string, string, []byte) {
+				return "POST", "/v1/tokens/bypasses", []byte(`{"token_hash":"` + victims[e].Token.Hash + `","source":"git"` +
+					`,"repository":` + fields["repository"] + `,"ref":` + fields["ref"] +
+					`,"pusher":` + fields["pusher"] + `,"reason":` + fields["reason"] + `}`)
+			})
+			if out[0].status != http.StatusOK {
+				continue
+			}
+			for e, iss := range victims {
+				if !strings.Contains(out[0].body, `"recorded":true`) {
+					t.Fatalf("%s: bypass report %s, want it recorded", e.name, out[0].body)
+				}
+				fz.readBack(t, e, iss.Token.ID)
+			}
+		}
+	})
+}
+
+// labelBlank reports whether s is blank once what a label may not hold
+// (textRefused's characters) is dropped and surrounding space trimmed.
+func labelBlank(s string) bool {
+	kept := strings.Map(func(r rune) rune {
+		if textRefused(string(r), 4) {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(kept) == ""
+}
+
 func FuzzVerifyText(f *testing.F) {
 	fz := newAPIFuzz(f)
 	f.Fuzz(func(t *testing.T, v string) {
