@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/revoker"
 	"github.com/leakguard/leakguard/scanner/gitsource"
@@ -17,8 +18,9 @@ import (
 // the repository and the pusher, and carries the pusher's bypass: a token
 // of ours in the push is revoked (with Options.Revoke) as leaked by the
 // push, "leaked: git push <repo> <ref>"; with a bypass nothing is revoked
-// and, when the resolver keeps an audit trail (Auditor), each token of
-// ours found gets a leak_reported event naming the pusher and the reason.
+// and, when the resolver records bypasses (revoker.BypassRecorder: a --db
+// store or a --server), each token of ours found gets a leak_reported
+// event naming the pusher and the reason.
 type Push struct {
 	Kind   string // gitsource.HookPrePush or gitsource.HookPreReceive
 	Repo   string // the repository pushed to (pre-receive: the hook's working directory)
@@ -104,40 +106,34 @@ func (p *Push) Verdict(w io.Writer) (accept bool) {
 	return false
 }
 
-// Auditor is a resolver that can add an event to the audit trail of a
-// token of ours: the revoker over a --db store (package
-// scanjob/resolveropen). A --server has no such route: POST
-// /v1/tokens/leaks revokes, and nothing appends an event without revoking;
-// docs/cli.md ("A bypass through --server") says what one would need.
-type Auditor interface {
-	// RecordLeak adds a leak_reported event to the audit trail of the
-	// token with id tokenID.
-	RecordLeak(ctx context.Context, tokenID, actor, source, detail string) error
-}
-
 // recordBypass records a pre-receive bypass on each token of ours that
-// res resolved (outs), as a leak_reported event naming the pusher, the
-// reason and the push — the store's audit trail is per token, so there is
-// no place for an event about the push itself. Without an Auditor (a
-// --server) it says the bypass is not recorded, and why.
+// res resolved (outs), by hash, through res as a revoker.BypassRecorder:
+// the revoker over a --db store, or the --server's client (POST
+// /v1/tokens/bypasses). Each token gets one leak_reported event naming
+// the pusher, the reason and the push (revoker.BypassDetail) — the
+// store's audit trail is per token, so there is no place for an event
+// about the push itself. A resolver that records nothing says so.
 func (j *Job) recordBypass(ctx context.Context, res revoker.Resolver, outs []revoker.Outcome) {
 	p := j.o.Push
-	a, ok := res.(Auditor)
+	rec, ok := res.(revoker.BypassRecorder)
 	if !ok {
-		j.o.warn("bypass by %s not recorded: the server's API has no route that records an event without revoking", p.pusher())
+		j.o.warn("bypass by %s not recorded: no token store or server records it", p.pusher())
 		return
 	}
-	detail := j.Catalog().RedactTokens(report.Escape(fmt.Sprintf("push bypassed by %s: %s (%s)", p.pusher(), p.Bypass, p.location())))
 	n := 0
 	for _, o := range outs {
-		if !o.Ours || o.Token == nil {
+		if !o.Ours {
 			continue
 		}
-		if err := a.RecordLeak(ctx, o.Token.ID, j.o.Actor, "git", detail); err != nil {
-			j.Errorf("token store: record the bypass on %s: %v", o.Token.ID, err)
+		got, err := rec.RecordBypass(ctx, revoker.Bypass{Hash: string(o.Hash), Source: leakguard.SourceGit,
+			Repository: p.Repo, Ref: p.Ref, Pusher: p.pusher(), Reason: p.Bypass, Actor: j.o.Actor})
+		if err != nil {
+			j.Errorf("token store: record the bypass on %s: %v", o.Hash.Short(), err)
 			continue
 		}
-		n++
+		if got.Recorded {
+			n++
+		}
 	}
 	j.o.warn("bypass by %s recorded on %d %s of ours (leak_reported events)", p.pusher(), n, plural(n, "token"))
 }

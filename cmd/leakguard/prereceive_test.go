@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/leakguard/leakguard/lifecycle"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/store"
 	"github.com/leakguard/leakguard/store/storeopen"
@@ -26,10 +30,17 @@ type pushServer struct {
 
 func newPushServer(t *testing.T, bin string, hookArgs ...string) *pushServer {
 	t.Helper()
+	return newPushServerEnv(t, bin, nil, hookArgs...)
+}
+
+// newPushServerEnv is newPushServer with env added to the environment of
+// every process, the hook's included (git passes its own on).
+func newPushServerEnv(t *testing.T, bin string, env []string, hookArgs ...string) *pushServer {
+	t.Helper()
 	work := newGitDir(t)
 	home := t.TempDir()
 	s := &pushServer{t: t, bin: bin, bare: filepath.Join(t.TempDir(), "srv.git"), work: work,
-		env: append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "USER=alice")}
+		env: append(append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "USER=alice"), env...)}
 	if out, err := exec.Command("git", "init", "-q", "--bare", s.bare).CombinedOutput(); err != nil {
 		t.Fatalf("git init --bare: %v\n%s", err, out)
 	}
@@ -210,5 +221,78 @@ func TestPreReceiveHookStore(t *testing.T) {
 		!strings.Contains(last.Detail, "push bypassed by alice: test fixture") {
 		b, _ := json.Marshal(evs)
 		t.Errorf("bypassed token: valid %v, events %s", tb.Valid, b)
+	}
+}
+
+// TestPreReceiveHookServer: with --server (and --revoke) in the hook, a
+// bypassed push is accepted and recorded through the server's POST
+// /v1/tokens/bypasses, as --db records it locally: the token of ours it
+// carries stays active and its events, read through the API, end with a
+// leak_reported event naming the pusher, the reason and the push, with
+// the hook's service token as the actor. No plaintext token leaves the
+// git server.
+func TestPreReceiveHookServer(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t, t.TempDir())
+	b := remoteBackend(t, &cliClock{t: time.Now().UTC().Truncate(time.Second)})
+	ctx := context.Background()
+	issue := func(typ string) lifecycle.Issued {
+		iss, err := b.mgr.Issue(ctx, lifecycle.IssueRequest{Owner: "alice@example.org", Name: "fixture " + typ, Type: typ, Actor: "test", Source: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return iss
+	}
+	fixture, admin := issue(patterns.TypeUser), issue(patterns.TypeAdmin)
+	svc, err := b.st.TokenByHash(ctx, patterns.HashToken(b.env[serverTokenEnv]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newPushServerEnv(t, bin, []string{serverTokenEnv + "=" + b.env[serverTokenEnv]}, append(b.args, "--revoke")...)
+
+	s.work.write("testdata/fixture.env", "KEY="+fixture.Secret.Reveal()+"\n")
+	s.work.commitAll("fixture")
+	r := s.push("-o", "leakguard.allow=test fixture", "main")
+	if r.code != 0 || !strings.Contains(r.stderr, "bypass by alice recorded on 1 token of ours") {
+		t.Fatalf("bypassed push: exit %d\n%s", r.code, r.stderr)
+	}
+	if !s.refExists("refs/heads/main") {
+		t.Fatal("the bypassed push did not land")
+	}
+
+	req, err := http.NewRequest("GET", b.args[1]+"/v1/tokens/"+fixture.Token.ID+"/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+admin.Secret.Reveal())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Events []struct{ Kind, Actor, Source, Detail string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET events: %d, %v", resp.StatusCode, err)
+	}
+	if n := len(got.Events); n != 2 {
+		t.Fatalf("events = %+v, want issued and the bypass", got.Events)
+	}
+	want := struct{ Kind, Actor, Source, Detail string }{"leak_reported", "token:" + svc.ID, "git",
+		"push bypassed by alice: test fixture (push " + s.bare + " refs/heads/main)"}
+	if last := got.Events[1]; last != want {
+		t.Errorf("bypass event = %+v, want %+v", last, want)
+	}
+	tok, err := b.st.TokenByHash(ctx, fixture.Token.Hash)
+	if err != nil || !tok.Valid {
+		t.Errorf("the bypassed token: %+v, %v; want it still active (a bypass never revokes)", tok, err)
+	}
+	sent := b.sent()
+	if !bytes.Contains(sent, []byte("/v1/tokens/bypasses")) {
+		t.Errorf("the hook never called POST /v1/tokens/bypasses:\n%s", sent)
+	}
+	if bytes.Contains(sent, []byte(fixture.Secret.Reveal())) {
+		t.Error("the plaintext token left the git server")
 	}
 }

@@ -106,6 +106,17 @@ type reporting struct {
 	close func() error
 }
 
+// RecordBypass passes a pre-receive bypass on to the resolver of our
+// tokens (revoker.BypassRecorder); without one, nothing records it (an
+// error: the scan found no token of ours to record it on anyway).
+func (r *reporting) RecordBypass(ctx context.Context, b revoker.Bypass) (revoker.BypassOutcome, error) {
+	rec, ok := r.next.(revoker.BypassRecorder)
+	if !ok {
+		return revoker.BypassOutcome{}, errors.New("no token store or server to record the bypass")
+	}
+	return rec.RecordBypass(ctx, b)
+}
+
 func (r *reporting) Close() error {
 	var err error
 	if r.next != nil {

@@ -30,19 +30,15 @@ type Resolver interface {
 	Close() error
 }
 
-// local is the revoker over a store opened here, closing the store.
+// local is the revoker over a store opened here, closing the store. It
+// records pre-receive bypasses through the revoker
+// (revoker.BypassRecorder), as the remote client does through the server.
 type local struct {
 	*revoker.Revoker
 	st store.Store
 }
 
 func (l local) Close() error { return l.st.Close() }
-
-// RecordLeak adds a leak_reported event to a token's audit trail in the
-// store (a scanjob.Auditor: a pre-receive hook records its bypasses so).
-func (l local) RecordLeak(ctx context.Context, tokenID, actor, source, detail string) error {
-	return l.st.AppendEvent(ctx, store.Event{TokenID: tokenID, Kind: store.EventLeakReported, Actor: actor, Source: source, Detail: detail})
-}
 
 // Local opens the store dsn names (with the Redis cache at redisURL when
 // set; storeopen.OpenCached) and returns the revoker over it. A sqlite:
