@@ -1,7 +1,7 @@
 package rediscache
 
 import (
-	"strings"
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,29 +80,32 @@ type nearCache struct {
 	shards [nearShards]nearShard
 }
 
-// nearShard is one locked part of the near cache: a map and an LRU ring.
+// nearShard is one locked part of the near cache. It holds no pointers
+// the garbage collector must follow (a map of fixed-size keys and
+// indexes, a slice of slots, one byte arena): a cache of 100,000 tokens
+// costs a collection almost nothing to mark, where a heap object per
+// token, with a dozen pointers each, made every collection of a busy
+// verifier long (benchmarks/README.md, issue 16).
 type nearShard struct {
-	mu   sync.Mutex
-	m    map[nearKey]*nearEntry
-	ring nearEntry // sentinel: ring.next is the most recently used
+	mu    sync.Mutex
+	m     map[nearKey]int32 // each held key's slot
+	slots []nearSlot        // slots[0] is the sentinel of the LRU ring
+	free  []int32           // slots not in use
+	arena []byte            // the held tokens, encoded (encodeNear)
+	live  int               // bytes of arena that held slots use
 }
 
-// nearEntry is one token held, compact for the garbage collector (a
-// cache of 100,000 tokens is marked on every cycle): the token is inline,
-// its strings are slices of one string (blob) and its times point into
-// the entry, so an entry is two objects instead of a dozen. Entries are
-// never written after they are linked: get hands out copies of tok that
-// share those pointers, and a change makes a new entry.
-type nearEntry struct {
+// nearSlot is one token held: where its encoding is in the arena, when
+// it ends, and its neighbours in the LRU ring (slots[0].next is the most
+// recently used). Slots are written only under the shard's lock.
+type nearSlot struct {
 	key        nearKey
-	tok        store.Token
-	times      [3]time.Time // tok's ExpiresAt, LastUsedAt, InvalidAt point here
-	exp        int64        // end of the entry's life (now() clock)
-	prev, next *nearEntry
+	exp        int64 // end of the entry's life (now() clock)
+	prev, next int32
+	off, n     int32 // arena[off:off+n]
 }
 
-// nearKey is a map key of the near cache: the hash's bytes (a key
-// without pointers, which the garbage collector does not scan).
+// nearKey is a map key of the near cache: the hash's bytes.
 type nearKey [32]byte
 
 // keyOf is hash's key; hash is 64 lower-case hex characters.
@@ -114,38 +117,141 @@ func keyOf(hash string) nearKey {
 	return k
 }
 
-// newNearEntry makes an entry holding t, living until exp.
-func newNearEntry(hash string, t *store.Token, exp int64) *nearEntry {
-	e := &nearEntry{key: keyOf(hash), exp: exp, tok: *t}
-	e.tok.Hash = hash
-	strs := []*string{&e.tok.Hash, &e.tok.ID, &e.tok.Type, &e.tok.FormatID, &e.tok.Owner, &e.tok.Name, &e.tok.Last4,
-		&e.tok.InvalidReason, &e.tok.RevokedBy, &e.tok.Replaces, &e.tok.ReplacedBy}
-	var b strings.Builder
-	b.Grow(64 + 16*len(strs))
-	for _, s := range strs {
-		b.WriteString(*s)
+// A token's encoding in the arena: its four times first, each
+// nearTimeLen bytes at a fixed place (so a last_used_at write rewrites
+// LastUsedAt in place), then Valid, then its strings, each a uvarint
+// length and the bytes, then its scopes: a uvarint count plus one (0:
+// nil) and each as a string. Hash is not kept: it is the key.
+const (
+	nearTimeLen  = 13 // kind, Unix nanoseconds (8), zone offset in seconds (4)
+	nearLastUsed = 2 * nearTimeLen
+	nearFixed    = 4*nearTimeLen + 1
+)
+
+// Time kinds: absent (a nil pointer), UTC, or another zone's offset.
+const (
+	nearNoTime = iota
+	nearUTC
+	nearZone
+)
+
+// nearStrings are t's string fields in the encoding's order.
+func nearStrings(t *store.Token) [10]*string {
+	return [10]*string{&t.ID, &t.Type, &t.FormatID, &t.Owner, &t.Name, &t.Last4,
+		&t.InvalidReason, &t.RevokedBy, &t.Replaces, &t.ReplacedBy}
+}
+
+// encodeNear appends t's encoding to b.
+func encodeNear(b []byte, t *store.Token) []byte {
+	b = putNearTime(b, &t.CreatedAt)
+	b = putNearTime(b, t.ExpiresAt)
+	b = putNearTime(b, t.LastUsedAt)
+	b = putNearTime(b, t.InvalidAt)
+	if t.Valid {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
 	}
+	for _, s := range nearStrings(t) {
+		b = binary.AppendUvarint(b, uint64(len(*s)))
+		b = append(b, *s...)
+	}
+	if t.Scopes == nil {
+		return append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(t.Scopes))+1)
 	for _, s := range t.Scopes {
-		b.WriteString(s)
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
 	}
-	blob, off := b.String(), 0
-	cut := func(n int) string { s := blob[off : off+n]; off += n; return s }
-	for _, s := range strs {
-		*s = cut(len(*s))
+	return b
+}
+
+// putNearTime appends t (nil: absent) in nearTimeLen bytes.
+func putNearTime(b []byte, t *time.Time) []byte {
+	if t == nil {
+		return append(b, make([]byte, nearTimeLen)...)
 	}
-	if t.Scopes != nil {
-		e.tok.Scopes = make([]string, len(t.Scopes))
-		for i, s := range t.Scopes {
-			e.tok.Scopes[i] = cut(len(s))
+	kind, off := byte(nearUTC), 0
+	if t.Location() != time.UTC {
+		_, off = t.Zone()
+		kind = nearZone
+	}
+	b = append(b, kind)
+	b = binary.LittleEndian.AppendUint64(b, uint64(t.UnixNano()))
+	return binary.LittleEndian.AppendUint32(b, uint32(int32(off)))
+}
+
+// nearTime reads a time putNearTime wrote at b's start into *dst;
+// false: absent.
+func nearTime(b string, dst *time.Time) bool {
+	if b[0] == nearNoTime {
+		return false
+	}
+	le := func(b string) (v uint64) {
+		for i := len(b) - 1; i >= 0; i-- {
+			v = v<<8 | uint64(b[i])
+		}
+		return v
+	}
+	t := time.Unix(0, int64(le(b[1:9]))).UTC()
+	if b[0] == nearZone {
+		t = t.In(time.FixedZone("", int(int32(uint32(le(b[9:13]))))))
+	}
+	*dst = t
+	return true
+}
+
+// nearCopy is a token handed out by get, with its times: one allocation.
+type nearCopy struct {
+	tok   store.Token
+	times [3]time.Time // ExpiresAt, LastUsedAt, InvalidAt point here
+}
+
+// decodeNear rebuilds the token encodeNear wrote into enc (a copy of the
+// arena's bytes, which its strings share), with Hash set to hash.
+func decodeNear(enc, hash string) *store.Token {
+	c := new(nearCopy)
+	t := &c.tok
+	t.Hash = hash
+	nearTime(enc, &t.CreatedAt)
+	for i, p := range []**time.Time{&t.ExpiresAt, &t.LastUsedAt, &t.InvalidAt} {
+		if nearTime(enc[(i+1)*nearTimeLen:], &c.times[i]) {
+			*p = &c.times[i]
 		}
 	}
-	for i, p := range []**time.Time{&e.tok.ExpiresAt, &e.tok.LastUsedAt, &e.tok.InvalidAt} {
-		if *p != nil {
-			e.times[i] = **p
-			*p = &e.times[i]
+	t.Valid = enc[4*nearTimeLen] == 1
+	pos := nearFixed
+	str := func() string {
+		n, k := uvarintString(enc[pos:])
+		s := enc[pos+k : pos+k+int(n)]
+		pos += k + int(n)
+		return s
+	}
+	for _, p := range nearStrings(t) {
+		*p = str()
+	}
+	if n, k := uvarintString(enc[pos:]); n > 0 {
+		pos += k
+		t.Scopes = make([]string, n-1)
+		for i := range t.Scopes {
+			t.Scopes[i] = str()
 		}
 	}
-	return e
+	return t
+}
+
+// uvarintString is binary.Uvarint over a string (the encoding is ours:
+// never malformed).
+func uvarintString(s string) (uint64, int) {
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		v |= uint64(s[i]&0x7f) << (7 * i)
+		if s[i] < 0x80 {
+			return v, i + 1
+		}
+	}
+	return v, len(s)
 }
 
 // nearTicket is taken before a read is sent: the sequence number, which a
@@ -161,9 +267,7 @@ type nearTicket struct {
 func newNearCache(maxAge time.Duration, size int, lease time.Duration) *nearCache {
 	n := &nearCache{maxAge: maxAge, lease: lease, base: time.Now(), size: int64(max(1, size))}
 	for i := range n.shards {
-		s := &n.shards[i]
-		s.m = make(map[nearKey]*nearEntry)
-		s.ring.next, s.ring.prev = &s.ring, &s.ring
+		n.shards[i].clear()
 	}
 	return n
 }
@@ -206,20 +310,21 @@ func (n *nearCache) get(hash string) (*store.Token, bool) {
 	}
 	s := n.shard(hash)
 	s.mu.Lock()
-	e := s.m[keyOf(hash)]
-	if e == nil {
+	i, ok := s.m[keyOf(hash)]
+	if !ok {
 		s.mu.Unlock()
 		return nil, false
 	}
+	e := &s.slots[i]
 	if now >= e.exp {
-		n.unlink(s, e)
+		n.unlink(s, i)
 		s.mu.Unlock()
 		return nil, false
 	}
-	s.toFront(e)
-	cp := e.tok
+	s.toFront(i)
+	enc := string(s.arena[e.off : e.off+e.n]) // the arena may move once unlocked
 	s.mu.Unlock()
-	return &cp, true
+	return decodeNear(enc, hash), true
 }
 
 // put keeps t, read after tk was taken, if it is valid and no invalidation
@@ -235,7 +340,7 @@ func (n *nearCache) store(hash string, t *store.Token, tk nearTicket, existing b
 	if !n.on() || t == nil || !t.Valid || t.Hash != hash {
 		return
 	}
-	ne := newNearEntry(hash, t, tk.at+int64(n.maxAge))
+	key := keyOf(hash)
 	s := n.shard(hash)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -245,33 +350,39 @@ func (n *nearCache) store(hash string, t *store.Token, tk nearTicket, existing b
 	if n.seq.Load() != tk.seq {
 		return
 	}
-	if e := s.m[ne.key]; e != nil {
-		n.replace(s, e, ne)
-		return
-	}
-	if existing {
+	i, held := s.m[key]
+	if held {
+		n.unlink(s, i)
+	} else if existing {
 		return
 	}
 	// Full: this shard's least recently used entry makes room (the shards
 	// share one bound, so an unlucky shard holds more, never the cache).
-	if n.count.Load() >= n.size && s.ring.prev != &s.ring {
-		n.unlink(s, s.ring.prev)
+	if n.count.Load() >= n.size && s.slots[0].prev != 0 {
+		n.unlink(s, s.slots[0].prev)
 	}
-	n.count.Add(1)
-	s.m[ne.key] = ne
-	ne.prev, ne.next = &s.ring, s.ring.next
-	s.ring.next.prev = ne
-	s.ring.next = ne
+	off := len(s.arena)
+	s.arena = encodeNear(s.arena, t)
+	n.link(s, key, tk.at+int64(n.maxAge), off, len(s.arena)-off)
 }
 
-// replace puts ne in e's place, most recently used; the caller holds s.mu.
-func (n *nearCache) replace(s *nearShard, e, ne *nearEntry) {
-	n.unlink(s, e)
+// link holds key as the most recently used entry, its token at
+// arena[off:off+size]; the caller holds s.mu.
+func (n *nearCache) link(s *nearShard, key nearKey, exp int64, off, size int) {
+	var i int32
+	if k := len(s.free); k > 0 {
+		i, s.free = s.free[k-1], s.free[:k-1]
+	} else {
+		i = int32(len(s.slots))
+		s.slots = append(s.slots, nearSlot{})
+	}
+	first := s.slots[0].next
+	s.slots[i] = nearSlot{key: key, exp: exp, prev: 0, next: first, off: int32(off), n: int32(size)}
+	s.slots[first].prev = i
+	s.slots[0].next = i
+	s.m[key] = i
+	s.live += size
 	n.count.Add(1)
-	s.m[ne.key] = ne
-	ne.prev, ne.next = &s.ring, s.ring.next
-	s.ring.next.prev = ne
-	s.ring.next = ne
 }
 
 // invalidate drops hash and refuses every put of a read that started
@@ -289,8 +400,8 @@ func (n *nearCache) drop(hash string) {
 	}
 	s := n.shard(hash)
 	s.mu.Lock()
-	if e := s.m[keyOf(hash)]; e != nil {
-		n.unlink(s, e)
+	if i, ok := s.m[keyOf(hash)]; ok {
+		n.unlink(s, i)
 	}
 	s.mu.Unlock()
 }
@@ -308,10 +419,19 @@ func (n *nearCache) reset() {
 		s := &n.shards[i]
 		s.mu.Lock()
 		n.count.Add(-int64(len(s.m)))
-		clear(s.m)
-		s.ring.next, s.ring.prev = &s.ring, &s.ring
+		s.clear()
 		s.mu.Unlock()
 	}
+}
+
+// clear empties s; the caller holds s.mu (or owns s).
+func (s *nearShard) clear() {
+	if s.m == nil {
+		s.m = make(map[nearKey]int32)
+	}
+	clear(s.m)
+	s.slots = append(s.slots[:0], nearSlot{}) // the sentinel: a ring of one
+	s.free, s.arena, s.live = s.free[:0], s.arena[:0], 0
 }
 
 // touched sets LastUsedAt of hash's entry, if there is one, to at when
@@ -323,13 +443,18 @@ func (n *nearCache) touched(hash string, at time.Time) {
 	s := n.shard(hash)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e := s.m[keyOf(hash)]; e != nil && (e.tok.LastUsedAt == nil || e.tok.LastUsedAt.Before(at)) {
-		cp := e.tok // entries are never written: get handed out copies that share them
-		at := at.UTC()
-		cp.LastUsedAt = &at
-		ne := newNearEntry(hash, &cp, e.exp)
-		n.replace(s, e, ne)
+	i, ok := s.m[keyOf(hash)]
+	if !ok {
+		return
 	}
+	e := &s.slots[i]
+	enc := s.arena[e.off : e.off+e.n]
+	var last time.Time
+	if nearTime(string(enc[nearLastUsed:nearLastUsed+nearTimeLen]), &last) && !last.Before(at) {
+		return
+	}
+	at = at.UTC()
+	copy(enc[nearLastUsed:], putNearTime(make([]byte, 0, nearTimeLen), &at))
 }
 
 // extend records that a ping (pong) or a membership refresh (member) sent
@@ -349,21 +474,43 @@ func (n *nearCache) extend(h *atomic.Int64, sent int64) {
 // len is the number of entries held (for tests).
 func (n *nearCache) len() int { return int(n.count.Load()) }
 
-// unlink removes e from shard s; the caller holds s.mu.
-func (n *nearCache) unlink(s *nearShard, e *nearEntry) {
-	e.prev.next, e.next.prev = e.next, e.prev
-	e.prev, e.next = nil, nil
+// unlink removes slot i from shard s, and compacts the arena once most of
+// it is no longer used; the caller holds s.mu.
+func (n *nearCache) unlink(s *nearShard, i int32) {
+	e := &s.slots[i]
+	s.slots[e.prev].next, s.slots[e.next].prev = e.next, e.prev
 	delete(s.m, e.key)
+	s.live -= int(e.n)
+	*e = nearSlot{}
+	s.free = append(s.free, i)
 	n.count.Add(-1)
+	if len(s.arena) > 64<<10 && len(s.arena) > 2*s.live {
+		s.compact()
+	}
 }
 
-// toFront marks e most recently used; the caller holds s.mu.
-func (s *nearShard) toFront(e *nearEntry) {
-	if s.ring.next == e {
+// compact copies the tokens still held into a new arena; the caller holds
+// s.mu.
+func (s *nearShard) compact() {
+	arena := make([]byte, 0, s.live+s.live/2)
+	for i := s.slots[0].next; i != 0; i = s.slots[i].next {
+		e := &s.slots[i]
+		off := len(arena)
+		arena = append(arena, s.arena[e.off:e.off+e.n]...)
+		e.off = int32(off)
+	}
+	s.arena = arena
+}
+
+// toFront marks slot i most recently used; the caller holds s.mu.
+func (s *nearShard) toFront(i int32) {
+	if s.slots[0].next == i {
 		return
 	}
-	e.prev.next, e.next.prev = e.next, e.prev
-	e.prev, e.next = &s.ring, s.ring.next
-	s.ring.next.prev = e
-	s.ring.next = e
+	e := &s.slots[i]
+	s.slots[e.prev].next, s.slots[e.next].prev = e.next, e.prev
+	first := s.slots[0].next
+	e.prev, e.next = 0, first
+	s.slots[first].prev = i
+	s.slots[0].next = i
 }

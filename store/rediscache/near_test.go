@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -176,6 +178,40 @@ func TestNearCacheUnit(t *testing.T) {
 		n.touched(h, later)
 		if got, _ := n.get(h); got.LastUsedAt == nil || !got.LastUsedAt.Equal(later) || got.ID != "tok_x" {
 			t.Errorf("after touched: %+v", got)
+		}
+	})
+	t.Run("encoding: zones, empty scopes, long fields, a compacted arena", func(t *testing.T) {
+		t.Parallel()
+		n := trustedNear(time.Hour, 100000)
+		zone := time.FixedZone("", -7*3600)
+		created := time.Unix(1800000000, 5).In(zone)
+		var want []*store.Token
+		for i := range 300 {
+			h := testHash(1000 + i)
+			tk := &store.Token{ID: fmt.Sprintf("tok_%d", i), Hash: h, Type: "user", Owner: strings.Repeat("o", i*20),
+				Name: "n", CreatedAt: created, Valid: true, Scopes: []string{}}
+			if i%2 == 0 {
+				tk.Scopes = nil
+			}
+			want = append(want, tk)
+		}
+		// Every token put ten times: most of each shard's arena is garbage
+		// by the end, and compacted along the way.
+		for range 10 {
+			for _, tk := range want {
+				n.put(tk.Hash, tk, n.ticket())
+			}
+		}
+		for _, tk := range want {
+			got, ok := n.get(tk.Hash)
+			if !ok || got.ID != tk.ID || got.Owner != tk.Owner || !got.CreatedAt.Equal(created) ||
+				got.CreatedAt.Format(time.RFC3339Nano) != created.Format(time.RFC3339Nano) ||
+				(got.Scopes == nil) != (tk.Scopes == nil) || len(got.Scopes) != 0 {
+				t.Fatalf("near copy = %+v, want %+v", got, tk)
+			}
+		}
+		if n.len() != len(want) {
+			t.Errorf("%d entries held, want %d", n.len(), len(want))
 		}
 	})
 	t.Run("entries age out", func(t *testing.T) {

@@ -108,14 +108,24 @@ func createFile(path string) error {
 	return f.Close()
 }
 
+// walCheckpointPages is how many WAL pages a commit may leave before it
+// checkpoints them (SQLite's default is 1,000). A checkpoint copies those
+// pages into the database in the committing goroutine, without a point
+// where the Go scheduler may run another: with last_used_at writes of
+// many distinct tokens (each dirtying its own page) a 1,000-page
+// checkpoint held a one-core server's requests for ~12 ms; 100 pages
+// bound that to ~2 ms (benchmarks/README.md, issue 16).
+const walCheckpointPages = 100
+
 // dsn builds the driver DSN: WAL, synchronous=FULL, foreign keys, a busy
 // timeout and BEGIN IMMEDIATE for every transaction (writer), or query_only
-// (readers).
+// (readers). The writer checkpoints the WAL every walCheckpointPages pages.
 func dsn(path string, busy time.Duration, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walCheckpointPages))
 	q.Add("_pragma", "foreign_keys(1)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
