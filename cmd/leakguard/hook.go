@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/leakguard/leakguard/scanjob"
 	"github.com/leakguard/leakguard/scanner/gitsource"
@@ -45,7 +46,15 @@ func runHookInstall(ctx context.Context, args []string, sio IO) error {
 	if err != nil {
 		bin = "leakguard"
 	}
-	res, err := gitsource.Git{Dir: *repo, BaseEnv: environOf(sio)}.InstallHook(ctx, kind, bin, fs.Args()...)
+	rest := fs.Args() // [REPO] [-- SCAN-FLAGS...]: flag parsing stops at REPO
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		*repo, rest = rest[0], rest[1:]
+		if len(rest) > 0 && rest[0] != "--" {
+			return usageError("hook install: scan flags go after --: hook install --pre-receive REPO -- --db DSN")
+		}
+		rest = rest[min(len(rest), 1):]
+	}
+	res, err := gitsource.Git{Dir: *repo, BaseEnv: environOf(sio)}.InstallHook(ctx, kind, bin, rest...)
 	if err != nil {
 		return err
 	}

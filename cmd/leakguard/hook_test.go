@@ -27,6 +27,29 @@ func TestHookInstallCommand(t *testing.T) {
 			t.Fatalf("%s hook missing or not executable: %v", name, err)
 		}
 	}
+	// The pre-receive form of the issue text: the repository as an
+	// argument, the hook's scan flags after "--".
+	bare := filepath.Join(t.TempDir(), "srv.git")
+	if out, err := exec.Command("git", "init", "-q", "--bare", bare).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v: %s", err, out)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		hook string // in the installed hook
+	}{
+		{[]string{bare, "--", "--db", "sqlite:/srv/lg.db"}, exitOK, `hook pre-receive '--db' 'sqlite:/srv/lg.db'`},
+		{[]string{"--repo", bare, "--", "--revoke"}, exitOK, `hook pre-receive '--revoke'`},
+		{[]string{bare, "--db", "sqlite:/srv/lg.db"}, exitFail, ""}, // scan flags without "--"
+	} {
+		res := runCmd(t, "", append([]string{"hook", "install", "--pre-receive"}, tt.args...)...)
+		if res.code != tt.code {
+			t.Fatalf("hook install --pre-receive %q: exit %d, want %d (%s)", tt.args, res.code, tt.code, res.stderr)
+		}
+		if b, _ := os.ReadFile(filepath.Join(bare, "hooks", "pre-receive")); tt.hook != "" && !strings.Contains(string(b), tt.hook) {
+			t.Errorf("hook install --pre-receive %q wrote\n%s", tt.args, b)
+		}
+	}
 	if res := runCmd(t, "", "hook", "frobnicate"); res.code != exitFail {
 		t.Fatalf("unknown subcommand: exit %d", res.code)
 	}
