@@ -23,14 +23,17 @@ const maxTracked = 1 << 20
 // time with a pause of touchPause between batches: when many distinct
 // tokens are verified (100,000 a minute is 1,700 writes a second) the
 // writes cost one store call per batch, and come in small pieces, so that
-// they never hold the CPU the requests wait for more than a couple of
-// milliseconds (SQLite spends ~35 µs a row; a process pinned to one core
-// runs one goroutine at a time), even in a burst (every token verified in
-// a warm-up a minute ago). That still writes over 7,000 a second.
+// they never hold the CPU the requests wait for more than about a
+// millisecond (SQLite spends ~30 µs a row on a database of 100,000
+// tokens; a process pinned to one core runs one goroutine at a time, and
+// batches of 50 measured a p99 of 4–6 ms for requests there against 3.6–5
+// with 20: benchmarks/README.md, issue 16), even in a burst (every token
+// verified in a warm-up a minute ago). That still writes over 7,000 a
+// second.
 const (
 	touchEvery = time.Second
-	touchBatch = 50
-	touchPause = 5 * time.Millisecond
+	touchBatch = 20
+	touchPause = 2 * time.Millisecond
 )
 
 // maxPendingTouches bounds the last_used_at writes waiting for the store;
