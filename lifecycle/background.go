@@ -54,7 +54,9 @@ type background struct {
 	size     int
 
 	mu      sync.Mutex
-	touched recent                 // token id → last last_used_at scheduled
+	touched recent                 // token id → last last_used_at due (scheduled, or skipped while busy)
+	written recent                 // token id → last last_used_at scheduled, over busyFactor intervals
+	demand  perSecond              // last_used_at writes due, a second
 	invalid recent                 // token id → last verified_invalid event
 	pending map[string]store.Touch // last_used_at writes not yet sent, by token id
 	jobs    chan func(context.Context)
@@ -69,17 +71,37 @@ func newBackground(st store.Store, log zerolog.Logger, interval time.Duration, s
 	return &background{
 		st: st, log: log, interval: interval, size: size,
 		touched: recent{interval: interval}, invalid: recent{interval: interval},
+		written: recent{interval: busyFactor * interval},
 		pending: map[string]store.Touch{},
 	}
 }
 
+// A process is busy when more than busyRate distinct tokens a second are
+// due a last_used_at write (one per interval each: 30,000 tokens verified
+// a minute); while it is, a token's last_used_at is written at most once
+// every busyFactor intervals, so that many active tokens do not cost
+// their verifier a store write each a minute (benchmarks/README.md, issue
+// 16). A token's first write is never held back.
+const (
+	busyRate   = 500
+	busyFactor = 10
+)
+
 // touch schedules a last_used_at write for the token with that id and hash
-// unless one was scheduled for it within the interval.
+// unless one was scheduled for it within the interval (within busyFactor
+// intervals while busy).
 func (b *background) touch(id, hash string, at time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed || !b.touched.due(id, at) {
 		return
+	}
+	busy := b.demand.add(at) > busyRate
+	if !b.written.due(id, at) {
+		if busy {
+			return
+		}
+		b.written.mark(id, at)
 	}
 	if len(b.pending) >= maxPendingTouches {
 		b.drop()
@@ -230,9 +252,7 @@ type recent struct {
 // due reports whether a write for id at at is due (none within the
 // interval) and, if so, records it. The caller holds the lock.
 func (r *recent) due(id string, at time.Time) bool {
-	if r.cur == nil || at.Sub(r.start) >= r.interval || at.Before(r.start.Add(-r.interval)) || len(r.cur) >= maxTracked {
-		r.old, r.cur, r.start = r.cur, make(map[string]time.Time), at
-	}
+	r.roll(at)
 	last, ok := r.cur[id]
 	if !ok {
 		last, ok = r.old[id]
@@ -242,4 +262,38 @@ func (r *recent) due(id string, at time.Time) bool {
 	}
 	r.cur[id] = at
 	return true
+}
+
+// mark records a write for id at at. The caller holds the lock.
+func (r *recent) mark(id string, at time.Time) {
+	r.roll(at)
+	r.cur[id] = at
+}
+
+// roll starts a new generation when the current one is an interval old
+// (or the clock went back, or it is full).
+func (r *recent) roll(at time.Time) {
+	if r.cur == nil || at.Sub(r.start) >= r.interval || at.Before(r.start.Add(-r.interval)) || len(r.cur) >= maxTracked {
+		r.old, r.cur, r.start = r.cur, make(map[string]time.Time), at
+	}
+}
+
+// perSecond counts events in windows of a second.
+type perSecond struct {
+	start     time.Time
+	cur, prev int
+}
+
+// add counts an event at at and returns the rate: the larger of this
+// window's count and the previous one's.
+func (p *perSecond) add(at time.Time) int {
+	if d := at.Sub(p.start); d >= time.Second || d < 0 {
+		p.prev = 0
+		if d >= 0 && d < 2*time.Second {
+			p.prev = p.cur
+		}
+		p.cur, p.start = 0, at
+	}
+	p.cur++
+	return max(p.cur, p.prev)
 }

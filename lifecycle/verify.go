@@ -48,7 +48,8 @@ func (m *Manager) IssuedFormat(s patterns.Secret) (*patterns.Format, bool) {
 // with MsgUnknown; an expired or revoked one carries its docs/http-api.md#verification-messages
 // message and gets a verified_invalid audit event (at most one per token per
 // TouchInterval per process). A valid token's last_used_at is updated in the
-// background, at most once per TouchInterval per process.
+// background, at most once per TouchInterval per process (once per
+// busyFactor intervals while the process is busy: background.touch).
 func (m *Manager) Verify(ctx context.Context, s patterns.Secret) (Verification, error) {
 	if _, ok := m.IssuedFormat(s); !ok {
 		return Verification{Message: MsgMalformed}, ErrMalformed

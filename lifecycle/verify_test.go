@@ -397,3 +397,52 @@ func TestVerifyManyTokensBatchesTouches(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyBusyWritesLessOften: while more than busyRate distinct tokens
+// a second are due a last_used_at write, a token already written within
+// busyFactor intervals is not written again after one interval; a first
+// write is never held back, and a process that is not busy writes once an
+// interval.
+func TestVerifyBusyWritesLessOften(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name   string
+		tokens int
+		want   [3]int64 // writes after: the first verify, one interval later, busyFactor+1 intervals later
+	}{
+		// One interval later the first busyRate tokens of the burst are
+		// written (the rate is measured, so busy begins past it), the rest
+		// not; past busyFactor intervals every one is.
+		{"busy", 2 * busyRate, [3]int64{2 * busyRate, 3 * busyRate, 5 * busyRate}},
+		{"not busy", busyRate / 5, [3]int64{busyRate / 5, 2 * busyRate / 5, 3 * busyRate / 5}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clk := newClock()
+			st := newTestStore(t, clk.Now)
+			bc := &batchCounter{Store: st.Store}
+			m := New(bc, patterns.Default(), Options{Now: clk.Now})
+			defer m.Close()
+			toks := make([]Issued, tt.tokens)
+			for i := range toks {
+				var err error
+				if toks[i], err = m.Issue(ctx, IssueRequest{Owner: "o", Name: "n"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, step := range []time.Duration{time.Second, time.Minute + time.Second, (busyFactor + 1) * time.Minute} {
+				clk.Add(step)
+				for _, is := range toks {
+					if v, err := m.Verify(ctx, is.Secret); err != nil || !v.Valid {
+						t.Fatalf("Verify = %+v, %v", v, err)
+					}
+				}
+				m.bg.flushTouches()
+				if got := bc.touched.Load(); got != tt.want[i] {
+					t.Fatalf("after step %d: %d last_used_at writes, want %d", i, got, tt.want[i])
+				}
+			}
+		})
+	}
+}
