@@ -88,7 +88,7 @@ func (r *Revoker) RecordBypass(ctx context.Context, b Bypass) (BypassOutcome, er
 	}
 	now := r.now().UTC().Truncate(time.Microsecond) // what stores keep
 	ev := store.Event{TokenID: t.ID, Kind: store.EventLeakReported, At: now,
-		Actor: bypassActor(b.Actor), Source: string(bypassSource(b.Source)), Detail: BypassDetail(r.cat, b)}
+		Actor: bypassActor(r.cat, b.Actor), Source: string(bypassSource(b.Source)), Detail: BypassDetail(r.cat, b)}
 	if err := r.st.AppendEvent(ctx, ev); err != nil {
 		return out, fmt.Errorf("revoker: append the bypass event to %s: %w", t.ID, err)
 	}
@@ -98,9 +98,10 @@ func (r *Revoker) RecordBypass(ctx context.Context, b Bypass) (BypassOutcome, er
 }
 
 // bypassActor is the actor of a bypass's event: the given one made fit
-// for a label (it may hold the pusher's name), or DefaultActor.
-func bypassActor(a string) string {
-	a = strings.TrimSpace(store.CleanLabel(a))
+// for a label, tokens of cat's formats redacted (it holds the pusher's
+// name, which comes from the pusher's side), or DefaultActor.
+func bypassActor(cat *patterns.Catalog, a string) string {
+	a = strings.TrimSpace(cat.RedactTokens(store.CleanLabel(a)))
 	if len(a) > store.MaxLabelLen {
 		a = strings.ToValidUTF8(a[:store.MaxLabelLen], "")
 	}

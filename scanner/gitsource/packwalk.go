@@ -70,7 +70,6 @@ type packWalker struct {
 type pwNode struct {
 	pack     *gitpack.Pack
 	obj      gitpack.Object
-	parent   *pwNode
 	children []*pwNode
 	want     []wanted // rev-list lines naming this object
 	needed   bool     // it, or something below it, is wanted
@@ -141,18 +140,18 @@ func (w *packWalker) plan(revOut []byte) (roots, wants []*pwNode, rest []byte) {
 	for i, p := range w.packs {
 		packIndex[p] = i
 	}
-	get := func(p *gitpack.Pack, off int64) (*pwNode, bool, error) {
+	get := func(p *gitpack.Pack, off int64) (*pwNode, error) {
 		m := nodes[packIndex[p]]
 		if n := m[off]; n != nil {
-			return n, false, nil
+			return n, nil
 		}
 		obj, err := p.Object(off)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		n := &pwNode{pack: p, obj: obj}
 		m[off] = n
-		return n, true, nil
+		return n, nil
 	}
 	raw := make([]byte, w.hashLen)
 	for line := range bytes.Lines(revOut) {
@@ -175,7 +174,7 @@ func (w *packWalker) plan(revOut []byte) (roots, wants []*pwNode, rest []byte) {
 		var err error
 		for _, p := range w.packs {
 			if off, ok := p.Find(raw); ok {
-				if node, _, err = get(p, off); err != nil {
+				if node, err = get(p, off); err != nil {
 					node = nil
 				}
 				break
@@ -204,16 +203,15 @@ func (w *packWalker) plan(revOut []byte) (roots, wants []*pwNode, rest []byte) {
 			var base *pwNode
 			switch n.obj.Type {
 			case gitpack.OfsDelta:
-				base, _, err = get(n.pack, n.obj.Base)
+				base, err = get(n.pack, n.obj.Base)
 			case gitpack.RefDelta:
 				if off, ok := n.pack.Find(n.obj.BaseOID); ok {
-					base, _, err = get(n.pack, off)
+					base, err = get(n.pack, off)
 				}
 			}
 			if err != nil || base == nil {
 				break // a base elsewhere, or unreadable: handed back below
 			}
-			n.parent = base
 			base.children = append(base.children, n)
 			n = base
 		}
@@ -489,13 +487,9 @@ func (pw *pwWorker) scanWhole(n *pwNode, path string, st *parentState, isArchive
 	if err != nil && len(n.want) > 0 {
 		return bs.check(n.want[0].oid, path, err)
 	}
-	var de *scanner.DecodeBudgetError
-	if err != nil && !errors.As(err, &de) {
-		var ae *archive.Error
-		if !errors.As(err, &ae) {
-			return fmt.Errorf("git: scan blob base at %s:%d: %w", filepath.Base(n.pack.Path), n.obj.Offset, err)
-		}
-	}
+	// A base no one asked for: over bytes in memory, with an emit that
+	// never fails, ScanBlob's only errors are problems of what the blob
+	// holds, which its wanted descendants' own whole scans report.
 	return nil
 }
 

@@ -1,13 +1,11 @@
 package gitsource
 
 import (
-	"archive/zip"
 	"bytes"
 	"cmp"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -107,7 +105,7 @@ func editedHistory(t *testing.T, seed uint64, commits int) *testRepo {
 		bin := append(append(append([]byte(nil), binary[:1000]...), tok()...), binary[1000:]...)
 		fmt.Fprintf(&stream, "M 100644 inline blob.bin\ndata %d\n%s\n", len(bin), bin)
 		if c%5 == 1 {
-			zip := zipOf(t, map[string]string{"inner/secret.txt": strings.Join(files["a.txt"][:5], "\n")})
+			zip := zipBlob(t, "inner/secret.txt", strings.Join(files["a.txt"][:5], "\n"))
 			fmt.Fprintf(&stream, "M 100644 inline bundle.zip\ndata %d\n%s\n", len(zip), zip)
 		}
 	}
@@ -310,24 +308,4 @@ func TestPackWalkDamagedPack(t *testing.T) {
 			t.Errorf("damage %d: walk %.300s\ncat-file %.300s", i, res[0], res[1])
 		}
 	}
-}
-
-// zipOf is a zip archive of files.
-func zipOf(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	z := zip.NewWriter(&b)
-	for _, name := range slices.Sorted(maps.Keys(files)) {
-		w, err := z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write([]byte(files[name])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := z.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
 }
