@@ -438,7 +438,12 @@ func TestVerifyBusyWritesLessOften(t *testing.T) {
 						t.Fatalf("Verify = %+v, %v", v, err)
 					}
 				}
+				// The worker may be writing a batch it took before this
+				// flush: wait for the writes to arrive, then count.
 				m.bg.flushTouches()
+				for deadline := time.Now().Add(10 * time.Second); bc.touched.Load() < tt.want[i] && time.Now().Before(deadline); {
+					time.Sleep(5 * time.Millisecond)
+				}
 				if got := bc.touched.Load(); got != tt.want[i] {
 					t.Fatalf("after step %d: %d last_used_at writes, want %d", i, got, tt.want[i])
 				}
