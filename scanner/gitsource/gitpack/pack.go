@@ -6,12 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/adler32"
-	"io"
 	"os"
 	"strings"
 	"sync"
-
-	"github.com/klauspost/compress/flate"
 )
 
 // Type is an object's type as a pack stores it.
@@ -40,12 +37,12 @@ type Pack struct {
 	pack, idx         []byte
 	unmapPack, unmapI func() error
 
-	n      int
-	fanout []byte // 256 big-endian uint32
-	names  []byte // n names of hashLen bytes, sorted
-	offs32 []byte // n big-endian uint32
-	offs64 []byte // the large-offset table
-	zlibs  sync.Pool
+	n         int
+	fanout    []byte    // 256 big-endian uint32
+	names     []byte    // n names of hashLen bytes, sorted
+	offs32    []byte    // n big-endian uint32
+	offs64    []byte    // the large-offset table
+	inflaters sync.Pool // of *inflater
 }
 
 // Open maps the pack file at path (".pack") and its index (the same name
@@ -290,60 +287,26 @@ func (p *Pack) Inflate(o Object, dst []byte, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitpack: %s: object at %d: %w", p.Path, o.Offset, err)
 	}
-	br := bytes.NewReader(src)
-	z, err := p.flateReader(br)
-	if err != nil {
-		return nil, fmt.Errorf("gitpack: %s: object at %d: %w", p.Path, o.Offset, err)
+	f, _ := p.inflaters.Get().(*inflater)
+	if f == nil {
+		f = new(inflater)
 	}
-	defer p.zlibs.Put(z)
-	if err := inflateAll(z, br, src, dst); err != nil {
+	defer p.inflaters.Put(f)
+	end, err := f.inflate(dst, src)
+	if err == nil && (end+4 > len(src) || binary.BigEndian.Uint32(src[end:]) != adler32.Checksum(dst)) {
+		err = errors.New("zlib checksum mismatch") // a damaged pack is an error, as it is to git
+	}
+	if err != nil {
 		return nil, fmt.Errorf("gitpack: %s: object at %d: %w", p.Path, o.Offset, err)
 	}
 	return dst, nil
 }
 
-// inflateAll fills dst from z, which reads the deflate stream src through
-// br, and checks that the stream ends there and that the Adler-32 after
-// it is dst's: a damaged pack is an error, as it is to git.
-func inflateAll(z io.Reader, br *bytes.Reader, src, dst []byte) error {
-	if _, err := io.ReadFull(z, dst); err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return errors.New("data shorter than its header says")
-		}
-		return err
-	}
-	var one [1]byte
-	if n, err := z.Read(one[:]); n != 0 || err != io.EOF {
-		if err != nil && err != io.EOF {
-			return err
-		}
-		return errors.New("data longer than its header says")
-	}
-	end := len(src) - br.Len()
-	if end+4 > len(src) || binary.BigEndian.Uint32(src[end:]) != adler32.Checksum(dst) {
-		return errors.New("zlib checksum mismatch")
-	}
-	return nil
-}
-
 // zlibBody checks the two-byte zlib header at the start of z and returns
-// the deflate stream after it. Git never sets a preset dictionary. The
-// stream's Adler-32 trailer is not checked: only the declared size is
-// read, as git itself does when it streams an object.
+// the deflate stream after it. Git never sets a preset dictionary.
 func zlibBody(z []byte) ([]byte, error) {
 	if len(z) < 2 || z[0]&0x0f != 8 || z[0]>>4 > 7 || (uint(z[0])<<8|uint(z[1]))%31 != 0 || z[1]&0x20 != 0 {
 		return nil, errors.New("not a zlib stream")
 	}
 	return z[2:], nil
-}
-
-// flateReader is a pooled deflate reader reset to r.
-func (p *Pack) flateReader(r io.Reader) (io.ReadCloser, error) {
-	if z, ok := p.zlibs.Get().(io.ReadCloser); ok {
-		if err := z.(flate.Resetter).Reset(r, nil); err != nil {
-			return nil, err
-		}
-		return z, nil
-	}
-	return flate.NewReader(r), nil
 }
