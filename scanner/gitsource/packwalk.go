@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/leakguard/leakguard/scanner"
 	"github.com/leakguard/leakguard/scanner/archive"
@@ -56,7 +57,8 @@ type packWalker struct {
 	hashLen int
 	bs      blobScanner
 	maxBlob int64 // larger blobs go to cat-file (streamed)
-	hold    int64 // bytes of rebuilt ancestors one worker may keep
+	hold    int64 // bytes of rebuilt bases the walk may keep for their deltas
+	held    atomic.Int64
 	workers int
 	// minClean is the shortest run of copied lines whose matches are
 	// moved rather than scanned (defaultMinClean; tests lower it).
@@ -104,7 +106,7 @@ func openPackWalker(ctx context.Context, g Git, o HistoryOptions, bs blobScanner
 	}
 	names, _ := filepath.Glob(filepath.Join(dir, "pack", "*.pack"))
 	w := &packWalker{hashLen: hashLen, bs: bs, maxBlob: o.MaxBlob,
-		hold: max(2*o.MaxMemory, 64<<20), workers: o.Workers, minClean: defaultMinClean, prog: prog}
+		hold: max(2*o.MaxMemory, 64<<20) * int64(max(1, o.Workers)), workers: o.Workers, minClean: defaultMinClean, prog: prog}
 	for _, name := range names {
 		p, err := gitpack.Open(name, hashLen)
 		if err != nil {
@@ -230,8 +232,13 @@ func (w *packWalker) plan(revOut []byte) (roots, wants []*pwNode, rest []byte) {
 // for cat-file: wants is every wanted node, to find those no walk reached
 // (a chain with a base elsewhere, too deep, or a cycle of deltas naming
 // each other).
+//
+// A worker walks a tree depth first. While another worker is idle, it
+// hands it the other children of the node it is at (their base stays in
+// memory until the last of them is done), so that one large tree — the
+// versions of one much-edited file — is not one worker's alone.
 func (w *packWalker) walk(ctx context.Context, roots, wants []*pwNode, hits chan<- hit) ([]byte, error) {
-	next := make(chan *pwNode)
+	q := newWalkQueue(roots)
 	var mu sync.Mutex
 	var rest []wanted
 	var firstErr error
@@ -240,31 +247,34 @@ func (w *packWalker) walk(ctx context.Context, roots, wants []*pwNode, hits chan
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var ws pwWorker
-			ws.w = w
-			for root := range next {
-				if err := ws.visit(ctx, root, nil, hits); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
+			pw := pwWorker{w: w, q: q}
+			for {
+				t, ok := q.pop()
+				if !ok {
+					break
 				}
+				mu.Lock()
+				failed := firstErr != nil
+				mu.Unlock()
+				if !failed {
+					if err := pw.visit(ctx, t.n, t.parent, hits); err != nil {
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = err
+						}
+						mu.Unlock()
+					}
+				}
+				if t.parent != nil {
+					w.release(t.parent)
+				}
+				q.done()
 			}
 			mu.Lock()
-			rest = append(rest, ws.rest...)
+			rest = append(rest, pw.rest...)
 			mu.Unlock()
 		}()
 	}
-feed:
-	for _, r := range roots {
-		select {
-		case next <- r:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
 	wg.Wait()
 	if firstErr != nil {
 		return nil, firstErr
@@ -286,11 +296,72 @@ feed:
 	return lines, nil
 }
 
+// walkTask is a node to visit, with its base's state (nil for a root).
+type walkTask struct {
+	n      *pwNode
+	parent *parentState
+}
+
+// walkQueue holds the tasks no worker has taken, last in first out.
+type walkQueue struct {
+	mu    sync.Mutex
+	cond  sync.Cond
+	tasks []walkTask
+	busy  int          // tasks taken and not done: they may add more
+	idle  atomic.Int32 // workers waiting for a task
+}
+
+func newWalkQueue(roots []*pwNode) *walkQueue {
+	q := &walkQueue{tasks: make([]walkTask, len(roots))}
+	q.cond.L = &q.mu
+	for i, r := range roots { // the first root is taken first
+		q.tasks[len(roots)-1-i] = walkTask{n: r}
+	}
+	return q
+}
+
+// pop takes a task, waiting while none is left but some may still come;
+// false when the walk is over.
+func (q *walkQueue) pop() (walkTask, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.tasks) == 0 {
+		if q.busy == 0 {
+			return walkTask{}, false
+		}
+		q.idle.Add(1)
+		q.cond.Wait()
+		q.idle.Add(-1)
+	}
+	t := q.tasks[len(q.tasks)-1]
+	q.tasks = q.tasks[:len(q.tasks)-1]
+	q.busy++
+	return t, true
+}
+
+// done ends a task taken by pop.
+func (q *walkQueue) done() {
+	q.mu.Lock()
+	q.busy--
+	if q.busy == 0 && len(q.tasks) == 0 {
+		q.cond.Broadcast()
+	}
+	q.mu.Unlock()
+}
+
+// push adds a task for an idle worker.
+func (q *walkQueue) push(t walkTask) {
+	q.mu.Lock()
+	q.tasks = append(q.tasks, t)
+	q.cond.Signal()
+	q.mu.Unlock()
+}
+
 // pwWorker is one goroutine of the walk.
 type pwWorker struct {
 	w     *packWalker
+	q     *walkQueue
 	delta []byte // the current delta's data
-	held  int64  // bytes of ancestors' content kept by this worker
 	rest  []wanted
 	segs  []segment
 	dirty [][2]int // the current blob's lines to scan
@@ -301,14 +372,26 @@ type parentState struct {
 	data    []byte
 	matches []scanner.Match // sorted by Offset
 	whole   bool            // its children must be scanned whole
+	buf     *[]byte         // the pooled buffer data is in
+	refs    atomic.Int32    // visits using data: its own, and its children's handed to other workers
+	held    int64           // bytes counted in packWalker.held while its children use data
+}
+
+// release drops one use of st's data, and the data with the last.
+func (w *packWalker) release(st *parentState) {
+	if st.refs.Add(-1) == 0 {
+		w.held.Add(-st.held)
+		w.pool.put(st.buf)
+	}
 }
 
 // segment is a delta's copy: n bytes at at came from the base's from.
 type segment struct{ at, from, n int }
 
 // visit rebuilds n from its parent's content (or inflates it, for a
-// root), scans it, reports its wanted blobs, and visits its children.
-// Errors other than the context's or emitting's hand n's subtree back.
+// root), scans it, reports its wanted blobs, and visits its children,
+// or hands some of them to idle workers. Errors other than the
+// context's or emitting's hand n's subtree back.
 func (pw *pwWorker) visit(ctx context.Context, n *pwNode, parent *parentState, hits chan<- hit) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -319,8 +402,9 @@ func (pw *pwWorker) visit(ctx context.Context, n *pwNode, parent *parentState, h
 		pw.handBack(n)
 		return nil
 	}
-	defer w.pool.put(buf)
-	st := &parentState{data: data}
+	st := &parentState{data: data, buf: buf}
+	st.refs.Store(1)
+	defer w.release(st)
 	if err := pw.scan(n, parent, st, segs); err != nil {
 		return err
 	}
@@ -331,21 +415,23 @@ func (pw *pwWorker) visit(ctx context.Context, n *pwNode, parent *parentState, h
 		}
 	}
 	n.done = true
-	kids := n.children
+	kids := slices.DeleteFunc(n.children, func(c *pwNode) bool { return !c.needed })
 	if len(kids) == 0 {
 		return nil
 	}
-	if pw.held+int64(len(data)) > w.hold {
+	if w.held.Add(int64(len(data))) > w.hold {
+		w.held.Add(-int64(len(data)))
 		for _, c := range kids {
 			pw.handBack(c)
 		}
 		return nil
 	}
-	pw.held += int64(len(data))
-	defer func() { pw.held -= int64(len(data)) }()
+	st.held = int64(len(data))
 	slices.SortFunc(kids, func(a, b *pwNode) int { return int(a.obj.Offset - b.obj.Offset) })
-	for _, c := range kids {
-		if !c.needed {
+	for i, c := range kids {
+		if i < len(kids)-1 && pw.q.idle.Load() > 0 {
+			st.refs.Add(1)
+			pw.q.push(walkTask{n: c, parent: st})
 			continue
 		}
 		if err := pw.visit(ctx, c, st, hits); err != nil {

@@ -121,7 +121,7 @@ func editedHistory(t *testing.T, seed uint64, commits int) *testRepo {
 // walkedBlobs runs the pack walk over every blob of r's history and
 // returns each blob's matches (those with none left out) and the
 // rev-list lines it left to cat-file.
-func walkedBlobs(t *testing.T, r *testRepo, archives *archive.Limits, minClean int) (map[string][]scanner.Match, []byte) {
+func walkedBlobs(t *testing.T, r *testRepo, archives *archive.Limits, minClean, workers int) (map[string][]scanner.Match, []byte) {
 	t.Helper()
 	g := Git{Dir: r.dir}.Cached()
 	o := HistoryOptions{Repo: r.dir, Archives: archives}
@@ -131,7 +131,7 @@ func walkedBlobs(t *testing.T, r *testRepo, archives *archive.Limits, minClean i
 		t.Fatalf("openPackWalker: %v, %v", w, err)
 	}
 	defer w.close()
-	w.minClean = minClean
+	w.minClean, w.workers = minClean, workers
 	listed, err := g.Output(ctx(t), nil, "rev-list", "--objects", "--all", "--filter=object:type=blob")
 	if err != nil {
 		t.Fatal(err)
@@ -167,8 +167,10 @@ func TestPackWalkMatchesWholeScan(t *testing.T) {
 			r := editedHistory(t, seed, 60)
 			lim := &archive.Limits{}
 			// Seeds 0 and 1 move every copied line's matches; the others
-			// scan short runs of copied lines, as scans do.
-			got, rest := walkedBlobs(t, r, lim, []int{0, 0, defaultMinClean, defaultMinClean}[seed])
+			// scan short runs of copied lines, as scans do. Seeds 1 and 3
+			// walk with more workers than trees, so that nearly every
+			// node with two children hands one to an idle worker.
+			got, rest := walkedBlobs(t, r, lim, []int{0, 0, defaultMinClean, defaultMinClean}[seed], []int{1, 8, 1, 8}[seed])
 			if len(rest) > 0 {
 				t.Errorf("left to cat-file in a fully packed repository:\n%s", rest)
 			}
