@@ -27,11 +27,14 @@ var (
 )
 
 // A decoding table entry: bits 0-7 the code's length in bits (0: no
-// code), bits 8-12 the number of extra bits (or, for a pointer to a
-// subtable, the subtable's index bits), bits 13-15 its kind, bits 16-31
-// its value (a literal byte, a length or distance base, or where the
-// subtable starts).
+// code), bits 8-11 the number of extra bits (or, for a pointer to a
+// subtable, the subtable's index bits), bits 12-15 its kind, bits 16-31
+// its value (a literal byte, or two for a pair; a length or distance
+// base; or where the subtable starts). A pair is two literals whose codes
+// together fit the primary index: one look-up decodes both, and bits 0-7
+// are their two lengths' sum.
 const (
+	kindPair     = 1 << 12
 	kindLiteral  = 1 << 13
 	kindEnd      = 1 << 14
 	kindSubtable = 1 << 15
@@ -174,12 +177,30 @@ func build(table []uint32, lens []uint8, bits uint, entry func(int) uint32) (uin
 			continue
 		}
 		sub := table[rev&(1<<bits-1)]
-		start, sb, sn := int(sub>>16), uint(sub>>8&0x1f), uint(n)-bits
+		start, sb, sn := int(sub>>16), uint(sub>>8&0xf), uint(n)-bits
 		for i := rev >> bits; i < 1<<sb; i += 1 << sn {
 			table[start+i] = e | uint32(sn)
 		}
 	}
 	return bits, nil
+}
+
+// pairLiterals turns each literal entry of the primary index (bits) of
+// a literal/length table into a pair where the literal after it is known
+// from the same index bits. It goes from the last entry down, so that the
+// entry it reads for the second literal (a lower index) is still single.
+func pairLiterals(table []uint32, bits uint) {
+	for i := 1<<bits - 1; i > 0; i-- {
+		e := table[i]
+		n := uint(e & 0xff)
+		if e&kindLiteral == 0 || n >= bits {
+			continue
+		}
+		e2 := table[i>>n]
+		if n2 := uint(e2 & 0xff); e2&kindLiteral != 0 && n+n2 <= bits {
+			table[i] = kindLiteral | kindPair | uint32(n+n2) | (e>>16&0xff|(e2>>16&0xff)<<8)<<16
+		}
+	}
 }
 
 // reverse returns the n low bits of code in reverse order: DEFLATE sends
@@ -301,6 +322,7 @@ func (f *inflater) fixedTables() error {
 	if f.litBits, err = build(f.lit[:], l, litBits, litEntry); err != nil {
 		return err
 	}
+	pairLiterals(f.lit[:], f.litBits)
 	d := f.lens[:32]
 	for i := range d {
 		d[i] = 5
@@ -385,6 +407,7 @@ func (f *inflater) dynamicTables(bb *uint64, bl *uint, refill func() error) erro
 	if f.litBits, err = build(f.lit[:], lens[:nlit], litBits, litEntry); err != nil {
 		return err
 	}
+	pairLiterals(f.lit[:], f.litBits)
 	f.distBits, err = build(f.dist[:], lens[nlit:], distBits, distEntry)
 	return err
 }
@@ -418,21 +441,24 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 		}
 		e := lit[bb&lm&(1<<litBits-1)]
 		if e&kindLiteral != 0 {
-			// Up to three literals per refill: each uses at most 15 of
-			// the 56 bits.
+			// Up to three entries of the primary index per refill, each
+			// of at most 11 of the 56 bits and one or two literals.
 			n := uint(e & 0xff)
 			bb >>= n
 			bl -= n
-			if op+3 > len(out) {
-				if op >= len(out) {
+			if op+6 > len(out) {
+				if op+1+int(e>>12&1) > len(out) {
 					return op, errTooLong
 				}
 				out[op] = byte(e >> 16)
-				op++
+				if e&kindPair != 0 {
+					out[op+1] = byte(e >> 24)
+				}
+				op += 1 + int(e>>12&1)
 				continue
 			}
-			out[op] = byte(e >> 16)
-			op++
+			binary.LittleEndian.PutUint16(out[op:], uint16(e>>16))
+			op += 1 + int(e>>12&1)
 			e = lit[bb&lm&(1<<litBits-1)]
 			if e&kindLiteral == 0 {
 				continue
@@ -440,8 +466,8 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 			n = uint(e & 0xff)
 			bb >>= n
 			bl -= n
-			out[op] = byte(e >> 16)
-			op++
+			binary.LittleEndian.PutUint16(out[op:], uint16(e>>16))
+			op += 1 + int(e>>12&1)
 			e = lit[bb&lm&(1<<litBits-1)]
 			if e&kindLiteral == 0 {
 				continue
@@ -449,14 +475,14 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 			n = uint(e & 0xff)
 			bb >>= n
 			bl -= n
-			out[op] = byte(e >> 16)
-			op++
+			binary.LittleEndian.PutUint16(out[op:], uint16(e>>16))
+			op += 1 + int(e>>12&1)
 			continue
 		}
 		if e&kindSubtable != 0 {
 			bb >>= lb
 			bl -= lb
-			e = lit[e>>16+uint32(bb)&(1<<(e>>8&0x1f)-1)]
+			e = lit[e>>16+uint32(bb)&(1<<(e>>8&0xf)-1)]
 		}
 		n := uint(e & 0xff)
 		if e&kindLiteral != 0 {
@@ -477,7 +503,7 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 		if e&kindEnd != 0 {
 			return op, nil
 		}
-		x := uint(e >> 8 & 0x1f)
+		x := uint(e >> 8 & 0xf)
 		length := int(e>>16) + int(bb&(1<<x-1))
 		bb >>= x
 		bl -= x
@@ -485,7 +511,7 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 		if d&kindSubtable != 0 {
 			bb >>= db
 			bl -= db
-			d = dist[d>>16+uint32(bb)&(1<<(d>>8&0x1f)-1)]
+			d = dist[d>>16+uint32(bb)&(1<<(d>>8&0xf)-1)]
 		}
 		n = uint(d & 0xff)
 		if n == 0 {
@@ -493,7 +519,7 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 		}
 		bb >>= n
 		bl -= n
-		x = uint(d >> 8 & 0x1f)
+		x = uint(d >> 8 & 0xf)
 		distance := int(d>>16) + int(bb&(1<<x-1))
 		bb >>= x
 		bl -= x
