@@ -179,18 +179,20 @@ func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions,
 		prog = new(HistoryStats)
 	}
 	bs := blobScanner{sc: sc, archives: o.Archives, onProblem: o.OnProblem}
-	var pw *packWalker
+	revList, revOut, err := startRevList(ctx, g, revs, o.Paths, lst)
+	if err != nil {
+		return 0, err
+	}
+	var pw *packWalker // opened while rev-list walks
 	if !o.CatFileOnly {
 		if pw, err = openPackWalker(ctx, g, o, bs, prog); err != nil {
+			_ = revList.cmd.Process.Kill()
+			_ = revList.wait()
 			return 0, err
 		}
 	}
 	if pw != nil {
 		defer pw.close()
-	}
-	revList, revOut, err := startRevList(ctx, g, revs, o.Paths, lst)
-	if err != nil {
-		return 0, err
 	}
 	progCtx, stopProg := context.WithCancel(ctx)
 	progDone := make(chan struct{})
@@ -200,20 +202,12 @@ func scanRevisions(ctx context.Context, g Git, o HistoryOptions, revs Revisions,
 	var cats []*catFile
 	if pw != nil {
 		// The walk needs the whole listing to know which deltas lead to
-		// a wanted blob; rev-list is a small part of a scan's time.
-		listed, err := io.ReadAll(revOut)
+		// a wanted blob; it is planned as rev-list prints it.
+		roots, wants, rest, err := pw.plan(revOut, lst.missing)
 		if err != nil {
 			_ = revList.cmd.Process.Kill()
 			return 0, pipelineError(fmt.Errorf("%w rev-list: read: %v", ErrGit, err), revList.wait())
 		}
-		if lst.missing != nil {
-			for line := range bytes.Lines(listed) {
-				if isMissingLine(line) {
-					lst.missing.Add(1)
-				}
-			}
-		}
-		roots, wants, rest := pw.plan(listed)
 		grp.Go(func() error {
 			more, err := pw.walk(ctx, roots, wants, hits)
 			if err != nil {

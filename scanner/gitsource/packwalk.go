@@ -1,12 +1,14 @@
 package gitsource
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -129,11 +131,12 @@ func (w *packWalker) close() {
 	}
 }
 
-// plan finds the wanted blobs of rev-list's output in the packs and
-// builds their delta trees. It returns the trees' roots, in pack order,
-// the nodes of wanted blobs, and the lines of the blobs not in a pack,
-// left to cat-file.
-func (w *packWalker) plan(revOut []byte) (roots, wants []*pwNode, rest []byte) {
+// plan finds the wanted blobs of rev-list's output in the packs as it
+// comes (while rev-list still walks the history) and builds their delta
+// trees. It returns the trees' roots, in pack order, the nodes of wanted
+// blobs, and the lines of the blobs not in a pack, left to cat-file.
+// With missing set, it counts the lines of missing objects.
+func (w *packWalker) plan(revOut io.Reader, missing *atomic.Int64) (roots, wants []*pwNode, rest []byte, err error) {
 	nodes := make([]map[int64]*pwNode, len(w.packs))
 	for i := range nodes {
 		nodes[i] = map[int64]*pwNode{}
@@ -156,13 +159,37 @@ func (w *packWalker) plan(revOut []byte) (roots, wants []*pwNode, rest []byte) {
 		return n, nil
 	}
 	raw := make([]byte, w.hashLen)
-	for line := range bytes.Lines(revOut) {
+	in := bufio.NewReaderSize(revOut, 256<<10)
+	var lines []byte // where kept lines are copied: wanted.line points into it
+	for {
+		line, rerr := in.ReadSlice('\n')
+		if rerr == bufio.ErrBufferFull { // a path longer than the buffer
+			line = slices.Clone(line) // before the buffer is read into again
+			var more []byte
+			more, rerr = in.ReadBytes('\n')
+			line = append(line, more...)
+		}
+		if rerr != nil && rerr != io.EOF {
+			return nil, nil, nil, rerr
+		}
+		if len(line) == 0 { // the end
+			break
+		}
+		if missing != nil && isMissingLine(line) {
+			missing.Add(1)
+		}
 		if !isBlobLine(line) {
 			continue
 		}
-		if line[len(line)-1] != '\n' {
-			line = append(line[:len(line):len(line)], '\n')
+		if cap(lines)-len(lines) < len(line)+1 {
+			lines = make([]byte, 0, max(1<<20, len(line)+1))
 		}
+		start := len(lines)
+		lines = append(lines, line...)
+		if line[len(line)-1] != '\n' {
+			lines = append(lines, '\n')
+		}
+		line = lines[start:len(lines):len(lines)]
 		sp := bytes.IndexByte(line, ' ')
 		if sp != 2*w.hashLen {
 			rest = append(rest, line...)
@@ -224,7 +251,7 @@ func (w *packWalker) plan(revOut []byte) (roots, wants []*pwNode, rest []byte) {
 		}
 		return int(a.obj.Offset - b.obj.Offset)
 	})
-	return roots, wants, rest
+	return roots, wants, rest, nil
 }
 
 // walk scans the wanted blobs under roots with w.workers goroutines,

@@ -136,7 +136,10 @@ func walkedBlobs(t *testing.T, r *testRepo, archives *archive.Limits, minClean, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	roots, wants, rest := w.plan(listed)
+	roots, wants, rest, err := w.plan(bytes.NewReader(listed), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	hits := make(chan hit)
 	got := map[string][]scanner.Match{}
 	done := make(chan struct{})
@@ -309,5 +312,46 @@ func TestPackWalkDamagedPack(t *testing.T) {
 		if res[0] != res[1] {
 			t.Errorf("damage %d: walk %.300s\ncat-file %.300s", i, res[0], res[1])
 		}
+	}
+}
+
+// TestPlanReadsEveryLine: the plan reads rev-list's listing as it comes,
+// with a path longer than its read buffer and a last line without its
+// newline, and keeps each wanted line whole.
+func TestPlanReadsEveryLine(t *testing.T) {
+	r := editedHistory(t, 9, 5)
+	g := Git{Dir: r.dir}.Cached()
+	o := HistoryOptions{Repo: r.dir}
+	o.defaults()
+	w, err := openPackWalker(ctx(t), g, o, blobScanner{sc: newScanner()}, new(HistoryStats))
+	if err != nil || w == nil {
+		t.Fatalf("openPackWalker: %v, %v", w, err)
+	}
+	defer w.close()
+	oids := strings.Fields(r.git("rev-list", "--objects", "--all", "--filter=object:type=blob", "--no-object-names"))
+	if len(oids) < 2 {
+		t.Fatalf("%d blobs", len(oids))
+	}
+	long := strings.Repeat("d/", 200_000) + "f.txt"
+	ghost := strings.Repeat("0", 39) + "1 ghost.txt\n" // in no pack
+	listing := oids[0] + " " + long + "\n" + "0123 not-a-blob-line\n" + ghost + oids[1] + " last.txt" // no final newline
+	roots, wants, rest, err := w.plan(strings.NewReader(listing), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(roots) == 0 || len(wants) != 2 {
+		t.Fatalf("%d roots, %d wanted", len(roots), len(wants))
+	}
+	got := map[string]string{}
+	for _, n := range wants {
+		for _, wt := range n.want {
+			got[wt.path] = string(wt.line)
+		}
+	}
+	if got[long] != oids[0]+" "+long+"\n" || got["last.txt"] != oids[1]+" last.txt\n" {
+		t.Errorf("wanted lines not kept whole: %d of them", len(got))
+	}
+	if string(rest) != ghost {
+		t.Errorf("left to cat-file: %q", rest)
 	}
 }
