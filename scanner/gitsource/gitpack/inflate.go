@@ -441,12 +441,10 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 		}
 		e := lit[bb&lm&(1<<litBits-1)]
 		if e&kindLiteral != 0 {
-			// Up to three entries of the primary index per refill, each
-			// of at most 11 of the 56 bits and one or two literals.
-			n := uint(e & 0xff)
-			bb >>= n
-			bl -= n
-			if op+6 > len(out) {
+			if op+6 > len(out) { // near the end: one entry, each byte checked
+				n := uint(e & 0xff)
+				bb >>= n
+				bl -= n
 				if op+1+int(e>>12&1) > len(out) {
 					return op, errTooLong
 				}
@@ -457,26 +455,21 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 				op += 1 + int(e>>12&1)
 				continue
 			}
-			binary.LittleEndian.PutUint16(out[op:], uint16(e>>16))
-			op += 1 + int(e>>12&1)
-			e = lit[bb&lm&(1<<litBits-1)]
-			if e&kindLiteral == 0 {
-				continue
+			// Up to three entries of the primary index per refill, each
+			// of at most 11 of the 56 bits and one or two literals.
+			for k := 0; ; k++ {
+				n := uint(e & 0xff)
+				bb >>= n
+				bl -= n
+				binary.LittleEndian.PutUint16(out[op:], uint16(e>>16))
+				op += 1 + int(e>>12&1)
+				if k == 2 {
+					break
+				}
+				if e = lit[bb&lm&(1<<litBits-1)]; e&kindLiteral == 0 {
+					break
+				}
 			}
-			n = uint(e & 0xff)
-			bb >>= n
-			bl -= n
-			binary.LittleEndian.PutUint16(out[op:], uint16(e>>16))
-			op += 1 + int(e>>12&1)
-			e = lit[bb&lm&(1<<litBits-1)]
-			if e&kindLiteral == 0 {
-				continue
-			}
-			n = uint(e & 0xff)
-			bb >>= n
-			bl -= n
-			binary.LittleEndian.PutUint16(out[op:], uint16(e>>16))
-			op += 1 + int(e>>12&1)
 			continue
 		}
 		if e&kindSubtable != 0 {
