@@ -333,7 +333,7 @@ func TestPlanReadsEveryLine(t *testing.T) {
 		t.Fatalf("%d blobs", len(oids))
 	}
 	long := strings.Repeat("d/", 200_000) + "f.txt"
-	ghost := strings.Repeat("0", 39) + "1 ghost.txt\n" // in no pack
+	ghost := strings.Repeat("0", 39) + "1 ghost.txt\n"                                                // in no pack
 	listing := oids[0] + " " + long + "\n" + "0123 not-a-blob-line\n" + ghost + oids[1] + " last.txt" // no final newline
 	roots, wants, rest, err := w.plan(strings.NewReader(listing), nil)
 	if err != nil {
