@@ -16,9 +16,14 @@ type Stats struct {
 	// Failures are the failed repositories with their reasons, in the
 	// order they failed. Snapshots share it: do not modify its elements.
 	Failures []Failure
+	// Unread is what scanned repositories left unread inside blobs
+	// (RepoResult.Problems), in the order they were done; shared by
+	// snapshots like Failures.
+	Unread []Failure
 }
 
-// Failure is one repository that was not scanned.
+// Failure is one repository that was not scanned, or (in Stats.Unread)
+// a part of one that was left unread.
 type Failure struct {
 	Repo   string // owner/name
 	Reason string // the error: remote text (escape it before printing)
@@ -28,6 +33,7 @@ type Failure struct {
 // appends never show through.
 func (s Stats) snapshot() Stats {
 	s.Failures = s.Failures[:len(s.Failures):len(s.Failures)]
+	s.Unread = s.Unread[:len(s.Unread):len(s.Unread)]
 	return s
 }
 
@@ -42,6 +48,9 @@ func (s *Stats) addResult(res RepoResult, done actions) {
 	s.Reported += done.reported
 	s.Objects += res.Objects
 	s.Bytes += res.Bytes
+	for _, p := range res.Problems {
+		s.Unread = append(s.Unread, Failure{Repo: res.Repo, Reason: p})
+	}
 	if res.Unchanged {
 		s.Unchanged++
 	}

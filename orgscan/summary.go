@@ -51,6 +51,13 @@ func (s Stats) Summary(elapsed time.Duration, skipped []string) []string {
 	if s.Failed > 0 {
 		fmt.Fprintf(&b, ", %d failed", s.Failed)
 	}
+	if len(s.Unread) > 0 {
+		repos := map[string]bool{}
+		for _, u := range s.Unread {
+			repos[u.Repo] = true
+		}
+		fmt.Fprintf(&b, ", %d with parts left unread", len(repos))
+	}
 	fmt.Fprintf(&b, "), %d %s, %d revoked", s.Findings, plural(s.Findings, "finding", "findings"), s.Revoked)
 	if s.Reported > 0 {
 		fmt.Fprintf(&b, ", %d reported to their issuers", s.Reported)
@@ -74,6 +81,9 @@ func (s Stats) Summary(elapsed time.Duration, skipped []string) []string {
 	}
 	for _, f := range s.Failures {
 		lines = append(lines, fmt.Sprintf("  failed %s: %s", report.Escape(f.Repo), report.Escape(f.Reason)))
+	}
+	for _, u := range s.Unread {
+		lines = append(lines, fmt.Sprintf("  unread in %s: %s", report.Escape(u.Repo), report.Escape(u.Reason)))
 	}
 	return lines
 }

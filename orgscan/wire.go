@@ -61,13 +61,14 @@ type result struct {
 	Objects    int64             `json:"objects,omitempty"`
 	Bytes      int64             `json:"bytes,omitempty"`
 	Checkpoint []byte            `json:"checkpoint,omitempty"`
+	Problems   []string          `json:"problems,omitempty"` // parts left unread (tokens redacted)
 }
 
 // encodeResult is the payload of a repository's result.
 func encodeResult(res RepoResult) ([]byte, error) {
 	b, err := json.Marshal(result{
 		Repo: res.Repo, Findings: res.Findings, Unchanged: res.Unchanged, Empty: res.Empty,
-		Objects: res.Objects, Bytes: res.Bytes, Checkpoint: res.Checkpoint,
+		Objects: res.Objects, Bytes: res.Bytes, Checkpoint: res.Checkpoint, Problems: res.Problems,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("orgscan: encode result %s: %w", res.Repo, err)
@@ -84,6 +85,6 @@ func decodeResult(repo string, p []byte) (RepoResult, error) {
 	}
 	return RepoResult{
 		Repo: repo, Findings: r.Findings, Unchanged: r.Unchanged, Empty: r.Empty,
-		Objects: r.Objects, Bytes: r.Bytes, Checkpoint: r.Checkpoint,
+		Objects: r.Objects, Bytes: r.Bytes, Checkpoint: r.Checkpoint, Problems: r.Problems,
 	}, nil
 }

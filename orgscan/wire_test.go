@@ -18,6 +18,7 @@ func TestResultWire(t *testing.T) {
 	const plaintext = "lgu_thisIsThePlaintextOfATestToken0000"
 	in := RepoResult{
 		Repo: "acme/api", Unchanged: true, Objects: 3, Bytes: 300, Checkpoint: []byte(`{"tips":["c0ffee"]}`),
+		Problems: []string{"b.zip: zip: not a valid zip file"},
 		Findings: []scanner.Finding{{
 			Rule: "leakguard-user", TokenHash: strings.Repeat("d", 64), Path: "a.env", Line: 2,
 			Source: leakguard.SourceGitHubOrg, Repository: "acme/api", Secret: patterns.NewSecret(plaintext), Issued: true,
@@ -41,7 +42,7 @@ func TestResultWire(t *testing.T) {
 	if !f.Secret.IsZero() || f.Issued {
 		t.Error("a decoded finding carries more than its report form")
 	}
-	if !out.Unchanged || out.Objects != 3 || out.Bytes != 300 || !slices.Equal(out.Checkpoint, in.Checkpoint) {
+	if !out.Unchanged || out.Objects != 3 || out.Bytes != 300 || !slices.Equal(out.Checkpoint, in.Checkpoint) || !slices.Equal(out.Problems, in.Problems) {
 		t.Errorf("decoded %+v, want the counts and checkpoint of %+v", out, in)
 	}
 }

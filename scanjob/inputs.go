@@ -58,11 +58,11 @@ func (j *Job) problem(ctx context.Context, path string, err error) {
 	if ctx.Err() != nil {
 		return
 	}
-	if strings.Contains(err.Error(), path) {
-		j.Errorf("%v", err)
-	} else {
-		j.Errorf("%s: %v", path, err)
+	msg := err.Error()
+	if !strings.Contains(msg, path) {
+		msg = path + ": " + msg
 	}
+	j.Errorf("%s", j.sc.Catalog().RedactTokens(msg)) // a path or an entry name may hold a token
 }
 
 // scanStdin scans standard input (source "stdin", no path) until its end

@@ -176,7 +176,7 @@ var allowedImports = map[string][]string{
 	"scanner/gitsource":         {".", "internal/budget", "scanner", "scanner/archive", "scanner/gitsource/gitpack"},
 	"scanner/gitsource/gitpack": {},
 	"scanner/report":            {".", "patterns", "scanner"},
-	"scanner/orgscan":           {".", "internal/dirlock", "patterns", "scanner", "scanner/gitsource"},
+	"scanner/orgscan":           {".", "internal/dirlock", "patterns", "scanner", "scanner/archive", "scanner/gitsource"},
 	"store":                     {"."},
 	"store/sqlite":              {".", "store"},
 	"store/postgres":            {".", "store"},

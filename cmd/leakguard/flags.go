@@ -73,3 +73,7 @@ func envName(flagName string) string {
 func usageError(format string, a ...any) error {
 	return &exitError{code: exitFail, err: fmt.Errorf(format, a...)}
 }
+
+// noArchivesUsage is the help of --no-archives, the same for every
+// command that scans blobs or files.
+const noArchivesUsage = "scan archives and compressed files (zip, jar, tar, tgz, gz, bz2, zst, xz), in files and in history blobs, as plain bytes instead of opening them"

@@ -194,11 +194,12 @@ func (c *githubCommon) storeOptions() storeopen.Options {
 // which it holds locked against other processes until release
 // (orgscan.Open), with GitHub's credentials for git (the token, to the
 // client's git hosts only) and GitHub's blob links.
-func newOrgScanner(c *githubCommon, cacheDir string, cl *github.Client, token patterns.Secret, cat *patterns.Catalog) (sc *orgscan.Scanner, release func(), err error) {
+func newOrgScanner(c *githubCommon, cacheDir string, noArchives bool, cl *github.Client, token patterns.Secret, cat *patterns.Catalog) (sc *orgscan.Scanner, release func(), err error) {
 	sc, release, err = orgscan.Open(cacheDir, orgscan.Options{
-		Auth:    github.GitAuth{Token: token, Hosts: cl.GitHosts()},
-		BlobURL: github.BlobURL,
-		BaseEnv: c.environ,
+		Auth:       github.GitAuth{Token: token, Hosts: cl.GitHosts()},
+		BlobURL:    github.BlobURL,
+		BaseEnv:    c.environ,
+		NoArchives: noArchives,
 	}, cat, c.log)
 	var held *dirlock.HeldError
 	if errors.As(err, &held) {

@@ -25,11 +25,13 @@ type githubScanOptions struct {
 	sel      github.Selector
 	cacheDir string
 	revoke   bool
-	others   othersFlags
-	queue    string
-	prefix   string
-	parallel int
-	wait     time.Duration
+	// noArchives: archives in blobs scanned as bytes
+	noArchives bool
+	others     othersFlags
+	queue      string
+	prefix     string
+	parallel   int
+	wait       time.Duration
 }
 
 func parseGitHubScan(args []string, sio IO) (*githubScanOptions, error) {
@@ -43,6 +45,7 @@ func parseGitHubScan(args []string, sio IO) (*githubScanOptions, error) {
 	fs.StringVar(&o.sel.Visibility, "visibility", "all", "repositories to include: all, public, private or internal")
 	fs.StringVar(&o.cacheDir, "cache-dir", "", "directory of bare mirrors and checkpoints (default: the user cache directory)")
 	fs.BoolVar(&o.revoke, "revoke", false, "revoke every active token of ours that is found (needs --db)")
+	fs.BoolVar(&o.noArchives, "no-archives", false, noArchivesUsage)
 	o.others.declare(fs)
 	fs.StringVar(&o.queue, "queue", "", "coordinate `redis://...` workers instead of scanning here ('leakguard worker')")
 	fs.StringVar(&o.prefix, "queue-prefix", "leakguard:github", "Redis key prefix of the queue")
@@ -133,7 +136,7 @@ func (o *githubScanOptions) openBackend(ctx context.Context, cl *github.Client, 
 		opts.Queue = q
 		return closeQ, nil
 	}
-	sc, release, err := newOrgScanner(&o.githubCommon, o.cacheDir, cl, o.token(), cat)
+	sc, release, err := newOrgScanner(&o.githubCommon, o.cacheDir, o.noArchives, cl, o.token(), cat)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +209,7 @@ func (r *orgRun) finish(runErr error) error {
 	switch {
 	case runErr != nil && !errors.Is(runErr, context.Canceled):
 		return &exitError{code: exitFail, err: runErr}
-	case runErr != nil || st.Failed > 0:
+	case runErr != nil || st.Failed > 0 || len(st.Unread) > 0:
 		return &exitError{code: exitFail}
 	case st.Findings > 0:
 		return &exitError{code: exitFindings}

@@ -228,6 +228,36 @@ func TestGitHubScanFailedRepositoryExits2(t *testing.T) {
 	}
 }
 
+// TestGitHubScanOpensArchives: as `scan --git`, `github scan` opens the
+// archives in history blobs (the token in a jar is found at its "!"
+// path); a corrupt archive is left unread, told in the summary with any
+// token in its name redacted, and makes the run exit 2; --no-archives
+// scans the jar's bytes (deflated: nothing found) and exits 0.
+func TestGitHubScanOpensArchives(t *testing.T) {
+	t.Parallel()
+	e := newGHEnv(t)
+	repos := t.TempDir()
+	inName := ghpToken(t, "name")
+	jar := jarWith(t, "conf/app.env", "TOKEN="+ghpToken(t, "jar")+"\n")
+	githubtest.NewGitRepo(t, repos, "api", map[string]string{
+		"dist/app.jar":              string(jar),
+		"broken-" + inName + ".zip": string(jar[:40]),
+	})
+	e.srv.AddRepo(githubtest.Repo{Owner: "acme", Name: "api", CloneURL: "file://" + filepath.Join(repos, "api.git")})
+	code, stdout, stderr := e.run("github", "scan", "--repo", "acme/api", "--cache-dir", t.TempDir(), "--format", "json")
+	fs := jsonFindings(t, stdout)
+	if code != exitFail || len(fs) != 1 || fs[0].Path != "dist/app.jar!conf/app.env" || fs[0].Repository != "acme/api" {
+		t.Fatalf("exit %d, findings %+v, stderr:\n%s", code, fs, stderr)
+	}
+	if !strings.Contains(stderr, "unread in acme/api: broken-") || strings.Contains(stderr, inName) {
+		t.Errorf("the corrupt archive is not told (or its name's token is not redacted):\n%s", stderr)
+	}
+	code, stdout, stderr = e.run("github", "scan", "--repo", "acme/api", "--cache-dir", t.TempDir(), "--format", "json", "--no-archives")
+	if code != exitOK || strings.TrimSpace(stdout) != "" {
+		t.Errorf("--no-archives: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+}
+
 // TestGitHubScanRevokeNeedsNamedStore: as `scan --revoke`, `github scan
 // --revoke` refuses the embedded default store: without --db it is a usage
 // error (exit 2) that names the flag, and no store is created.

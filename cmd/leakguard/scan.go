@@ -45,7 +45,7 @@ func newScanFlags(o *scanOptions, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.git, "git", false, "scan the git history of the repository at PATH (default .)")
 	fs.StringVar(&o.rangeSpec, "range", "", "with --git: the revision range `A..B` (default all refs)")
 	fs.StringVar(&o.checkpoint, "checkpoint", "", "with --git: remember scanned commits in `FILE` and skip them next time")
-	fs.BoolVar(&o.noArchives, "no-archives", false, "scan archives and compressed files (zip, jar, tar, tgz, gz, bz2, zst, xz), in files and in --git blobs, as plain bytes instead of opening them")
+	fs.BoolVar(&o.noArchives, "no-archives", false, noArchivesUsage)
 	fs.BoolVar(&o.noDecode, "no-decode", false, "look for tokens only as written, not inside base64, hex, percent-encoding, \\u/\\x escapes or HTML references")
 	fs.BoolVar(&o.allowMissing, "allow-missing", false, "with --git or --staged: objects a partial clone lacks are counted, not fatal (exit 0/1, not 2)")
 	fs.StringVar(&o.config, "config", "", "token-format configuration `FILE` (TOML); .leakguard.toml at a scanned root applies too")

@@ -137,3 +137,19 @@ func TestScanImage(t *testing.T) {
 		t.Errorf("findings at %q, want %q", got, want)
 	}
 }
+
+// TestScanArchiveProblemRedacted: a corrupt archive is told by its path,
+// with a token in that path redacted, in a directory and in history.
+func TestScanArchiveProblemRedacted(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	inName := ghpToken(t, "inname")
+	jar := jarWith(t, "a.txt", "x\n")
+	if err := os.WriteFile(filepath.Join(dir, "broken-"+inName+".zip"), jar[:40], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runScanCmd(t, nil, nil, dir)
+	if r.code != exitFail || !strings.Contains(r.stderr, "broken-") || strings.Contains(r.stderr, inName) {
+		t.Errorf("scan DIR: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

@@ -17,6 +17,7 @@ type workerOptions struct {
 	redisURL, prefix, cacheDir, name string
 	idle, exitIdle                   time.Duration
 	attempts, concurrency            int
+	noArchives                       bool // archives in blobs scanned as bytes
 }
 
 func parseWorker(args []string, sio IO) (*workerOptions, error) {
@@ -31,6 +32,7 @@ func parseWorker(args []string, sio IO) (*workerOptions, error) {
 	fs.IntVar(&o.attempts, "max-attempts", 3, "starts of a job before it is dead-lettered")
 	fs.DurationVar(&o.exitIdle, "exit-idle", 0, "exit after this long without work once the queue is empty (0: run until stopped)")
 	fs.IntVar(&o.concurrency, "concurrency", 1, "repositories scanned at once")
+	fs.BoolVar(&o.noArchives, "no-archives", false, noArchivesUsage)
 	if err := parseGitHubFlags(fs, args, sio); err != nil {
 		return nil, err
 	}
@@ -66,7 +68,7 @@ func (g gitHub) worker(ctx context.Context, args []string, sio IO) error {
 	if err != nil {
 		return err
 	}
-	sc, release, err := newOrgScanner(&o.githubCommon, o.cacheDir, cl, o.token(), cat)
+	sc, release, err := newOrgScanner(&o.githubCommon, o.cacheDir, o.noArchives, cl, o.token(), cat)
 	if err != nil {
 		return err
 	}

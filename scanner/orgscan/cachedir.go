@@ -11,6 +11,7 @@ import (
 	"github.com/leakguard/leakguard/internal/dirlock"
 	"github.com/leakguard/leakguard/patterns"
 	"github.com/leakguard/leakguard/scanner"
+	"github.com/leakguard/leakguard/scanner/archive"
 )
 
 // DefaultCacheDir is where mirrors and checkpoints live when no directory
@@ -34,6 +35,9 @@ type Options struct {
 	Auth    Auth        // Mirrors.Auth; nil: no credentials
 	BlobURL BlobURLFunc // Scanner.BlobURL
 	BaseEnv []string    // Mirrors.BaseEnv: the environment git starts from (nil = the process's)
+	// NoArchives scans archives in blobs (zip, jar, tgz, ...) as plain
+	// bytes instead of opening them (Scanner.Archives nil).
+	NoArchives bool
 }
 
 // Open builds the repository scanner over the cache directory dir
@@ -54,10 +58,14 @@ func Open(dir string, o Options, cat *patterns.Catalog, log zerolog.Logger) (sc 
 	case err != nil:
 		return nil, nil, fmt.Errorf("cache directory lock: %w", err)
 	}
-	return &Scanner{
+	sc = &Scanner{
 		Mirrors: &Mirrors{Dir: dir, Auth: o.Auth, BaseEnv: o.BaseEnv, Log: log},
 		Scanner: scanner.New(cat),
 		BlobURL: o.BlobURL,
 		Log:     log,
-	}, release, nil
+	}
+	if !o.NoArchives {
+		sc.Archives = &archive.Limits{} // the defaults, as scan --git's
+	}
+	return sc, release, nil
 }

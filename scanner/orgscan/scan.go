@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/scanner"
+	"github.com/leakguard/leakguard/scanner/archive"
 	"github.com/leakguard/leakguard/scanner/gitsource"
 	"github.com/rs/zerolog"
 )
@@ -34,7 +36,16 @@ type Result struct {
 	Empty      bool              `json:"empty"`      // the repository has no commits
 	Objects    int64             `json:"objects"`    // blobs read by this scan
 	Bytes      int64             `json:"bytes"`      // bytes of those blobs
+	// Problems are what the scan left unread inside blobs ("path: why":
+	// a damaged archive, a budget reached), at most maxProblems of them
+	// and then how many more. The rest of the repository was scanned and
+	// its checkpoint covers them: a later scan does not read them again.
+	Problems []string `json:"problems,omitempty"`
 }
+
+// maxProblems bounds Result.Problems: a repository full of broken
+// archives is told in a few lines.
+const maxProblems = 20
 
 // BlobURLFunc links to a line (0: the whole file) of a file at a commit of
 // a repository: its web page (may be "") and owner/name; with no commit or
@@ -47,7 +58,10 @@ type Scanner struct {
 	Scanner *scanner.Scanner
 	BlobURL BlobURLFunc // a finding's link; nil: the repository's HTMLURL
 	Workers int         // history-scan workers per repository (0 = GOMAXPROCS)
-	Log     zerolog.Logger
+	// Archives, if set, opens the archives blobs are, as scan --git does
+	// (Open sets the defaults unless Options.NoArchives).
+	Archives *archive.Limits
+	Log      zerolog.Logger
 }
 
 // ScanRepo syncs the repository's mirror and scans the objects reachable
@@ -74,14 +88,34 @@ func (s *Scanner) ScanRepo(ctx context.Context, r Repo, prev []byte) (Result, er
 	}
 	var msgs bytes.Buffer
 	var stats gitsource.HistoryStats
+	var mu sync.Mutex // OnProblem is called from the scan's workers
+	more := 0
 	err = gitsource.ScanHistory(ctx, gitsource.HistoryOptions{
 		Repo: dir, Checkpoint: cp, Stderr: &msgs, Workers: s.Workers, Stats: &stats, BaseEnv: s.Mirrors.BaseEnv,
+		Archives: s.Archives,
+		OnProblem: func(path string, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(res.Problems) == maxProblems {
+				more++
+				return
+			}
+			p := err.Error()
+			if !strings.Contains(p, path) {
+				p = path + ": " + p
+			}
+			// A path (or an archive's entry name) may hold a token.
+			res.Problems = append(res.Problems, s.Scanner.Catalog().RedactTokens(p))
+		},
 	}, s.Scanner, func(f scanner.Finding) error {
 		res.Findings = append(res.Findings, s.toOrg(f, r))
 		return nil
 	})
 	if err != nil {
 		return res, fmt.Errorf("orgscan: scan %s: %w", r.FullName, err)
+	}
+	if more > 0 {
+		res.Problems = append(res.Problems, fmt.Sprintf("and %d more", more))
 	}
 	res.Objects, res.Bytes = stats.Blobs.Load(), stats.Bytes.Load()
 	s.Log.Debug().Str("repo", r.FullName).Str("detail", strings.TrimSpace(msgs.String())).Msg("history scanned")
