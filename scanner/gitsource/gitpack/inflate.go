@@ -40,9 +40,13 @@ const (
 	kindEnd      = 1 << 14
 	kindSubtable = 1 << 15
 
-	litBits   = 11 // primary index bits of the literal/length table
-	distBits  = 8  // of the distance table
-	clenBits  = 7  // of the code-length table: every code fits
+	litBits = 11 // primary index bits of the literal/length table
+	// pairMin: pairing a block's literals costs a pass over its primary
+	// index; it is done when what is left of the object (which bounds
+	// the block) is at least pairMin bytes per entry of it.
+	pairMin   = 4
+	distBits  = 8 // of the distance table
+	clenBits  = 7 // of the code-length table: every code fits
 	maxCodeLn = 15
 
 	// Subtables hold the codes longer than the primary index; each
@@ -281,7 +285,7 @@ func (f *inflater) inflate(out, src []byte) (int, error) {
 				return 0, err
 			}
 		case 2:
-			if err := f.dynamicTables(&bb, &bl, refill); err != nil {
+			if err := f.dynamicTables(&bb, &bl, refill, len(out)-op); err != nil {
 				return 0, err
 			}
 		default:
@@ -337,7 +341,7 @@ func (f *inflater) fixedTables() error {
 }
 
 // dynamicTables reads a block's codes (RFC 1951 3.2.7).
-func (f *inflater) dynamicTables(bb *uint64, bl *uint, refill func() error) error {
+func (f *inflater) dynamicTables(bb *uint64, bl *uint, refill func() error, room int) error {
 	f.fixed = false
 	bits := func(n uint) uint32 {
 		v := uint32(*bb & (1<<n - 1))
@@ -409,7 +413,9 @@ func (f *inflater) dynamicTables(bb *uint64, bl *uint, refill func() error) erro
 	if f.litBits, err = build(f.lit[:], lens[:nlit], litBits, litEntry); err != nil {
 		return err
 	}
-	pairLiterals(f.lit[:], f.litBits)
+	if room >= pairMin<<f.litBits {
+		pairLiterals(f.lit[:], f.litBits)
+	}
 	f.distBits, err = build(f.dist[:], lens[nlit:], distBits, distEntry)
 	return err
 }
