@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -53,13 +54,14 @@ func (r Revisions) stdin() []byte {
 // failing on any unknown revision. HEAD is dropped when the repository has
 // no commit yet.
 func Resolve(ctx context.Context, g Git, args []string) (Revisions, error) {
-	if _, err := g.Output(ctx, nil, "rev-parse", "--verify", "-q", "HEAD"); err != nil {
-		args = without(args, "HEAD")
+	out, err := resolveArgs(ctx, g, args)
+	if err != nil && slices.Contains(args, "HEAD") {
+		// One git process in the usual case; HEAD is looked at only when
+		// the revisions did not resolve.
+		if _, herr := g.Output(ctx, nil, "rev-parse", "--verify", "-q", "HEAD"); herr != nil {
+			out, err = resolveArgs(ctx, g, without(args, "HEAD"))
+		}
 	}
-	if len(args) == 0 {
-		return Revisions{}, nil
-	}
-	out, err := g.Output(ctx, nil, append(append([]string{"rev-parse"}, args...), "--")...)
 	if err != nil {
 		return Revisions{}, err
 	}
@@ -77,6 +79,14 @@ func Resolve(ctx context.Context, g Git, args []string) (Revisions, error) {
 		}
 	}
 	return r, nil
+}
+
+// resolveArgs is `git rev-parse ARGS --` (nothing for no arguments).
+func resolveArgs(ctx context.Context, g Git, args []string) ([]byte, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	return g.Output(ctx, nil, append(append([]string{"rev-parse"}, args...), "--")...)
 }
 
 func without(list []string, drop string) []string {
