@@ -235,17 +235,9 @@ func (f *inflater) inflate(out, src []byte) (int, error) {
 			bl |= 56
 			return nil
 		}
-		for bl < 56 {
-			if pos < len(src) {
-				bb |= uint64(src[pos]) << bl
-			}
-			pos++
-			bl += 8
-		}
-		if pos > len(src)+8 {
-			return errTruncated
-		}
-		return nil
+		var err error
+		bb, bl, pos, err = refillEnd(src, bb, bl, pos)
+		return err
 	}
 	bits := func(n uint) uint32 {
 		v := uint32(bb & (1<<n - 1))
@@ -304,6 +296,22 @@ func (f *inflater) inflate(out, src []byte) (int, error) {
 		return 0, errTruncated
 	}
 	return end, nil
+}
+
+// refillEnd is refill near the end of src, a byte at a time, with zeros
+// after it; an error once more zeros were fed than the bit buffer holds.
+func refillEnd(src []byte, bb uint64, bl uint, pos int) (uint64, uint, int, error) {
+	for bl < 56 {
+		if pos < len(src) {
+			bb |= uint64(src[pos]) << bl
+		}
+		pos++
+		bl += 8
+	}
+	if pos > len(src)+8 {
+		return bb, bl, pos, errTruncated
+	}
+	return bb, bl, pos, nil
 }
 
 // fixedTables sets the codes of RFC 1951 3.2.6.
@@ -436,15 +444,9 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 			pos += int(63-bl) >> 3
 			bl |= 56
 		} else {
-			for bl < 56 {
-				if pos < len(src) {
-					bb |= uint64(src[pos]) << bl
-				}
-				pos++
-				bl += 8
-			}
-			if pos > len(src)+8 {
-				return op, errTruncated
+			var err error
+			if bb, bl, pos, err = refillEnd(src, bb, bl, pos); err != nil {
+				return op, err
 			}
 		}
 		e := lit[bb&lm&(1<<litBits-1)]
