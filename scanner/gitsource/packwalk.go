@@ -62,6 +62,9 @@ type packWalker struct {
 	hold    int64 // bytes of rebuilt bases the walk may keep for their deltas
 	held    atomic.Int64
 	workers int
+	// preDrain makes the plan wait for its pre-reader to read every root
+	// (tests); otherwise the pre-reader stops when the plan does.
+	preDrain bool
 	// minClean is the shortest run of copied lines whose matches are
 	// moved rather than scanned (defaultMinClean; tests lower it).
 	minClean int
@@ -78,6 +81,9 @@ type pwNode struct {
 	want     []wanted // rev-list lines naming this object
 	needed   bool     // it, or something below it, is wanted
 	done     bool     // its wanted blobs were scanned or handed back
+	// pre is a root read and scanned while rev-list was still listing
+	// (preRead), its content counted in packWalker.held; nil for others.
+	pre *parentState
 }
 
 // wanted is one rev-list line: a blob and the path it was listed at.
@@ -145,6 +151,8 @@ func (w *packWalker) plan(revOut io.Reader, missing *atomic.Int64) (roots, wants
 	for i, p := range w.packs {
 		packIndex[p] = i
 	}
+	pre := w.startPreRead()
+	defer pre.finish()
 	get := func(p *gitpack.Pack, off int64) (*pwNode, error) {
 		m := nodes[packIndex[p]]
 		if n := m[off]; n != nil {
@@ -224,6 +232,7 @@ func (w *packWalker) plan(revOut io.Reader, missing *atomic.Int64) (roots, wants
 			n.needed = true
 			if n.obj.Type != gitpack.OfsDelta && n.obj.Type != gitpack.RefDelta {
 				roots = append(roots, n)
+				pre.offer(n)
 				break
 			}
 			if depth >= maxChain {
@@ -252,6 +261,77 @@ func (w *packWalker) plan(revOut io.Reader, missing *atomic.Int64) (roots, wants
 		return int(a.obj.Offset - b.obj.Offset)
 	})
 	return roots, wants, rest, nil
+}
+
+// preRead reads and scans roots while rev-list is still listing, on
+// the core rev-list leaves idle: a root found by the plan is needed by
+// the walk whatever comes later, and reading it then is most of a small
+// tree's work. It takes roots while the plan runs and stops with it;
+// what it has not read, the walk reads. It leaves to the walk what needs
+// more than a plain scan (archives, blobs over MaxBlob, a scan error),
+// and holds at most half the walk's memory.
+type preRead struct {
+	w     *packWalker
+	nodes chan *pwNode
+	stop  atomic.Bool
+	done  chan struct{}
+	drain bool // finish waits for every root offered (tests)
+}
+
+func (w *packWalker) startPreRead() *preRead {
+	p := &preRead{w: w, nodes: make(chan *pwNode, 4096), done: make(chan struct{}), drain: w.preDrain}
+	go func() {
+		defer close(p.done)
+		for n := range p.nodes {
+			if !p.stop.Load() {
+				p.read(n)
+			}
+		}
+	}()
+	return p
+}
+
+// offer hands root n to the reader, unless it is busy with many.
+func (p *preRead) offer(n *pwNode) {
+	select {
+	case p.nodes <- n:
+	default:
+	}
+}
+
+// finish stops the reader (after every offered root, with drain) and
+// waits for it: the walk then owns every node.
+func (p *preRead) finish() {
+	if !p.drain {
+		p.stop.Store(true)
+	}
+	close(p.nodes)
+	<-p.done
+}
+
+// read inflates and scans root n whole, as the walk's scanWhole would,
+// and keeps the result in n.pre.
+func (p *preRead) read(n *pwNode) {
+	w := p.w
+	if n.obj.Type != gitpack.Blob || n.obj.Size > w.maxBlob || w.held.Load()+n.obj.Size > w.hold/2 {
+		return
+	}
+	buf := w.pool.get(n.obj.Size)
+	data, err := n.pack.Inflate(n.obj, *buf, w.maxBlob)
+	if err != nil || w.bs.archives != nil && archive.Detect(data[:min(len(data), archive.HeadLen)]) != archive.None {
+		w.pool.put(buf)
+		return
+	}
+	var ms []scanner.Match
+	if err := w.bs.sc.ScanBytes(data, func(m scanner.Match) error { ms = append(ms, m); return nil }); err != nil {
+		w.pool.put(buf)
+		return
+	}
+	slices.SortStableFunc(ms, func(a, b scanner.Match) int { return cmp.Compare(a.Offset, b.Offset) })
+	st := &parentState{data: data, matches: ms, buf: buf, held: int64(len(data))}
+	st.refs.Store(1)
+	w.held.Add(st.held)
+	n.pre = st
 }
 
 // walk scans the wanted blobs under roots with w.workers goroutines,
@@ -424,17 +504,24 @@ func (pw *pwWorker) visit(ctx context.Context, n *pwNode, parent *parentState, h
 		return err
 	}
 	w := pw.w
-	data, segs, buf, err := pw.rebuild(n, parent)
-	if err != nil {
-		pw.handBack(n)
-		return nil
+	st := n.pre // a root read while rev-list listed, its content already held
+	if st == nil || parent != nil {
+		data, segs, buf, err := pw.rebuild(n, parent)
+		if err != nil {
+			pw.handBack(n)
+			return nil
+		}
+		st = &parentState{data: data, buf: buf}
+		st.refs.Store(1)
+		defer w.release(st)
+		if err := pw.scan(n, parent, st, segs); err != nil {
+			return err
+		}
+	} else {
+		n.pre = nil
+		defer w.release(st)
 	}
-	st := &parentState{data: data, buf: buf}
-	st.refs.Store(1)
-	defer w.release(st)
-	if err := pw.scan(n, parent, st, segs); err != nil {
-		return err
-	}
+	data := st.data
 	for _, wt := range n.want {
 		w.prog.add(int64(len(data)))
 		if err := sendHit(ctx, hits, hit{oid: wt.oid, path: wt.path, matches: st.matches}); err != nil {
@@ -446,14 +533,16 @@ func (pw *pwWorker) visit(ctx context.Context, n *pwNode, parent *parentState, h
 	if len(kids) == 0 {
 		return nil
 	}
-	if w.held.Add(int64(len(data))) > w.hold {
-		w.held.Add(-int64(len(data)))
-		for _, c := range kids {
-			pw.handBack(c)
+	if st.held == 0 { // a pre-read root's is counted already
+		if w.held.Add(int64(len(data))) > w.hold {
+			w.held.Add(-int64(len(data)))
+			for _, c := range kids {
+				pw.handBack(c)
+			}
+			return nil
 		}
-		return nil
+		st.held = int64(len(data))
 	}
-	st.held = int64(len(data))
 	slices.SortFunc(kids, func(a, b *pwNode) int { return int(a.obj.Offset - b.obj.Offset) })
 	for i, c := range kids {
 		if i < len(kids)-1 && pw.q.idle.Load() > 0 {

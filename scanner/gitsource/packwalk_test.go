@@ -132,6 +132,7 @@ func walkedBlobs(t *testing.T, r *testRepo, archives *archive.Limits, minClean, 
 	}
 	defer w.close()
 	w.minClean, w.workers = minClean, workers
+	w.preDrain = workers > 1 // every root read while the plan runs
 	listed, err := g.Output(ctx(t), nil, "rev-list", "--objects", "--all", "--filter=object:type=blob")
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +173,8 @@ func TestPackWalkMatchesWholeScan(t *testing.T) {
 			// Seeds 0 and 1 move every copied line's matches; the others
 			// scan short runs of copied lines, as scans do. Seeds 1 and 3
 			// walk with more workers than trees, so that nearly every
-			// node with two children hands one to an idle worker.
+			// node with two children hands one to an idle worker, and
+			// with every root read while the listing is planned.
 			got, rest := walkedBlobs(t, r, lim, []int{0, 0, defaultMinClean, defaultMinClean}[seed], []int{1, 8, 1, 8}[seed])
 			if len(rest) > 0 {
 				t.Errorf("left to cat-file in a fully packed repository:\n%s", rest)
