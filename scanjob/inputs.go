@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/leakguard/leakguard"
 	"github.com/leakguard/leakguard/scanner"
@@ -58,11 +57,7 @@ func (j *Job) problem(ctx context.Context, path string, err error) {
 	if ctx.Err() != nil {
 		return
 	}
-	msg := err.Error()
-	if !strings.Contains(msg, path) {
-		msg = path + ": " + msg
-	}
-	j.Errorf("%s", j.sc.Catalog().RedactTokens(msg)) // a path or an entry name may hold a token
+	j.Errorf("%s", j.sc.ProblemText(path, err))
 }
 
 // scanStdin scans standard input (source "stdin", no path) until its end

@@ -170,6 +170,18 @@ func NewWithOptions(c *patterns.Catalog, o Options) *Scanner {
 // Catalog returns the scanner's catalog.
 func (s *Scanner) Catalog() *patterns.Catalog { return s.cat }
 
+// ProblemText is what to tell of a part left unread at path (a damaged
+// archive, a budget reached): "path: why" (err's text alone when it
+// names the path), with any token of the catalog's formats redacted, as
+// a file's or an archive entry's name may hold one.
+func (s *Scanner) ProblemText(path string, err error) string {
+	msg := err.Error()
+	if !strings.Contains(msg, path) {
+		msg = path + ": " + msg
+	}
+	return s.cat.RedactTokens(msg)
+}
+
 // ScanBytes calls fn for every token in data, in offset order. It stops at
 // the first error fn returns and returns it.
 func (s *Scanner) ScanBytes(data []byte, fn func(Match) error) error {

@@ -272,6 +272,7 @@ func (w *packWalker) plan(revOut io.Reader, missing *atomic.Int64) (roots, wants
 // and holds at most half the walk's memory.
 type preRead struct {
 	w     *packWalker
+	pw    pwWorker // for rebuild
 	nodes chan *pwNode
 	stop  atomic.Bool
 	done  chan struct{}
@@ -279,7 +280,7 @@ type preRead struct {
 }
 
 func (w *packWalker) startPreRead() *preRead {
-	p := &preRead{w: w, nodes: make(chan *pwNode, 4096), done: make(chan struct{}), drain: w.preDrain}
+	p := &preRead{w: w, pw: pwWorker{w: w}, nodes: make(chan *pwNode, 4096), done: make(chan struct{}), drain: w.preDrain}
 	go func() {
 		defer close(p.done)
 		for n := range p.nodes {
@@ -309,26 +310,29 @@ func (p *preRead) finish() {
 	<-p.done
 }
 
-// read inflates and scans root n whole, as the walk's scanWhole would,
-// and keeps the result in n.pre.
+// read rebuilds and scans root n as the walk would (scanWhole, without
+// its reports: it reads no n.want, which the plan may still add to) and
+// keeps the result in n.pre. Its memory is counted by the buffer's size,
+// not the blob's: a pooled buffer is up to four times the blob.
 func (p *preRead) read(n *pwNode) {
 	w := p.w
-	if n.obj.Type != gitpack.Blob || n.obj.Size > w.maxBlob || w.held.Load()+n.obj.Size > w.hold/2 {
+	if w.held.Load()+n.obj.Size > w.hold/2 {
 		return
 	}
-	buf := w.pool.get(n.obj.Size)
-	data, err := n.pack.Inflate(n.obj, *buf, w.maxBlob)
-	if err != nil || w.bs.archives != nil && archive.Detect(data[:min(len(data), archive.HeadLen)]) != archive.None {
+	data, _, buf, err := p.pw.rebuild(n, nil)
+	if err != nil {
+		return
+	}
+	if w.bs.isArchive(data) { // left to the walk, which reports what it cannot open
 		w.pool.put(buf)
 		return
 	}
-	var ms []scanner.Match
-	if err := w.bs.sc.ScanBytes(data, func(m scanner.Match) error { ms = append(ms, m); return nil }); err != nil {
+	ms, err := w.bs.scanAll(data, "") // a path matters only to archives
+	if err != nil {
 		w.pool.put(buf)
 		return
 	}
-	slices.SortStableFunc(ms, func(a, b scanner.Match) int { return cmp.Compare(a.Offset, b.Offset) })
-	st := &parentState{data: data, matches: ms, buf: buf, held: int64(len(data))}
+	st := &parentState{data: data, matches: ms, buf: buf, held: int64(cap(*buf))}
 	st.refs.Store(1)
 	w.held.Add(st.held)
 	n.pre = st
@@ -504,8 +508,9 @@ func (pw *pwWorker) visit(ctx context.Context, n *pwNode, parent *parentState, h
 		return err
 	}
 	w := pw.w
-	st := n.pre // a root read while rev-list listed, its content already held
-	if st == nil || parent != nil {
+	st := n.pre // a root read while rev-list listed, its memory already counted
+	n.pre = nil
+	if st == nil {
 		data, segs, buf, err := pw.rebuild(n, parent)
 		if err != nil {
 			pw.handBack(n)
@@ -513,14 +518,12 @@ func (pw *pwWorker) visit(ctx context.Context, n *pwNode, parent *parentState, h
 		}
 		st = &parentState{data: data, buf: buf}
 		st.refs.Store(1)
-		defer w.release(st)
 		if err := pw.scan(n, parent, st, segs); err != nil {
+			w.release(st)
 			return err
 		}
-	} else {
-		n.pre = nil
-		defer w.release(st)
 	}
+	defer w.release(st)
 	data := st.data
 	for _, wt := range n.want {
 		w.prog.add(int64(len(data)))
@@ -626,7 +629,7 @@ func (pw *pwWorker) scan(n *pwNode, parent *parentState, st *parentState, segs [
 	if len(n.want) > 0 {
 		path = n.want[0].path
 	}
-	isArchive := bs.archives != nil && archive.Detect(st.data[:min(len(st.data), archive.HeadLen)]) != archive.None
+	isArchive := bs.isArchive(st.data)
 	if parent == nil || parent.whole || isArchive {
 		return pw.scanWhole(n, path, st, isArchive)
 	}
@@ -682,10 +685,8 @@ func (pw *pwWorker) scan(n *pwNode, parent *parentState, st *parentState, segs [
 // cut short (its matches are then not all its lines').
 func (pw *pwWorker) scanWhole(n *pwNode, path string, st *parentState, isArchive bool) error {
 	bs := pw.w.bs
-	var ms []scanner.Match
-	err := bs.sc.ScanBlob(st.data, path, bs.archives, func(m scanner.Match) error { ms = append(ms, m); return nil })
+	ms, err := bs.scanAll(st.data, path)
 	st.matches, st.whole = ms, isArchive || err != nil
-	slices.SortStableFunc(st.matches, func(a, b scanner.Match) int { return cmp.Compare(a.Offset, b.Offset) })
 	if err != nil && len(n.want) > 0 {
 		return bs.check(n.want[0].oid, path, err)
 	}
@@ -693,6 +694,20 @@ func (pw *pwWorker) scanWhole(n *pwNode, path string, st *parentState, isArchive
 	// never fails, ScanBlob's only errors are problems of what the blob
 	// holds, which its wanted descendants' own whole scans report.
 	return nil
+}
+
+// isArchive reports whether data is an archive the scan opens.
+func (bs blobScanner) isArchive(data []byte) bool {
+	return bs.archives != nil && archive.Detect(data[:min(len(data), archive.HeadLen)]) != archive.None
+}
+
+// scanAll scans data whole (opening it when it is an archive) and
+// returns its matches sorted by offset.
+func (bs blobScanner) scanAll(data []byte, path string) ([]scanner.Match, error) {
+	var ms []scanner.Match
+	err := bs.sc.ScanBlob(data, path, bs.archives, func(m scanner.Match) error { ms = append(ms, m); return nil })
+	slices.SortStableFunc(ms, func(a, b scanner.Match) int { return cmp.Compare(a.Offset, b.Offset) })
+	return ms, err
 }
 
 // cleanLines returns the part [start, end) of data made of whole lines

@@ -100,12 +100,7 @@ func (s *Scanner) ScanRepo(ctx context.Context, r Repo, prev []byte) (Result, er
 				more++
 				return
 			}
-			p := err.Error()
-			if !strings.Contains(p, path) {
-				p = path + ": " + p
-			}
-			// A path (or an archive's entry name) may hold a token.
-			res.Problems = append(res.Problems, s.Scanner.Catalog().RedactTokens(p))
+			res.Problems = append(res.Problems, s.Scanner.ProblemText(path, err))
 		},
 	}, s.Scanner, func(f scanner.Finding) error {
 		res.Findings = append(res.Findings, s.toOrg(f, r))

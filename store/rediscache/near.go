@@ -454,7 +454,8 @@ func (n *nearCache) touched(hash string, at time.Time) {
 		return
 	}
 	at = at.UTC()
-	copy(enc[nearLastUsed:], putNearTime(make([]byte, 0, nearTimeLen), &at))
+	var b [nearTimeLen]byte
+	copy(enc[nearLastUsed:], putNearTime(b[:0], &at))
 }
 
 // extend records that a ping (pong) or a membership refresh (member) sent

@@ -139,8 +139,8 @@ func build(table []uint32, lens []uint8, bits uint, entry func(int) uint32) (uin
 	}
 	// Subtables: for each prefix of the primary bits that starts a longer
 	// code, one subtable as deep as its longest code.
-	var subBits [1 << litBits]uint8
 	if maxLen > int(bits) {
+		var subBits [1 << litBits]uint8
 		nx := next
 		for _, n := range lens {
 			if int(n) <= int(bits) {
