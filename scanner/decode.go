@@ -1,6 +1,9 @@
 package scanner
 
-import "fmt"
+import (
+	"fmt"
+	"sync/atomic"
+)
 
 // The encoding layer (docs/findings.md#encodings). Tokens also hide
 // encoded: base64 (both alphabets, padded or not), hex, percent-encoding,
@@ -49,23 +52,45 @@ func (e *DecodeBudgetError) Error() string {
 
 // decoder is the Scanner's read-only encoding-layer state.
 type decoder struct {
-	class   [256]bool   // bytes of an encoded run
-	b64     [256]byte   // base64 value (either alphabet), or 0xff
-	nib     [2][32]byte // class as nibble tables for longRunSIMD
-	simd    bool        // longRunSIMD may run
-	minRun  int         // shortest encoded run that can hold a token
-	minB64  int         // shortest base64 run that can hold one
-	minTok  int         // shortest token
-	ahead   int         // bytes past a region a run's window reaches
-	budget  int64       // DefaultDecodeBudget unless Options says
-	anchors *anchorSet  // which runs are worth decoding
+	class  [256]bool   // bytes of an encoded run
+	b64    [256]byte   // base64 value (either alphabet), or 0xff
+	nib    [2][32]byte // class as nibble tables for longRunSIMD
+	simd   bool        // longRunSIMD may run
+	minRun int         // shortest encoded run that can hold a token
+	minB64 int         // shortest base64 run that can hold one
+	minTok int         // shortest token
+	ahead  int         // bytes past a region a run's window reaches
+	budget int64       // DefaultDecodeBudget unless Options says
+	// built says which runs are worth decoding. It is built in the
+	// background (a few ms of a process's start, which a history scan
+	// spends waiting on git); the first scan that needs it waits.
+	built *lateAnchors
+}
+
+// lateAnchors is an anchor set being built.
+type lateAnchors struct {
+	set  atomic.Pointer[anchorSet]
+	done chan struct{}
+}
+
+// anchors returns the anchor set, once built.
+func (d *decoder) anchors() *anchorSet {
+	if a := d.built.set.Load(); a != nil {
+		return a
+	}
+	<-d.built.done
+	return d.built.set.Load()
 }
 
 // encodedBytes are the bytes of an encoded run besides letters and digits.
 const encodedBytes = "+/-_%\\&#;"
 
 func newDecoder(prefixes []string, minTok, maxLen int, budget int64, simd bool) *decoder {
-	d := &decoder{simd: simd, budget: budget, minTok: minTok, anchors: newAnchorSet(prefixes)}
+	d := &decoder{simd: simd, budget: budget, minTok: minTok, built: &lateAnchors{done: make(chan struct{})}}
+	go func() {
+		defer close(d.built.done)
+		d.built.set.Store(newAnchorSet(prefixes))
+	}()
 	for i := range d.b64 {
 		d.b64[i] = 0xff
 	}

@@ -88,7 +88,7 @@ func (e *engine) decodeRun(buf []byte, rs, re, from int) {
 		ws = max(rs, 0) // a short run: all of what is in buf
 	}
 	ws += ((rs-ws)%4 + 4) % 4 // on the run's base64 quad grid
-	if e.s.dec.anchors.worth(buf[ws:re]) {
+	if e.s.dec.anchors().worth(buf[ws:re]) {
 		e.decodeSpan(buf, ws, re, 0)
 	}
 }
@@ -101,7 +101,7 @@ func (e *engine) decodeAll(b []byte, depth int) {
 		if rs < 0 {
 			return
 		}
-		if d.anchors.worth(b[rs:re]) {
+		if d.anchors().worth(b[rs:re]) {
 			e.decodeSpan(b, rs, re, depth)
 		}
 		p = re
@@ -140,7 +140,7 @@ func (e *engine) decodeSpan(b []byte, ws, we, depth int) {
 			continue
 		}
 		dst, tab, n := unescape(k.kind, e.d.buf[depth][:0], e.d.tab[depth][:0], b[ws:we], ws)
-		e.d.tab[depth] = tab
+		e.d.buf[depth], e.d.tab[depth] = dst, tab // kept grown, found or not
 		if n > 0 {
 			e.d.maps[depth] = posMap{kind: 't', tab: tab}
 			e.scanDecoded(dst, escapeName(k.kind), true, depth)

@@ -26,7 +26,7 @@ func referenceEncoded(c *patterns.Catalog, data []byte, allowWin int) []Match {
 	}
 	var out []Match
 	for _, r := range classRuns(d, data) {
-		if !d.anchors.worth(data[r[0]:r[1]]) {
+		if !d.anchors().worth(data[r[0]:r[1]]) {
 			continue
 		}
 		refDecodeRun(c, d, data, r[0], r[1], 0, func(tok []byte, start, end int, enc string, f *patterns.Format, p string) {
@@ -91,7 +91,7 @@ func refDecodeRun(c *patterns.Catalog, d *decoder, b []byte, rs, re, depth int,
 			return
 		}
 		for _, r := range classRuns(d, dec) {
-			if !d.anchors.worth(dec[r[0]:r[1]]) {
+			if !d.anchors().worth(dec[r[0]:r[1]]) {
 				continue
 			}
 			refDecodeRun(c, d, dec, r[0], r[1], depth+1, func(tok []byte, s, e int, enc string, f *patterns.Format, p string) {

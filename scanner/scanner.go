@@ -82,7 +82,7 @@ type Scanner struct {
 	allowWin int          // AllowWindow; tests shrink it
 	mode     scanMode     // tests force one path
 	pats     [3][]byte    // what the cursor seeks: newline and the two markers
-	engines  chan *engine // free list, capacity GOMAXPROCS
+	engines  chan *engine // free list, capacity engineSpare
 	dec      *decoder     // the encoding layer; nil when off
 }
 
@@ -163,7 +163,7 @@ func NewWithOptions(c *patterns.Catalog, o Options) *Scanner {
 		}
 		s.dec = decoderFor(s.prefixes, s.maxLen, budget, haveSIMD())
 	}
-	s.engines = make(chan *engine, runtime.GOMAXPROCS(0))
+	s.engines = make(chan *engine, engineSpare())
 	return s
 }
 
@@ -267,6 +267,13 @@ type hit struct {
 	pe         int
 	dec        int
 }
+
+// engineSpare is how many free engines a scanner keeps: more than one
+// per core, because callers often scan from more goroutines than cores (a
+// history scan's pre-reader beside its walkers), and an engine dropped on
+// return is rebuilt on the next call: an automaton and decoding buffers
+// grown to the largest input again, fresh memory each time.
+func engineSpare() int { return 2*runtime.GOMAXPROCS(0) + 2 }
 
 // getEngine takes a free engine or builds one.
 func (s *Scanner) getEngine() *engine {

@@ -1,6 +1,10 @@
 package gitsource
 
-import "testing"
+import (
+	"runtime"
+	"testing"
+	"unsafe"
+)
 
 func TestBufferClasses(t *testing.T) {
 	t.Parallel()
@@ -8,8 +12,10 @@ func TestBufferClasses(t *testing.T) {
 		size    int64
 		wantCap int // 0: no pooled class
 	}{
-		{0, 64 << 10},
-		{1, 64 << 10},
+		{0, 4 << 10},
+		{1, 4 << 10},
+		{4<<10 + 1, 16 << 10},
+		{20 << 10, 64 << 10},
 		{64 << 10, 64 << 10},
 		{64<<10 + 1, 256 << 10},
 		{1 << 20, 1 << 20},
@@ -41,5 +47,26 @@ func TestBuffersReuse(t *testing.T) {
 		}
 		*buf = append(*buf, "data"...)
 		b.put(buf)
+	}
+}
+
+// TestBuffersKeep: free buffers outlive garbage collections (a sync.Pool's
+// would not), up to keep bytes.
+func TestBuffersKeep(t *testing.T) {
+	t.Parallel()
+	b := buffers{keep: 64 << 10}
+	a, c := b.get(64<<10), b.get(64<<10)
+	b.put(a)
+	b.put(c) // over keep: let go
+	runtime.GC()
+	runtime.GC()
+	if got := b.get(1000 << 0); cap(*got) != 4<<10 {
+		t.Fatalf("cap %d", cap(*got))
+	}
+	if got := b.get(64 << 10); unsafe.SliceData(*got) != unsafe.SliceData(*a) {
+		t.Fatal("the kept buffer did not survive garbage collection")
+	}
+	if b.held != 0 {
+		t.Fatalf("%d bytes still counted free", b.held)
 	}
 }

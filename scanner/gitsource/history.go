@@ -266,7 +266,7 @@ func catInputs(cats []*catFile) []io.WriteCloser {
 // is closed once every scanner is done.
 func startScanners(ctx context.Context, grp *group, bs blobScanner, o HistoryOptions, cats []*catFile, prog *HistoryStats, missing *atomic.Int64, hits chan<- hit) {
 	mem := budget.New(o.MaxMemory)
-	pool := new(buffers)
+	pool := &buffers{keep: o.MaxMemory}
 	blobs := make(chan []blob, o.Workers*2)
 	var readers, workers sync.WaitGroup
 	for _, cat := range cats {
@@ -333,7 +333,7 @@ func listMode(ctx context.Context, g Git, count bool) (listing, error) {
 func startRevList(ctx context.Context, g Git, revs Revisions, paths []string, lst listing) (*proc, io.ReadCloser, error) {
 	// Trees are small: a smaller delta base cache than git's 96 MiB default
 	// is as fast for the walk and halves its memory (benchmarks/README.md).
-	args := []string{"-c", "core.deltaBaseCacheLimit=16m", "rev-list", "--objects"}
+	args := []string{"-c", "core.deltaBaseCacheLimit=2m", "rev-list", "--objects"}
 	if lst.missing != nil {
 		args = append(args, "--missing=print")
 	} else {

@@ -115,6 +115,8 @@ func openPackWalker(ctx context.Context, g Git, o HistoryOptions, bs blobScanner
 	names, _ := filepath.Glob(filepath.Join(dir, "pack", "*.pack"))
 	w := &packWalker{hashLen: hashLen, bs: bs, maxBlob: o.MaxBlob,
 		hold: max(2*o.MaxMemory, 64<<20) * int64(max(1, o.Workers)), workers: o.Workers, minClean: defaultMinClean, prog: prog}
+	w.pool.keep = w.hold
+	w.pool.mem = newArena(w.hold + 64<<20)
 	for _, name := range names {
 		p, err := gitpack.Open(name, hashLen)
 		if err != nil {
@@ -132,6 +134,7 @@ func openPackWalker(ctx context.Context, g Git, o HistoryOptions, bs blobScanner
 
 // close unmaps the packs.
 func (w *packWalker) close() {
+	w.pool.mem.release()
 	for _, p := range w.packs {
 		_ = p.Close()
 	}
