@@ -146,10 +146,14 @@ func (w *packWalker) close() {
 // blobs, and the lines of the blobs not in a pack, left to cat-file.
 // With missing set, it counts the lines of missing objects.
 func (w *packWalker) plan(revOut io.Reader, missing *atomic.Int64) (roots, wants []*pwNode, rest []byte, err error) {
+	// Sized for a range of a fair part of each pack's history: growing a
+	// map of tens of thousands of entries step by step costs more than
+	// the look-ups.
 	nodes := make([]map[int64]*pwNode, len(w.packs))
-	for i := range nodes {
-		nodes[i] = map[int64]*pwNode{}
+	for i, p := range w.packs {
+		nodes[i] = make(map[int64]*pwNode, min(p.Len()/4, 1<<20))
 	}
+	var slab []pwNode // nodes are allocated a few hundred at a time
 	packIndex := make(map[*gitpack.Pack]int, len(w.packs))
 	for i, p := range w.packs {
 		packIndex[p] = i
@@ -165,7 +169,12 @@ func (w *packWalker) plan(revOut io.Reader, missing *atomic.Int64) (roots, wants
 		if err != nil {
 			return nil, err
 		}
-		n := &pwNode{pack: p, obj: obj}
+		if len(slab) == 0 {
+			slab = make([]pwNode, 256)
+		}
+		n := &slab[0]
+		slab = slab[1:]
+		n.pack, n.obj = p, obj
 		m[off] = n
 		return n, nil
 	}
