@@ -450,6 +450,7 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 			}
 		}
 		e := lit[bb&lm&(1<<litBits-1)]
+	entry: // from a match, with the next entry looked up before its copy
 		if e&kindLiteral != 0 {
 			if op+6 > len(out) { // near the end: one entry, each byte checked
 				n := uint(e & 0xff)
@@ -533,6 +534,20 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 			return op, errTooLong
 		}
 		from := op - distance
+		// The next symbol's entry is looked up before the copy, so that
+		// its load is in flight while the copy runs (libdeflate does the
+		// same); the copy changes neither the bits nor the input.
+		if pos+8 <= len(src) {
+			bb |= binary.LittleEndian.Uint64(src[pos:]) << bl
+			pos += int(63-bl) >> 3
+			bl |= 56
+		} else {
+			var err error
+			if bb, bl, pos, err = refillEnd(src, bb, bl, pos); err != nil {
+				return op, err
+			}
+		}
+		e = lit[bb&lm&(1<<litBits-1)]
 		switch {
 		case distance >= length && length >= 32:
 			copy(out[op:op+length], out[from:from+length])
@@ -550,5 +565,6 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 			}
 		}
 		op += length
+		goto entry
 	}
 }
