@@ -429,10 +429,13 @@ func (f *inflater) dynamicTables(bb *uint64, bl *uint, refill func() error, room
 }
 
 // block decodes one compressed block's symbols into out from op, and
-// returns where out stands at its end-of-block code.
+// returns where out stands at its end-of-block code, and the bit reader's
+// state there (on an error, the stream is abandoned: the state is not
+// written back). It works on copies of the state, written back only at
+// the end: a deferred write-back would keep them in memory, not in
+// registers, for the whole loop.
 func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint, ppos *int) (int, error) {
 	bb, bl, pos := *pbb, *pbl, *ppos
-	defer func() { *pbb, *pbl, *ppos = bb, bl, pos }()
 	lit, dist := &f.lit, &f.dist
 	lb, db := f.litBits, f.distBits
 	lm, dm := uint64(1)<<lb-1, uint64(1)<<db-1
@@ -505,6 +508,7 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 		bb >>= n
 		bl -= n
 		if e&kindEnd != 0 {
+			*pbb, *pbl, *ppos = bb, bl, pos
 			return op, nil
 		}
 		x := uint(e >> 8 & 0xf)
