@@ -275,6 +275,10 @@ type hit struct {
 // grown to the largest input again, fresh memory each time.
 func engineSpare() int { return 2*runtime.GOMAXPROCS(0) + 2 }
 
+// keptDecodeBuffer is the largest decoding buffer (in elements) a free
+// engine keeps.
+const keptDecodeBuffer = 1 << 20
+
 // getEngine takes a free engine or builds one.
 func (s *Scanner) getEngine() *engine {
 	select {
@@ -289,6 +293,17 @@ func (s *Scanner) getEngine() *engine {
 // is full.
 func (s *Scanner) putEngine(e *engine) {
 	e.found = e.found[:0]
+	// An engine keeps its decoding buffers for the next input, but not
+	// those a large one grew (a position table is 4 bytes a byte): a
+	// long-running process keeps up to engineSpare engines.
+	for i := range e.d.buf {
+		if cap(e.d.buf[i]) > keptDecodeBuffer {
+			e.d.buf[i] = nil
+		}
+		if cap(e.d.tab[i]) > keptDecodeBuffer {
+			e.d.tab[i] = nil
+		}
+	}
 	select {
 	case s.engines <- e:
 	default:

@@ -331,8 +331,10 @@ func listMode(ctx context.Context, g Git, count bool) (listing, error) {
 
 // startRevList starts `git rev-list --objects` over blobs of revs.
 func startRevList(ctx context.Context, g Git, revs Revisions, paths []string, lst listing) (*proc, io.ReadCloser, error) {
-	// Trees are small: a smaller delta base cache than git's 96 MiB default
-	// is as fast for the walk and halves its memory (benchmarks/README.md).
+	// Trees are small: a 2 MiB delta base cache instead of git's 96 MiB
+	// is faster for the walk (less memory to fault in: 0.29 against 0.34 s
+	// on etcd's history, 16 MiB) and holds a fraction of the memory
+	// (benchmarks/README.md).
 	args := []string{"-c", "core.deltaBaseCacheLimit=2m", "rev-list", "--objects"}
 	if lst.missing != nil {
 		args = append(args, "--missing=print")

@@ -116,7 +116,9 @@ func openPackWalker(ctx context.Context, g Git, o HistoryOptions, bs blobScanner
 	w := &packWalker{hashLen: hashLen, bs: bs, maxBlob: o.MaxBlob,
 		hold: max(2*o.MaxMemory, 64<<20) * int64(max(1, o.Workers)), workers: o.Workers, minClean: defaultMinClean, prog: prog}
 	w.pool.keep = w.hold
-	w.pool.mem = newArena(w.hold + 64<<20)
+	// Buffers beyond the arena come from the heap; it is bounded so that
+	// an address-space limit (ulimit -v) leaves room for the heap.
+	w.pool.mem = newArena(min(w.hold+64<<20, 1<<30))
 	for _, name := range names {
 		p, err := gitpack.Open(name, hashLen)
 		if err != nil {
@@ -146,12 +148,13 @@ func (w *packWalker) close() {
 // blobs, and the lines of the blobs not in a pack, left to cat-file.
 // With missing set, it counts the lines of missing objects.
 func (w *packWalker) plan(revOut io.Reader, missing *atomic.Int64) (roots, wants []*pwNode, rest []byte, err error) {
-	// Sized for a range of a fair part of each pack's history: growing a
-	// map of tens of thousands of entries step by step costs more than
-	// the look-ups.
+	// Sized for a range of a fair part of each pack's history, up to
+	// 65,536 entries (1.5 MB; a push to a huge repository must not pay
+	// for more): growing a map of tens of thousands of entries step by
+	// step costs more than the look-ups.
 	nodes := make([]map[int64]*pwNode, len(w.packs))
 	for i, p := range w.packs {
-		nodes[i] = make(map[int64]*pwNode, min(p.Len()/4, 1<<20))
+		nodes[i] = make(map[int64]*pwNode, min(p.Len()/4, 1<<16))
 	}
 	var slab []pwNode // nodes are allocated a few hundred at a time
 	packIndex := make(map[*gitpack.Pack]int, len(w.packs))
