@@ -268,12 +268,12 @@ type hit struct {
 	dec        int
 }
 
-// engineSpare is how many free engines a scanner keeps: more than one
-// per core, because callers often scan from more goroutines than cores (a
+// engineSpare is how many free engines a scanner keeps: one per core and
+// two more, because callers often scan from more goroutines than cores (a
 // history scan's pre-reader beside its walkers), and an engine dropped on
-// return is rebuilt on the next call: an automaton and decoding buffers
-// grown to the largest input again, fresh memory each time.
-func engineSpare() int { return 2*runtime.GOMAXPROCS(0) + 2 }
+// return is rebuilt on the next call: an automaton (~800 KB) and decoding
+// buffers grown again, fresh memory each time.
+func engineSpare() int { return runtime.GOMAXPROCS(0) + 2 }
 
 // keptDecodeBuffer is the largest decoding buffer (in elements) a free
 // engine keeps.
