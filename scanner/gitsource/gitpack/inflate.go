@@ -224,15 +224,11 @@ func (f *inflater) inflate(out, src []byte) (int, error) {
 		pos int    // next byte of src to read into bb; may pass its end by the zeros fed after it
 		op  int    // next byte of out
 	)
-	// refill makes bl 56 to 63 (block has the same lines inline: it is
-	// the hot loop). Past the input's end it feeds zeros,
-	// so that a table look-up never runs short; using them is caught at
-	// the stream's end, or here once they are more than bb holds.
+	// refill makes bl 56 to 63 (fill, or refillEnd near the input's end;
+	// block calls them itself, keeping its bit reader in registers).
 	refill := func() error {
 		if pos+8 <= len(src) {
-			bb |= binary.LittleEndian.Uint64(src[pos:]) << bl
-			pos += int(63-bl) >> 3
-			bl |= 56
+			bb, bl, pos = fill(src, bb, bl, pos)
 			return nil
 		}
 		var err error
@@ -298,8 +294,16 @@ func (f *inflater) inflate(out, src []byte) (int, error) {
 	return end, nil
 }
 
-// refillEnd is refill near the end of src, a byte at a time, with zeros
-// after it; an error once more zeros were fed than the bit buffer holds.
+// fill reads eight bytes of src (pos+8 must be within it) into the bit
+// buffer, making bl 56 to 63.
+func fill(src []byte, bb uint64, bl uint, pos int) (uint64, uint, int) {
+	return bb | binary.LittleEndian.Uint64(src[pos:])<<bl, bl | 56, pos + int(63-bl)>>3
+}
+
+// refillEnd makes bl 56 to 63 near the end of src, a byte at a time,
+// with zeros after it, so that a table look-up never runs short; using
+// them is caught at the stream's end, or here, with an error, once more
+// zeros were fed than the bit buffer holds.
 func refillEnd(src []byte, bb uint64, bl uint, pos int) (uint64, uint, int, error) {
 	for bl < 56 {
 		if pos < len(src) {
@@ -439,18 +443,14 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 	lit, dist := &f.lit, &f.dist
 	lb, db := f.litBits, f.distBits
 	lm, dm := uint64(1)<<lb-1, uint64(1)<<db-1
+	var err error
 	for {
 		// One symbol, and a match's distance, use at most 15+5+15+13 = 48
 		// bits: one refill covers them.
 		if pos+8 <= len(src) {
-			bb |= binary.LittleEndian.Uint64(src[pos:]) << bl
-			pos += int(63-bl) >> 3
-			bl |= 56
-		} else {
-			var err error
-			if bb, bl, pos, err = refillEnd(src, bb, bl, pos); err != nil {
-				return op, err
-			}
+			bb, bl, pos = fill(src, bb, bl, pos)
+		} else if bb, bl, pos, err = refillEnd(src, bb, bl, pos); err != nil {
+			return op, err
 		}
 		e := lit[bb&lm&(1<<litBits-1)]
 	entry: // from a match, with the next entry looked up before its copy
@@ -542,14 +542,9 @@ func (f *inflater) block(out []byte, op int, src []byte, pbb *uint64, pbl *uint,
 		// its load is in flight while the copy runs (libdeflate does the
 		// same); the copy changes neither the bits nor the input.
 		if pos+8 <= len(src) {
-			bb |= binary.LittleEndian.Uint64(src[pos:]) << bl
-			pos += int(63-bl) >> 3
-			bl |= 56
-		} else {
-			var err error
-			if bb, bl, pos, err = refillEnd(src, bb, bl, pos); err != nil {
-				return op, err
-			}
+			bb, bl, pos = fill(src, bb, bl, pos)
+		} else if bb, bl, pos, err = refillEnd(src, bb, bl, pos); err != nil {
+			return op, err
 		}
 		e = lit[bb&lm&(1<<litBits-1)]
 		switch {
